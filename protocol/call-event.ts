@@ -1,0 +1,107 @@
+/**
+ * The Matrix call event `m.ixo.oracles_call`: its content schema, and the edit (`m.replace`) that
+ * changes its status. Types come from the schemas, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import { CALL_STATUSES } from './call-status.ts';
+import { ROOM_NAME_PATTERN } from './call-id.ts';
+import { ProtocolError } from './errors.ts';
+
+export const CALL_EVENT_TYPE = 'm.ixo.oracles_call';
+
+const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
+const BASE58_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/;
+
+const did = z.string().max(512).regex(DID_PATTERN, 'expected a DID ("did:method:id")');
+const timestamp = z.iso.datetime({ offset: true });
+
+/** The fields every version of the content carries; none of them may change after the first event. */
+const callFields = {
+  callType: z.enum(['audio', 'video']),
+  callStartedAt: timestamp,
+  encryptionKey: z.string().min(1).max(1024).regex(BASE58_PATTERN, 'expected base58btc'),
+  sessionId: z.string().min(1).max(256),
+  roomId: z.string().regex(ROOM_NAME_PATTERN, 'expected a LiveKit room name (8 to 64 of A-Z a-z 0-9 _ -)'),
+  userDid: did,
+  oracleDid: did,
+};
+
+/** Content of the event that starts a call. */
+export const callEventContentSchema = z.object({
+  ...callFields,
+  callStatus: z.literal('pending'),
+});
+export type CallEventContent = z.infer<typeof callEventContentSchema>;
+
+/** The whole content as an edit states it (`m.new_content`). */
+export const callContentSchema = z.object({
+  ...callFields,
+  callStatus: z.enum(CALL_STATUSES),
+  callId: z.string().max(512).optional(),
+  callEndedAt: timestamp.optional(),
+});
+export type CallContent = z.infer<typeof callContentSchema>;
+
+export const IMMUTABLE_CALL_FIELDS = Object.keys(callFields) as (keyof typeof callFields)[];
+
+const relatesToSchema = z.object({
+  rel_type: z.literal('m.replace'),
+  event_id: z.string().min(1),
+});
+
+/** Content of an edit event: the new content, and the relation to the original event. */
+export const callEditContentSchema = z.object({
+  'm.new_content': callContentSchema,
+  'm.relates_to': relatesToSchema,
+});
+export type CallEditContent = z.infer<typeof callEditContentSchema>;
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'content'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Parses the content of a call's first event; throws `invalid_call_content` naming each bad field. */
+export function parseCallEventContent(content: unknown): CallEventContent {
+  const result = callEventContentSchema.safeParse(content);
+  if (!result.success) throw ProtocolError.invalidCallContent(describe(result.error));
+  return result.data;
+}
+
+/** Parses the content of an edit; throws `invalid_call_content` naming each bad field. */
+export function parseCallEditContent(content: unknown): CallEditContent {
+  const result = callEditContentSchema.safeParse(content);
+  if (!result.success) throw ProtocolError.invalidCallContent(describe(result.error));
+  return result.data;
+}
+
+/**
+ * The content of an edit that gives the call a new status. The top level repeats the new content as
+ * the fallback for clients that do not apply edits.
+ */
+export function makeCallEdit(
+  originalEventId: string,
+  current: CallContent,
+  change: { callStatus: CallContent['callStatus']; callId?: string; callEndedAt?: string },
+): CallEditContent & CallContent {
+  const newContent: CallContent = {
+    callType: current.callType,
+    callStartedAt: current.callStartedAt,
+    encryptionKey: current.encryptionKey,
+    sessionId: current.sessionId,
+    roomId: current.roomId,
+    userDid: current.userDid,
+    oracleDid: current.oracleDid,
+    callStatus: change.callStatus,
+    ...(change.callId ?? current.callId ? { callId: change.callId ?? current.callId } : {}),
+    ...(change.callEndedAt ?? current.callEndedAt
+      ? { callEndedAt: change.callEndedAt ?? current.callEndedAt }
+      : {}),
+  };
+  return {
+    ...newContent,
+    'm.new_content': newContent,
+    'm.relates_to': { rel_type: 'm.replace', event_id: originalEventId },
+  };
+}

@@ -1,0 +1,23 @@
+import { ProtocolError } from './errors.ts';
+
+export const CALL_STATUSES = ['pending', 'active', 'ended'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+/** Every allowed status change; anything not listed (including leaving `ended`) is refused. */
+const TRANSITIONS: Readonly<Record<CallStatus, readonly CallStatus[]>> = {
+  pending: ['active', 'ended'],
+  active: ['ended'],
+  ended: [],
+};
+
+export function isCallStatus(value: unknown): value is CallStatus {
+  return typeof value === 'string' && (CALL_STATUSES as readonly string[]).includes(value);
+}
+
+export function canTransition(from: CallStatus, to: CallStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: CallStatus, to: CallStatus): void {
+  if (!canTransition(from, to)) throw ProtocolError.invalidTransition(from, to);
+}
