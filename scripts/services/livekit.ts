@@ -1,0 +1,120 @@
+/**
+ * The real LiveKit server: installed with `go install` into the cache, started on loopback with its own
+ * key pair, one TCP and one UDP port, `node_ip: 127.0.0.1` and a local STUN address (so clients are
+ * never sent public STUN servers).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { cacheDir, progress } from './paths.ts';
+import { ServiceError, freeTcpPort, freeUdpPort, runCommand, startProcess, waitForHttp } from './process.ts';
+import type { RunningProcess } from './process.ts';
+
+/** Tried in order: later tags may carry `replace` directives that break `go install`. */
+export const LIVEKIT_TAGS = ['v1.13.5', 'v1.13.4', 'v1.13.2', 'v1.12.0'] as const;
+const MODULE = 'github.com/livekit/livekit-server/cmd/server';
+
+async function binaryVersion(binary: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)(binary, ['--version']);
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of a working livekit-server binary, installing it on first use. `LIVEKIT_SERVER_BIN` overrides. */
+export async function installLiveKit(): Promise<string> {
+  const override = process.env.LIVEKIT_SERVER_BIN;
+  if (override) {
+    if (!(await binaryVersion(override))) {
+      throw new ServiceError(`LiveKit server: LIVEKIT_SERVER_BIN=${override} does not run (--version failed)`);
+    }
+    return override;
+  }
+  for (const tag of LIVEKIT_TAGS) {
+    const binary = path.join(cacheDir('livekit', tag), 'server');
+    if (existsSync(binary) && (await binaryVersion(binary))) return binary;
+  }
+  const failures: string[] = [];
+  for (const tag of LIVEKIT_TAGS) {
+    const bin = cacheDir('livekit', tag);
+    progress('livekit', `installing livekit-server ${tag} with go install (first run only, a few minutes)…`);
+    try {
+      let lines = 0;
+      await runCommand('go', ['install', `${MODULE}@${tag}`], (line) => {
+        lines += 1;
+        if (lines % 25 === 1) progress('livekit', line.trim());
+      }, { env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' } });
+      const binary = path.join(bin, 'server');
+      const version = await binaryVersion(binary);
+      if (version) {
+        progress('livekit', `installed ${version}`);
+        return binary;
+      }
+      failures.push(`${tag}: installed but does not run`);
+    } catch (error) {
+      failures.push(`${tag}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`);
+      progress('livekit', `${tag} failed, trying the next tag`);
+    }
+  }
+  throw new ServiceError(
+    `LiveKit server could not be installed with go install (is Go on PATH and the module proxy reachable?):\n${failures.join('\n')}`,
+  );
+}
+
+export interface LiveKitOptions {
+  /** URLs that receive LiveKit webhooks, signed with the server's key pair. */
+  readonly webhookUrls?: readonly string[];
+}
+
+export interface LiveKitServer {
+  /** WebSocket URL for clients, `ws://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** HTTP URL for the server API. */
+  readonly httpUrl: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly process: RunningProcess;
+  stop(): Promise<void>;
+}
+
+export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKitServer> {
+  const binary = await installLiveKit();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-livekit-'));
+  const [port, tcpPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
+  const apiKey = `API${randomBytes(6).toString('hex')}`;
+  const apiSecret = randomBytes(24).toString('base64url');
+  const config = {
+    port,
+    bind_addresses: ['127.0.0.1'],
+    rtc: {
+      tcp_port: tcpPort,
+      udp_port: udpPort,
+      use_external_ip: false,
+      node_ip: '127.0.0.1',
+      enable_loopback_candidate: true,
+      stun_servers: [`127.0.0.1:${udpPort}`],
+    },
+    keys: { [apiKey]: apiSecret },
+    logging: { level: 'info', json: false },
+    room: { auto_create: true, empty_timeout: 30, departure_timeout: 5 },
+    ...(options.webhookUrls?.length ? { webhook: { api_key: apiKey, urls: options.webhookUrls } } : {}),
+  };
+  const configFile = path.join(dir, 'livekit.yaml');
+  // JSON is YAML: no YAML library needed to write the config.
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const proc = startProcess('LiveKit server', binary, ['--config', configFile], path.join(dir, 'livekit.log'));
+  await waitForHttp('LiveKit server', `http://127.0.0.1:${port}/`, proc, 30_000);
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    apiKey,
+    apiSecret,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}

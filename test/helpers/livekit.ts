@@ -1,0 +1,119 @@
+/** LiveKit participants for tests, on `@livekit/rtc-node`, with shared-key E2EE as the product uses it. */
+import { AudioFrame, AudioSource, AudioStream, EncryptionType, dispose, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import type { RemoteTrack } from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
+import type { LiveKitServer } from '../../scripts/services/livekit.ts';
+import { sineFrame } from './tone.ts';
+
+export const SAMPLE_RATE = 48_000;
+
+export async function participantToken(livekit: LiveKitServer, room: string, identity: string): Promise<string> {
+  const token = new AccessToken(livekit.apiKey, livekit.apiSecret, { identity, ttl: '10m' });
+  token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: true });
+  return token.toJwt();
+}
+
+/** Joins with E2EE on, the key being the hex call key's UTF-8 bytes (PBKDF2 path, as the browser's string key). */
+export async function joinEncrypted(livekit: LiveKitServer, roomName: string, identity: string, callKey: string): Promise<Room> {
+  const room = new Room();
+  await room.connect(livekit.url, await participantToken(livekit, roomName, identity), {
+    autoSubscribe: true,
+    dynacast: false,
+    encryption: {
+      keyProviderOptions: { sharedKey: new TextEncoder().encode(callKey) },
+      encryptionType: EncryptionType.GCM,
+    },
+  });
+  return room;
+}
+
+export interface TonePublisher {
+  stop(): Promise<void>;
+}
+
+/** Publishes a continuous sine tone in 10 ms frames until stopped. */
+export async function publishTone(room: Room, frequency: number): Promise<TonePublisher> {
+  const source = new AudioSource(SAMPLE_RATE, 1);
+  const track = LocalAudioTrack.createAudioTrack('tone', source);
+  const options = new TrackPublishOptions();
+  options.source = TrackSource.SOURCE_MICROPHONE;
+  await room.localParticipant!.publishTrack(track, options);
+  const frameSamples = SAMPLE_RATE / 100;
+  let running = true;
+  const loop = (async () => {
+    let sample = 0;
+    while (running) {
+      const data = sineFrame(frequency, SAMPLE_RATE, frameSamples, sample);
+      sample += frameSamples;
+      await source.captureFrame(new AudioFrame(data, SAMPLE_RATE, 1, frameSamples));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await track.close();
+      await source.close();
+    },
+  };
+}
+
+/** Resolves with the first remote audio track from `identity` (or any participant when omitted). */
+export function firstRemoteAudioTrack(room: Room, identity?: string, timeoutMs = 15_000): Promise<RemoteTrack> {
+  for (const participant of room.remoteParticipants.values()) {
+    if (identity && participant.identity !== identity) continue;
+    for (const publication of participant.trackPublications.values()) {
+      if (publication.kind === TrackKind.KIND_AUDIO && publication.track) return Promise.resolve(publication.track as RemoteTrack);
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      room.off(RoomEvent.TrackSubscribed, onTrack);
+      reject(new Error(`no remote audio track${identity ? ` from ${identity}` : ''} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onTrack = (track: RemoteTrack, _publication: unknown, participant: { identity: string }) => {
+      if (track.kind !== TrackKind.KIND_AUDIO || (identity && participant.identity !== identity)) return;
+      clearTimeout(timer);
+      room.off(RoomEvent.TrackSubscribed, onTrack);
+      resolve(track);
+    };
+    room.on(RoomEvent.TrackSubscribed, onTrack);
+  });
+}
+
+/** Collects `durationMs` of mono audio from a track, after skipping `skipMs` (jitter buffer warm-up). */
+export async function recordAudio(track: RemoteTrack, durationMs: number, skipMs = 500, timeoutMs = 10_000): Promise<Int16Array> {
+  const stream = new AudioStream(track, SAMPLE_RATE, 1);
+  const reader = stream.getReader();
+  const wanted = (SAMPLE_RATE * durationMs) / 1000;
+  const skip = (SAMPLE_RATE * skipMs) / 1000;
+  const out = new Int16Array(wanted);
+  let seen = 0;
+  let filled = 0;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (filled < wanted && Date.now() < deadline) {
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now()))),
+      ]);
+      if (next.done || !next.value) break;
+      const data = next.value.data;
+      for (let i = 0; i < data.length && filled < wanted; i += 1, seen += 1) {
+        if (seen >= skip) out[filled++] = data[i]!;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return out.subarray(0, filled);
+}
+
+/**
+ * Disconnects the rooms and shuts the native LiveKit client down: without this the FFI keeps the
+ * process (and the test runner) alive.
+ */
+export async function closeRtc(rooms: readonly Room[]): Promise<void> {
+  await Promise.all(rooms.map((room) => room.disconnect().catch(() => {})));
+  await dispose();
+}
