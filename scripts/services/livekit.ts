@@ -69,6 +69,10 @@ export async function installLiveKit(): Promise<string> {
 export interface LiveKitOptions {
   /** URLs that receive LiveKit webhooks, signed with the server's key pair. */
   readonly webhookUrls?: readonly string[];
+  /** Fixed ports (the demo); free ones are picked otherwise. */
+  readonly ports?: { readonly http: number; readonly tcp: number; readonly udp: number };
+  /** A fixed key pair (the demo); a new random one otherwise. */
+  readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
 }
 
 export interface LiveKitServer {
@@ -85,9 +89,11 @@ export interface LiveKitServer {
 export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKitServer> {
   const binary = await installLiveKit();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-livekit-'));
-  const [port, tcpPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
-  const apiKey = `API${randomBytes(6).toString('hex')}`;
-  const apiSecret = randomBytes(24).toString('base64url');
+  const [port, tcpPort, udpPort] = options.ports
+    ? [options.ports.http, options.ports.tcp, options.ports.udp]
+    : [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
+  const apiKey = options.credentials?.apiKey ?? `API${randomBytes(6).toString('hex')}`;
+  const apiSecret = options.credentials?.apiSecret ?? randomBytes(24).toString('base64url');
   const config = {
     port,
     bind_addresses: ['127.0.0.1'],

@@ -1,0 +1,54 @@
+// Browser tests: real headless Chromium (Debian's, or CHROME_PATH), TypeScript through esbuild.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { base58 } from '@scure/base';
+import * as eciesjs from 'eciesjs';
+
+const flags = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+/** Commands the browser tests run in Node: ECIES by the independent `eciesjs` implementation. */
+const eciesCommands = {
+  name: 'ecies-commands',
+  executeCommand({ command, payload }) {
+    if (command === 'node-ecies-keypair') {
+      const secret = new eciesjs.PrivateKey();
+      return { privateKey: Buffer.from(secret.secret).toString('hex'), publicKey: base58.encode(secret.publicKey.toBytes(true)) };
+    }
+    if (command === 'node-ecies-decrypt') {
+      const plaintext = eciesjs.decrypt(Buffer.from(payload.privateKey, 'hex'), base58.decode(payload.ciphertext));
+      return new TextDecoder().decode(plaintext);
+    }
+    if (command === 'node-ecies-encrypt') {
+      const publicKey = base58.decode(payload.publicKey);
+      return base58.encode(eciesjs.encrypt(publicKey, new TextEncoder().encode(payload.plaintext)));
+    }
+    return undefined;
+  },
+};
+
+export default {
+  files: ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testFramework: { config: { timeout: 20000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), eciesCommands],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: flags,
+      },
+    }),
+  ],
+};
