@@ -45,7 +45,7 @@ export async function installLiveKit(): Promise<string> {
     progress('livekit', `installing livekit-server ${tag} with go install (first run only, a few minutes)…`);
     try {
       let lines = 0;
-      await runCommand('go', ['install', `${MODULE}@${tag}`], (line) => {
+      await runCommand('go', ['install', '-v', `${MODULE}@${tag}`], (line) => {
         lines += 1;
         if (lines % 25 === 1) progress('livekit', line.trim());
       }, { env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' } });

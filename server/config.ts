@@ -1,0 +1,160 @@
+/**
+ * The backend's configuration, from environment variables, validated at start. A bad or missing
+ * setting stops the server with one line per problem naming the variable to set.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parsePublicKey } from '../protocol/index.ts';
+
+const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
+
+const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
+
+const url = (protocols: string[], what = 'a URL') =>
+  z.string(required(what)).refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${protocols.join(' or ')} URL`);
+
+const seconds = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** A secret a person might pick: long enough, and not one character repeated. */
+const strongSecret = (what: string) =>
+  z
+    .string({ error: `required: ${what} (at least 32 characters; e.g. "openssl rand -hex 32")` })
+    .min(32, `${what} must be at least 32 characters (e.g. "openssl rand -hex 32")`)
+    .refine((value) => new Set(value).size >= 10, `${what} is too weak: use a random value (e.g. "openssl rand -hex 32")`);
+
+export const envSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ORACLE_DID: z.string(required("the oracle's DID")).regex(DID_PATTERN, 'expected a DID ("did:method:id")'),
+  ORACLE_PUBLIC_KEY: z.string(required("the oracle's public key (base58btc; see oracle-call keygen)")).refine((value) => {
+    try {
+      parsePublicKey(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected a base58btc secp256k1 public key (oracle-call keygen prints one)'),
+  AGENT_API_KEY: strongSecret('the API key the agent sends in x-api-key'),
+  SESSION_SECRET: strongSecret('the secret that signs session tokens').optional(),
+  SESSION_TTL_SECONDS: seconds(3600, 60, 86_400),
+  LIVEKIT_URL: url(['ws:', 'wss:'], 'the LiveKit URL clients connect to (ws:// or wss://)'),
+  LIVEKIT_API_KEY: z.string(required('the LiveKit API key')).min(1),
+  LIVEKIT_API_SECRET: z.string(required('the LiveKit API secret')).min(1),
+  LIVEKIT_AGENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('oracle'),
+  LIVEKIT_TOKEN_TTL_SECONDS: seconds(3600, 60, 3600),
+  MATRIX_BASE_URL: url(['http:', 'https:'], "the oracle account's homeserver URL"),
+  MATRIX_ACCESS_TOKEN: z.string(required("the oracle account's Matrix access token")).min(1),
+  MATRIX_OPENID_SERVERS: z.string().optional(),
+  CORS_ORIGINS: z.string().default(''),
+  CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
+  CALL_MAX_DURATION_SECONDS: seconds(4 * 3600, 60, 7 * 86_400),
+  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/i).default('16kb'),
+  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+});
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly oracleDid: string;
+  readonly oraclePublicKey: string;
+  readonly agentApiKey: string;
+  /** Signs session tokens; when not configured, a random one per start (sessions end on restart). */
+  readonly sessionSecret?: string;
+  readonly sessionTtlSeconds: number;
+  readonly livekit: {
+    readonly url: string;
+    readonly apiKey: string;
+    readonly apiSecret: string;
+    readonly agentName: string;
+    readonly tokenTtlSeconds: number;
+  };
+  readonly matrix: {
+    readonly baseUrl: string;
+    readonly accessToken: string;
+    /** Homeservers whose OpenID tokens are accepted: server name → base URL of its federation API. */
+    readonly openIdServers: ReadonlyMap<string, string>;
+  };
+  readonly corsOrigins: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly callMaxDurationSeconds: number;
+  readonly bodyLimit: string;
+  readonly rateLimits: { readonly authPerMinute: number; readonly keyPerMinute: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseServerMap(value: string | undefined): Map<string, string> | string {
+  const map = new Map<string, string>();
+  if (!value) return map;
+  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, at).trim();
+    const base = entry.slice(at + 1).trim();
+    if (at <= 0 || !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(name) || !url(['http:', 'https:']).safeParse(base).success) {
+      return `MATRIX_OPENID_SERVERS: "${entry}" is not "server.name=https://homeserver.url"`;
+    }
+    map.set(name, base.replace(/\/+$/, ''));
+  }
+  return map;
+}
+
+/** Reads and checks the configuration; throws a {@link ConfigError} listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const servers = parseServerMap(env.MATRIX_OPENID_SERVERS);
+  if (typeof servers === 'string') problems.push(servers);
+  if (problems.length > 0 || !parsed.success || typeof servers === 'string') {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration:\n  DATA_DIR: ${dataDir} is not a readable and writable folder (${(error as Error).message})`);
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    oracleDid: e.ORACLE_DID,
+    oraclePublicKey: e.ORACLE_PUBLIC_KEY,
+    agentApiKey: e.AGENT_API_KEY,
+    ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    livekit: {
+      url: e.LIVEKIT_URL,
+      apiKey: e.LIVEKIT_API_KEY,
+      apiSecret: e.LIVEKIT_API_SECRET,
+      agentName: e.LIVEKIT_AGENT_NAME,
+      tokenTtlSeconds: e.LIVEKIT_TOKEN_TTL_SECONDS,
+    },
+    matrix: { baseUrl: e.MATRIX_BASE_URL.replace(/\/+$/, ''), accessToken: e.MATRIX_ACCESS_TOKEN, openIdServers: servers },
+    corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
+    callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,
+    bodyLimit: e.BODY_LIMIT,
+    rateLimits: { authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE, keyPerMinute: e.RATE_LIMIT_KEY_PER_MINUTE },
+  };
+}

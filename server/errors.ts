@@ -1,0 +1,73 @@
+/** Errors the API answers with: an HTTP status, a snake_case `code`, and a message a developer can act on. */
+import { ProtocolError } from '../protocol/index.ts';
+import type { ProtocolErrorReason } from '../protocol/index.ts';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  static badRequest(code: string, message: string): ApiError {
+    return new ApiError(400, code, message);
+  }
+
+  static unauthorized(code: string, message: string): ApiError {
+    return new ApiError(401, code, message, { 'www-authenticate': 'Bearer' });
+  }
+
+  static forbidden(code: string, message: string): ApiError {
+    return new ApiError(403, code, message);
+  }
+
+  static notFound(code: string, message: string): ApiError {
+    return new ApiError(404, code, message);
+  }
+
+  static conflict(code: string, message: string): ApiError {
+    return new ApiError(409, code, message);
+  }
+
+  static gone(code: string, message: string): ApiError {
+    return new ApiError(410, code, message);
+  }
+
+  /** The Matrix event exists but fails one of the checks at sync. */
+  static invalidEvent(code: string, message: string): ApiError {
+    return new ApiError(422, code, message);
+  }
+
+  static upstream(code: string, message: string): ApiError {
+    return new ApiError(502, code, message);
+  }
+}
+
+const PROTOCOL_STATUS: Record<ProtocolErrorReason, number> = {
+  invalid_call_id: 400,
+  invalid_room_name: 400,
+  invalid_event_id: 400,
+  invalid_call_content: 422,
+  invalid_call_key: 400,
+  invalid_public_key: 400,
+  invalid_private_key: 400,
+  invalid_ciphertext: 422,
+  decryption_failed: 422,
+  invalid_transition: 409,
+};
+
+/** The API form of a protocol rule's refusal. */
+export function fromProtocolError(error: ProtocolError): ApiError {
+  return new ApiError(PROTOCOL_STATUS[error.reason], error.reason, error.message);
+}
+
+export function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ProtocolError) return fromProtocolError(error);
+  return undefined;
+}

@@ -1,0 +1,50 @@
+/**
+ * A lowdb adapter that makes each write durable: the JSON goes to a temporary file that is fsynced,
+ * renamed over the data file, and the folder is fsynced, so a crash leaves either the old or the new
+ * file, whole. (lowdb's own JSONFile renames without fsync; `JSONFilePreset` even keeps everything in
+ * memory when NODE_ENV=test.) A data file that cannot be parsed is an error, never an empty store.
+ */
+import { open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Adapter } from 'lowdb';
+
+export class DurableJsonFile<T> implements Adapter<T> {
+  private readonly tempFile: string;
+
+  constructor(readonly file: string) {
+    this.tempFile = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  }
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new Error(`the data file ${this.file} is not valid JSON (${(error as Error).message}); it was left as it is`);
+    }
+  }
+
+  async write(data: T): Promise<void> {
+    const text = JSON.stringify(data);
+    const handle = await open(this.tempFile, 'w', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(this.tempFile, this.file);
+    const dir = await open(path.dirname(this.file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

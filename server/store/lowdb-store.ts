@@ -1,0 +1,194 @@
+/**
+ * The embedded call store: one lowdb JSON file, durable writes, one writer process (a lock file), and
+ * writes serialized in-process. Mutations apply to memory at once and share the next file write
+ * (group commit); each caller is answered only once a write that includes its change is on disk.
+ */
+import path from 'node:path';
+import { Low } from 'lowdb';
+import lockfile from 'proper-lockfile';
+import type { CallRecord, CallStore, ListPage, ListQuery } from './call-store.ts';
+import { StoreConflict } from './call-store.ts';
+import { DurableJsonFile } from './durable-json-file.ts';
+
+interface StoreData {
+  version: 1;
+  calls: CallRecord[];
+  meta: Record<string, string>;
+}
+
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+}
+
+function encodeCursor(record: CallRecord): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
+      return value as [string, string];
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** Newest first: createdAt descending, then callId descending. */
+function isOlder(record: CallRecord, [createdAt, callId]: [string, string]): boolean {
+  return record.createdAt < createdAt || (record.createdAt === createdAt && record.callId < callId);
+}
+
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+export class LowdbCallStore implements CallStore {
+  private readonly byId = new Map<string, CallRecord>();
+  private readonly byRoom = new Map<string, string>();
+  private readonly byKey = new Map<string, string>();
+  private readonly byUser = new Map<string, CallRecord[]>();
+  private scheduled: Promise<void> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly db: Low<StoreData>,
+    private readonly release: () => Promise<void>,
+  ) {
+    for (const record of db.data.calls) this.index(record);
+  }
+
+  /**
+   * Opens (or creates) `calls.json` in `dataDir`. Refuses with {@link StoreLockedError} when another
+   * process has it open.
+   */
+  static async open(dataDir: string): Promise<LowdbCallStore> {
+    const file = path.join(dataDir, 'calls.json');
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(file, {
+        realpath: false,
+        stale: 4000,
+        update: 1000,
+        retries: { retries: 6, factor: 1, minTimeout: 1000, maxTimeout: 1000 },
+        onCompromised: (error) => {
+          throw new StoreLockedError(`the lock on ${file} was lost: ${error.message}`);
+        },
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+        throw new StoreLockedError(`${file} is in use by another backend process; one process per data file (set DATA_DIR to another folder)`);
+      }
+      throw error;
+    }
+    try {
+      const db = new Low<StoreData>(new DurableJsonFile<StoreData>(file), { version: 1, calls: [], meta: {} });
+      await db.read();
+      if (db.data.version !== 1 || !Array.isArray(db.data.calls)) {
+        throw new Error(`${file} is not a call store of version 1`);
+      }
+      db.data.meta ??= {};
+      return new LowdbCallStore(db, release);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  private index(record: CallRecord): void {
+    const previous = this.byId.get(record.callId);
+    this.byId.set(record.callId, record);
+    this.byRoom.set(record.roomName, record.callId);
+    this.byKey.set(record.encryptionKey, record.callId);
+    const list = this.byUser.get(record.userId) ?? [];
+    if (previous) list[list.indexOf(previous)] = record;
+    else list.push(record);
+    this.byUser.set(record.userId, list);
+  }
+
+  /** Resolves when a file write that began after this call is durable. */
+  private persist(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the call store is closed'));
+    if (!this.scheduled) {
+      const write = this.chain.then(() => {
+        this.scheduled = undefined;
+        this.db.data.calls = [...this.byId.values()];
+        return this.db.write();
+      });
+      this.scheduled = write;
+      this.chain = write.catch(() => {});
+    }
+    return this.scheduled;
+  }
+
+  async get(callId: string): Promise<CallRecord | undefined> {
+    return this.byId.get(callId);
+  }
+
+  async findByRoomName(roomName: string): Promise<CallRecord | undefined> {
+    const callId = this.byRoom.get(roomName);
+    return callId === undefined ? undefined : this.byId.get(callId);
+  }
+
+  async insert(record: CallRecord): Promise<void> {
+    if (this.byId.has(record.callId)) throw new StoreConflict('call_id_taken');
+    if (this.byRoom.has(record.roomName)) throw new StoreConflict('room_taken');
+    if (this.byKey.has(record.encryptionKey)) throw new StoreConflict('key_reused');
+    this.index(record);
+    await this.persist();
+  }
+
+  async update(callId: string, change: (current: CallRecord) => CallRecord): Promise<CallRecord | undefined> {
+    const current = this.byId.get(callId);
+    if (!current) return undefined;
+    const next = change(current);
+    if (next === current) return current;
+    if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId) {
+      throw new Error('a call update may not change its identity, room, key or user');
+    }
+    this.index(next);
+    await this.persist();
+    return next;
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !cursor) throw new InvalidCursorError('the cursor is not one this server gave out');
+    const calls: CallRecord[] = [];
+    const all = this.byUser.get(query.userId) ?? [];
+    let more = false;
+    for (let i = all.length - 1; i >= 0; i -= 1) {
+      const record = all[i]!;
+      if (cursor && !isOlder(record, cursor)) continue;
+      if (query.sessionId !== undefined && record.sessionId !== query.sessionId) continue;
+      if (query.status !== undefined && record.status !== query.status) continue;
+      if (calls.length === query.limit) {
+        more = true;
+        break;
+      }
+      calls.push(record);
+    }
+    const last = calls.at(-1);
+    return more && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.db.data.meta[key];
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    if (this.db.data.meta[key] === value) return;
+    this.db.data.meta[key] = value;
+    await this.persist();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.chain;
+    this.closed = true;
+    await this.release();
+  }
+}
