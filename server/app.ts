@@ -1,0 +1,71 @@
+/** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { CallService } from './call-service.ts';
+import type { ServerConfig } from './config.ts';
+import type { LiveKitGateway } from './livekit.ts';
+import type { OracleMatrix } from './matrix/client.ts';
+import { errorHandler } from './middleware/errors.ts';
+import { requestLogging } from './middleware/logging.ts';
+import { authRoutes } from './routes/auth.ts';
+import { callRoutes } from './routes/calls.ts';
+import { livekitWebhookRoutes } from './routes/livekit-webhook.ts';
+import { publicRoutes } from './routes/public.ts';
+import { Sessions } from './session.ts';
+import type { CallStore } from './store/call-store.ts';
+
+export interface AppDeps {
+  readonly store: CallStore;
+  readonly matrix: OracleMatrix;
+  readonly livekit: LiveKitGateway;
+  readonly log: Logger;
+}
+
+export interface App {
+  readonly koa: Koa;
+  readonly calls: CallService;
+  readonly routes: readonly { method: string; path: string }[];
+}
+
+export function createApp(config: ServerConfig, deps: AppDeps): App {
+  const koa = new Koa({ proxy: false });
+  const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
+  const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
+  const allowed = new Set(config.corsOrigins);
+  const routers = [
+    publicRoutes(config, deps.matrix.userId),
+    authRoutes(config, sessions),
+    callRoutes(config, sessions, calls, deps.store),
+    livekitWebhookRoutes(deps.livekit, calls, deps.store),
+  ];
+
+  koa.use(requestLogging(deps.log));
+  koa.use(errorHandler());
+  koa.use(
+    cors({
+      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+      allowMethods: ['GET', 'POST'],
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    }),
+  );
+  koa.use(
+    bodyParser({
+      enableTypes: ['json'],
+      extendTypes: { json: ['application/json', 'application/webhook+json'] },
+      jsonLimit: config.bodyLimit,
+      jsonStrict: true,
+      encoding: 'utf-8',
+    }),
+  );
+  for (const router of routers) {
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
+  }
+  const routes = routers.flatMap((router) =>
+    router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))),
+  );
+  return { koa, calls, routes };
+}

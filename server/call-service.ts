@@ -1,0 +1,272 @@
+/**
+ * The call rules of the backend: admitting a call from its Matrix event (sync), status changes from
+ * the user, the agent, Matrix and LiveKit, and what the agent may learn (the still-encrypted key).
+ */
+import type { Logger } from 'pino';
+import {
+  CALL_EVENT_TYPE,
+  assertEncryptedCallKeyShape,
+  assertTransition,
+  currentCallState,
+  makeCallEdit,
+  parseCallId,
+} from '../protocol/index.ts';
+import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index.ts';
+import type { ServerConfig } from './config.ts';
+import { ApiError } from './errors.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import type { LiveKitGateway } from './livekit.ts';
+import type { OracleMatrix } from './matrix/client.ts';
+import { StoreConflict } from './store/call-store.ts';
+import type { CallRecord, CallStore } from './store/call-store.ts';
+
+/** A call as the API shows it: everything but the encrypted key and internal bookkeeping. */
+export type PublicCall = Omit<CallRecord, 'encryptionKey' | 'dispatchId'>;
+
+export function publicCall(record: CallRecord): PublicCall {
+  const { encryptionKey: _key, dispatchId: _dispatch, ...rest } = record;
+  return rest;
+}
+
+export type Actor = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'agent' };
+
+export interface SyncResult {
+  readonly call: PublicCall;
+  readonly livekit: { readonly url: string; readonly token: string };
+}
+
+export interface UpdateResult {
+  readonly call: PublicCall;
+  /** Whether the change reached the Matrix event (as an edit by the oracle's account). */
+  readonly mirrored: boolean;
+}
+
+function contentOf(record: CallRecord): CallContent {
+  return {
+    callType: record.callType,
+    callStartedAt: record.callStartedAt,
+    encryptionKey: record.encryptionKey,
+    sessionId: record.sessionId,
+    roomId: record.roomName,
+    userDid: record.userDid,
+    oracleDid: record.oracleDid,
+    callStatus: record.status,
+    callId: record.callId,
+    ...(record.callEndedAt ? { callEndedAt: record.callEndedAt } : {}),
+  };
+}
+
+const CONFLICT_MESSAGES = {
+  call_id_taken: 'This callId belongs to another user',
+  room_taken: 'This LiveKit room is already bound to another call',
+  key_reused: 'This encrypted call key was already used by another call: every call needs a new key',
+} as const;
+
+export class CallService {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly store: CallStore,
+    private readonly matrix: OracleMatrix,
+    private readonly livekit: LiveKitGateway,
+    private readonly log: Logger,
+  ) {}
+
+  /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
+  sync(userId: string, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncResult> {
+    const { eventId, roomName } = parseCallId(callId);
+    return this.lock.run(callId, async () => {
+      const existing = await this.store.get(callId);
+      if (existing) {
+        if (existing.userId !== userId) throw ApiError.conflict('call_id_taken', CONFLICT_MESSAGES.call_id_taken);
+        if (existing.matrixRoomId !== body.matrixRoomId || existing.sessionId !== body.sessionId) {
+          throw ApiError.invalidEvent('call_mismatch', 'This call was synced with another Matrix room or session');
+        }
+        return this.finishSync(existing);
+      }
+      const event = await this.matrix.getEvent(body.matrixRoomId, eventId);
+      if (!event) {
+        throw ApiError.notFound('event_not_found', 'No such event in that Matrix room (or the oracle is not in the room)');
+      }
+      const content = this.checkEvent(event, userId, roomName, body);
+      const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
+      if (state.status === 'ended') throw ApiError.conflict('call_ended', 'The call event was already edited to ended');
+      const now = new Date().toISOString();
+      const record: CallRecord = {
+        callId,
+        eventId,
+        roomName,
+        matrixRoomId: body.matrixRoomId,
+        userId,
+        userDid: content.userDid,
+        oracleDid: content.oracleDid,
+        sessionId: content.sessionId,
+        callType: content.callType,
+        encryptionKey: content.encryptionKey,
+        status: 'pending',
+        callStartedAt: content.callStartedAt,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await this.store.insert(record);
+      } catch (error) {
+        if (error instanceof StoreConflict) throw ApiError.conflict(error.conflict, CONFLICT_MESSAGES[error.conflict]);
+        throw error;
+      }
+      this.log.info({ callId, userId, callType: record.callType }, 'call stored');
+      return this.finishSync(record);
+    });
+  }
+
+  private checkEvent(event: MatrixEventLike, userId: string, roomName: string, body: { sessionId: string }): CallContent {
+    if (event.type !== CALL_EVENT_TYPE) {
+      throw ApiError.invalidEvent('wrong_event_type', `The event is of type ${event.type}, not ${CALL_EVENT_TYPE}`);
+    }
+    if (event.sender !== userId) throw ApiError.forbidden('not_your_event', 'The call event was sent by another user');
+    const raw = event.content as Record<string, unknown> | undefined;
+    if (raw && typeof raw === 'object' && 'm.relates_to' in raw) {
+      throw ApiError.invalidEvent('not_a_call_start', "The event is an edit; sync the call's first event");
+    }
+    const { content } = currentCallState(event, []);
+    if (content.roomId !== roomName) {
+      throw ApiError.invalidEvent('room_mismatch', "The event's roomId is not the room named in the callId");
+    }
+    if (content.oracleDid !== this.config.oracleDid) {
+      throw ApiError.invalidEvent('wrong_oracle', 'The call is addressed to another oracle');
+    }
+    if (content.sessionId !== body.sessionId) {
+      throw ApiError.invalidEvent('session_mismatch', "The sessionId does not match the event's");
+    }
+    const skewMs = this.config.clockSkewSeconds * 1000;
+    const startedAt = Date.parse(content.callStartedAt);
+    if (startedAt < Date.now() - skewMs) throw ApiError.invalidEvent('stale_call', 'The call event is too old to start a call');
+    if (startedAt > Date.now() + skewMs) throw ApiError.invalidEvent('future_call', 'The call event is dated in the future');
+    assertEncryptedCallKeyShape(content.encryptionKey);
+    return content;
+  }
+
+  /** Dispatch, edit to active (each once), then a fresh room token. */
+  private async finishSync(record: CallRecord): Promise<SyncResult> {
+    if (record.status === 'ended') throw ApiError.conflict('call_ended', 'The call has ended');
+    let current = record;
+    if (current.status === 'pending') {
+      if (!current.dispatchId) {
+        const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId);
+        current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
+        this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
+      }
+      await this.mirror(current, 'active').catch((error: Error) => {
+        throw ApiError.upstream('matrix_unavailable', `The call event could not be edited to active: ${error.message}`);
+      });
+      current = (await this.store.update(current.callId, (r) =>
+        r.status === 'pending' ? { ...r, status: 'active', updatedAt: new Date().toISOString() } : r,
+      )) ?? current;
+    }
+    return {
+      call: publicCall(current),
+      livekit: { url: this.livekit.url, token: await this.livekit.userToken(current.roomName, current.userId) },
+    };
+  }
+
+  private async mirror(record: CallRecord, status: CallStatus): Promise<void> {
+    const before = contentOf({ ...record, status: 'pending' });
+    const edit = makeCallEdit(record.eventId, before, {
+      callStatus: status,
+      callId: record.callId,
+      ...(record.callEndedAt ? { callEndedAt: record.callEndedAt } : {}),
+    });
+    await this.matrix.sendCallEvent(record.matrixRoomId, edit);
+  }
+
+  /** The encrypted key for the agent; refused for unknown, ended or expired calls. */
+  async keyFor(callId: string): Promise<{ encryptionKey: string; userDid: string; oracleDid: string; callType: string }> {
+    parseCallId(callId);
+    const record = await this.store.get(callId);
+    if (!record) throw ApiError.notFound('call_not_found', 'No such call');
+    if (record.status === 'ended') throw ApiError.gone('call_ended', 'The call has ended');
+    if (Date.parse(record.callStartedAt) + this.config.callMaxDurationSeconds * 1000 < Date.now()) {
+      throw ApiError.gone('call_expired', 'The call is older than the longest call allowed');
+    }
+    return { encryptionKey: record.encryptionKey, userDid: record.userDid, oracleDid: record.oracleDid, callType: record.callType };
+  }
+
+  /**
+   * A status change by the call's user or the agent, by the transition table; mirrored to Matrix.
+   * Ending an ended call again is answered with the call as it is (the user, Matrix and LiveKit race
+   * to end a call; the first one wins).
+   */
+  async update(actor: Actor, callId: string, change: { status: CallStatus; reason?: string }): Promise<UpdateResult> {
+    parseCallId(callId);
+    return this.lock.run(callId, async () => {
+      const record = await this.store.get(callId);
+      if (!record || (actor.kind === 'user' && record.userId !== actor.userId)) {
+        throw ApiError.notFound('call_not_found', 'No such call');
+      }
+      if (record.status === 'ended' && change.status === 'ended') return { call: publicCall(record), mirrored: true };
+      assertTransition(record.status, change.status);
+      const endReason = actor.kind === 'agent' && change.reason ? `agent_failed: ${change.reason}` : actor.kind;
+      const next = await this.applyStatus(record, change.status, endReason);
+      let mirrored = true;
+      try {
+        await this.mirror(next, change.status);
+      } catch (error) {
+        mirrored = false;
+        this.log.error({ callId, err: (error as Error).message }, 'the status change could not be mirrored to Matrix');
+      }
+      return { call: publicCall(next), mirrored };
+    });
+  }
+
+  private async applyStatus(record: CallRecord, status: CallStatus, endReason: string): Promise<CallRecord> {
+    const now = new Date().toISOString();
+    const next = await this.store.update(record.callId, (r) => {
+      assertTransition(r.status, status);
+      return { ...r, status, updatedAt: now, ...(status === 'ended' ? { callEndedAt: now, endReason } : {}) };
+    });
+    this.log.info({ callId: record.callId, status, endReason: status === 'ended' ? endReason : undefined }, 'call status changed');
+    return next ?? record;
+  }
+
+  /** LiveKit said the room finished (or the user left): the call ends, and Matrix is told. */
+  async endByRoom(roomName: string, reason: string): Promise<CallRecord | undefined> {
+    const record = await this.store.findByRoomName(roomName);
+    if (!record || record.status === 'ended') return record;
+    return this.lock.run(record.callId, async () => {
+      const current = await this.store.get(record.callId);
+      if (!current || current.status === 'ended') return current;
+      const next = await this.applyStatus(current, 'ended', reason);
+      await this.mirror(next, 'ended').catch((error: Error) => {
+        this.log.error({ callId: next.callId, err: error.message }, 'the end of the call could not be mirrored to Matrix');
+      });
+      return next;
+    });
+  }
+
+  /** An edit seen in the Matrix sync: the user's (or oracle's) `ended` edit ends the call here too. */
+  async applyMatrixEdit(event: MatrixEventLike): Promise<void> {
+    const content = event.content as { 'm.relates_to'?: { rel_type?: unknown; event_id?: unknown } } | undefined;
+    const relation = content?.['m.relates_to'];
+    if (!relation || relation.rel_type !== 'm.replace' || typeof relation.event_id !== 'string') return;
+    const newContent = (content as Record<string, unknown>)['m.new_content'] as { callId?: unknown; roomId?: unknown } | undefined;
+    const roomName = typeof newContent?.roomId === 'string' ? newContent.roomId : undefined;
+    if (!roomName) return;
+    const record = await this.store.findByRoomName(roomName);
+    if (!record || record.eventId !== relation.event_id || record.status === 'ended') return;
+    const original: MatrixEventLike = {
+      event_id: record.eventId,
+      type: CALL_EVENT_TYPE,
+      sender: record.userId,
+      origin_server_ts: 0,
+      content: contentOf({ ...record, status: 'pending' }),
+    };
+    const state = currentCallState(original, [event], { editors: [this.matrix.userId] });
+    if (state.lastEditEventId !== event.event_id || state.status !== 'ended') return;
+    await this.lock.run(record.callId, async () => {
+      const current = await this.store.get(record.callId);
+      if (!current || current.status === 'ended') return;
+      await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
+    });
+  }
+}

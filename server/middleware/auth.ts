@@ -1,0 +1,57 @@
+/** Who is calling: a user's session (Bearer token) or the agent (x-api-key, compared in constant time). */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { ApiError } from '../errors.ts';
+import type { Sessions } from '../session.ts';
+
+declare module 'koa' {
+  interface DefaultState {
+    userId?: string;
+    agent?: boolean;
+  }
+}
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Constant-time comparison of two secrets of any length (hashing first hides the length too). */
+export function secretsEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function bearer(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  return match?.[1];
+}
+
+function apiKeyMatches(ctx: Context, apiKey: string): boolean | undefined {
+  const given = ctx.get('x-api-key');
+  if (!ctx.headers['x-api-key']) return undefined;
+  return given.length > 0 && secretsEqual(given, apiKey);
+}
+
+export function requireUser(sessions: Sessions) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const token = bearer(ctx);
+    if (!token) throw ApiError.unauthorized('missing_session', 'Send the session token as "Authorization: Bearer <token>"');
+    ctx.state.userId = await sessions.verify(token);
+    await next();
+  };
+}
+
+export function requireAgent(apiKey: string) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const matches = apiKeyMatches(ctx, apiKey);
+    if (matches === undefined) throw ApiError.unauthorized('missing_api_key', 'Send the agent API key in the x-api-key header');
+    if (!matches) throw ApiError.unauthorized('invalid_api_key', 'The API key is not valid');
+    ctx.state.agent = true;
+    await next();
+  };
+}
+
+/** The agent (x-api-key) or a user (session); an x-api-key header, when present, must be right. */
+export function requireUserOrAgent(sessions: Sessions, apiKey: string) {
+  const user = requireUser(sessions);
+  const agent = requireAgent(apiKey);
+  return (ctx: Context, next: Next): Promise<void> => (ctx.headers['x-api-key'] !== undefined ? agent(ctx, next) : user(ctx, next));
+}

@@ -1,0 +1,19 @@
+/** `POST /auth/matrix-openid`: a Matrix OpenID token in, a short-lived session token out. */
+import Router from '@koa/router';
+import type { ServerConfig } from '../config.ts';
+import { verifyOpenIdToken } from '../matrix/openid.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import type { Sessions } from '../session.ts';
+import { openIdBody, parseBody } from '../validation.ts';
+
+export function authRoutes(config: ServerConfig, sessions: Sessions): Router {
+  const router = new Router();
+  router.post('/auth/matrix-openid', rateLimit('auth', config.rateLimits.authPerMinute), async (ctx) => {
+    const token = parseBody(ctx, openIdBody);
+    const userId = await verifyOpenIdToken(config.matrix.openIdServers, token);
+    const session = await sessions.issue(userId);
+    ctx.log.info({ userId }, 'session issued');
+    ctx.body = session;
+  });
+  return router;
+}

@@ -1,0 +1,49 @@
+/** The call routes: sync (user), key (agent), update (user or agent), list (user). */
+import Router from '@koa/router';
+import type { CallService } from '../call-service.ts';
+import { publicCall } from '../call-service.ts';
+import type { ServerConfig } from '../config.ts';
+import { ApiError } from '../errors.ts';
+import { requireAgent, requireUser, requireUserOrAgent } from '../middleware/auth.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import type { Sessions } from '../session.ts';
+import type { CallStore } from '../store/call-store.ts';
+import { InvalidCursorError } from '../store/lowdb-store.ts';
+import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
+
+export function callRoutes(config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): Router {
+  const router = new Router();
+  const user = requireUser(sessions);
+
+  router.post('/calls/:callId/sync', user, async (ctx) => {
+    const body = parseBody(ctx, syncBody);
+    ctx.body = await calls.sync(ctx.state.userId!, ctx.params.callId!, body);
+  });
+
+  router.get('/calls/:callId/key', rateLimit('key', config.rateLimits.keyPerMinute), requireAgent(config.agentApiKey), async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await calls.keyFor(ctx.params.callId!);
+  });
+
+  router.post('/calls/:callId/update', requireUserOrAgent(sessions, config.agentApiKey), async (ctx) => {
+    const body = parseBody(ctx, updateBody);
+    const actor = ctx.state.agent ? ({ kind: 'agent' } as const) : ({ kind: 'user', userId: ctx.state.userId! } as const);
+    if (actor.kind === 'user' && body.reason !== undefined) {
+      throw ApiError.badRequest('invalid_body', 'reason: only the agent gives a reason');
+    }
+    ctx.body = await calls.update(actor, ctx.params.callId!, body);
+  });
+
+  router.get('/calls', user, async (ctx) => {
+    const query = parseQuery(ctx, listQuery);
+    try {
+      const page = await store.list({ userId: ctx.state.userId!, ...query });
+      ctx.body = { calls: page.calls.map(publicCall), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
+      throw error;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,22 @@
+/** `POST /livekit/webhook`: signed LiveKit events; the end of a room, or the user leaving it, ends the call. */
+import Router from '@koa/router';
+import type { CallService } from '../call-service.ts';
+import type { LiveKitGateway } from '../livekit.ts';
+import type { CallStore } from '../store/call-store.ts';
+
+export function livekitWebhookRoutes(livekit: LiveKitGateway, calls: CallService, store: CallStore): Router {
+  const router = new Router();
+  router.post('/livekit/webhook', async (ctx) => {
+    const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
+    const event = await livekit.receiveWebhook(raw, ctx.get('authorization') || undefined);
+    const roomName = event.room?.name;
+    if (roomName && event.event === 'room_finished') {
+      await calls.endByRoom(roomName, 'livekit');
+    } else if (roomName && event.event === 'participant_left') {
+      const call = await store.findByRoomName(roomName);
+      if (call && event.participant?.identity === call.userId) await calls.endByRoom(roomName, 'user_left');
+    }
+    ctx.body = { received: event.event };
+  });
+  return router;
+}

@@ -1,0 +1,200 @@
+/**
+ * A whole backend for integration tests: real Synapse, real LiveKit server (webhooks pointed at the
+ * backend), an oracle account, users and a room, and the backend itself over real HTTP. Its logs are
+ * captured so tests can search them.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before } from 'node:test';
+import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName } from '../../protocol/index.ts';
+import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
+import { startLiveKit } from '../../scripts/services/livekit.ts';
+import type { LiveKitServer } from '../../scripts/services/livekit.ts';
+import { registerUser } from '../../scripts/services/matrix-admin.ts';
+import { freeTcpPort } from '../../scripts/services/process.ts';
+import { startSynapse } from '../../scripts/services/synapse.ts';
+import type { SynapseServer } from '../../scripts/services/synapse.ts';
+import { loadConfig } from '../../server/config.ts';
+import type { ServerConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/logger.ts';
+import { startServer } from '../../server/server.ts';
+import type { RunningServer } from '../../server/server.ts';
+import { ORACLE_DID, USER_DID } from '../fixtures/call-events.ts';
+import { TestMatrixClient } from './matrix-client.ts';
+
+export const AGENT_API_KEY = 'agent-key-7f3a9c2e5b8d1f4a6c0e9b2d7f5a3c8e';
+
+export interface TestUser {
+  readonly matrix: TestMatrixClient;
+  /** A backend session token, from a real OpenID exchange. */
+  session: string;
+}
+
+export interface Stack {
+  readonly synapse: SynapseServer;
+  readonly livekit: LiveKitServer;
+  readonly oracleKeys: OracleKeyPair;
+  readonly oracle: TestMatrixClient;
+  readonly env: Record<string, string>;
+  readonly config: ServerConfig;
+  readonly logs: string[];
+  backend: RunningServer;
+  /** Restarts the backend on the same data folder and port. */
+  restart(): Promise<void>;
+  /** A new user with a room shared with the oracle, signed in to the backend. */
+  newUser(name?: string): Promise<TestUser & { roomId: string }>;
+  api(method: string, pathname: string, options?: ApiOptions): Promise<ApiResponse>;
+}
+
+export interface ApiOptions {
+  readonly session?: string;
+  readonly apiKey?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+let userCounter = 0;
+
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const synapse = await startSynapse();
+  const port = await freeTcpPort();
+  const livekit = await startLiveKit({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
+  const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
+  const oracle = new TestMatrixClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);
+  const oracleKeys = generateOracleKeyPair();
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'oracle-call-backend-')),
+    LOG_LEVEL: 'debug',
+    ORACLE_DID,
+    ORACLE_PUBLIC_KEY: oracleKeys.publicKey,
+    AGENT_API_KEY,
+    SESSION_SECRET: 'session-secret-4b8e1d7a2c9f6e3b0a5d8c1f7e4b2a9d',
+    LIVEKIT_URL: livekit.url,
+    LIVEKIT_API_KEY: livekit.apiKey,
+    LIVEKIT_API_SECRET: livekit.apiSecret,
+    MATRIX_BASE_URL: synapse.baseUrl,
+    MATRIX_ACCESS_TOKEN: oracleAccount.accessToken,
+    CORS_ORIGINS: 'http://127.0.0.1:5173',
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const log = createLogger('debug', sink);
+  const api = async (method: string, pathname: string, options: ApiOptions = {}): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.session) headers.authorization = `Bearer ${options.session}`;
+    if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${stack.backend.url}${pathname}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  const stack: Stack = {
+    synapse,
+    livekit,
+    oracleKeys,
+    oracle,
+    env,
+    config,
+    logs,
+    backend: await startServer(config, log),
+    async restart() {
+      await stack.backend.close();
+      stack.backend = await startServer(config, log);
+    },
+    async newUser(name = `user${++userCounter}`) {
+      const account = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, name);
+      const matrix = new TestMatrixClient(synapse.baseUrl, account.userId, account.accessToken);
+      const roomId = await matrix.createRoom({ invite: [oracle.userId] });
+      await oracle.joinRoom(roomId);
+      const openId = await matrix.openIdToken();
+      const response = await api('POST', '/auth/matrix-openid', { body: openId });
+      if (response.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(response.body)}`);
+      return { matrix, roomId, session: response.body.token as string };
+    },
+    api,
+  };
+  return stack;
+}
+
+export async function stopStack(stack: Stack | undefined): Promise<void> {
+  if (!stack) return;
+  await stack.backend.close().catch(() => {});
+  await Promise.all([stack.livekit.stop(), stack.synapse.stop()]);
+}
+
+/** Starts a stack before the file's tests and stops it after. */
+export function useStack(extraEnv?: Record<string, string>): () => Stack {
+  let stack: Stack | undefined;
+  before(async () => {
+    stack = await startStack(extraEnv);
+  });
+  after(() => stopStack(stack));
+  return () => {
+    if (!stack) throw new Error('the test stack did not start (see the error above)');
+    return stack;
+  };
+}
+
+export interface StartedCall {
+  readonly callId: string;
+  readonly eventId: string;
+  readonly callKey: string;
+  readonly content: CallEventContent;
+}
+
+/** What the element does before sync: a call key, encrypted to the oracle, announced in Matrix. */
+export async function announceCall(
+  stack: Stack,
+  user: { matrix: TestMatrixClient; roomId: string },
+  overrides: Partial<CallEventContent> = {},
+): Promise<StartedCall> {
+  const callKey = generateCallKey();
+  const content: CallEventContent = {
+    callType: 'video',
+    callStatus: 'pending',
+    callStartedAt: new Date().toISOString(),
+    encryptionKey: encryptCallKey(callKey, stack.oracleKeys.publicKey),
+    sessionId: crypto.randomUUID(),
+    roomId: generateRoomName(),
+    userDid: USER_DID,
+    oracleDid: ORACLE_DID,
+    ...overrides,
+  };
+  const eventId = await user.matrix.sendEvent(user.roomId, CALL_EVENT_TYPE, content);
+  return { callId: formatCallId({ eventId, roomName: content.roomId }), eventId, callKey, content };
+}
+
+export function syncCall(stack: Stack, user: TestUser & { roomId: string }, call: StartedCall, body?: unknown) {
+  return stack.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, {
+    session: user.session,
+    body: body ?? { matrixRoomId: user.roomId, sessionId: call.content.sessionId },
+  });
+}
