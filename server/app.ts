@@ -7,6 +7,7 @@ import { CallService } from './call-service.ts';
 import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
+import { ApiError } from './errors.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { requestLogging } from './middleware/logging.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -57,7 +58,11 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
       extendTypes: { json: ['application/json', 'application/webhook+json'] },
       jsonLimit: config.bodyLimit,
       jsonStrict: true,
-      encoding: 'utf-8',
+      onError: (error: Error & { status?: number }) => {
+        if (error.status === 413) throw new ApiError(413, 'body_too_large', `The body is larger than ${config.bodyLimit}`);
+        if (error.status === 415) throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body');
+        throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
+      },
     }),
   );
   for (const router of routers) {

@@ -21,16 +21,11 @@ export function errorHandler() {
         ctx.body = { error: { code: api.code, message: api.message } };
         return;
       }
-      const httpError = error as { status?: number; expose?: boolean; message?: string; type?: string };
+      const httpError = error as { status?: number; expose?: boolean; message?: string };
       if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
-        // Errors from Koa and its body parser: too large, malformed, unsupported type.
-        const code =
-          httpError.status === 413 ? 'body_too_large'
-          : httpError.status === 415 ? 'unsupported_media_type'
-          : httpError.type === 'entity.parse.failed' ? 'malformed_json'
-          : 'bad_request';
+        // Other client errors raised by Koa itself.
         ctx.status = httpError.status;
-        ctx.body = { error: { code, message: httpError.expose && httpError.message ? httpError.message : 'Bad request' } };
+        ctx.body = { error: { code: 'bad_request', message: httpError.expose && httpError.message ? httpError.message : 'Bad request' } };
         return;
       }
       ctx.log.error({ err: error }, 'unexpected error');

@@ -198,3 +198,30 @@ export function syncCall(stack: Stack, user: TestUser & { roomId: string }, call
     body: body ?? { matrixRoomId: user.roomId, sessionId: call.content.sessionId },
   });
 }
+
+/**
+ * The calls in the store file, as text: compared before and after a refused request to prove nothing
+ * changed. (The file's `meta` part moves on by itself as the Matrix sync loop advances.)
+ */
+export async function storeSnapshot(stack: Stack): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(path.join(stack.env.DATA_DIR!, 'calls.json'), 'utf8').catch(() => '{}');
+  return JSON.stringify((JSON.parse(text) as { calls?: unknown }).calls ?? []);
+}
+
+/** Asserts the refusal's status and code, and that the store file did not change. */
+export async function assertRefused(
+  stack: Stack,
+  request: () => Promise<ApiResponse>,
+  status: number,
+  code: string,
+): Promise<ApiResponse> {
+  const before = await storeSnapshot(stack);
+  const response = await request();
+  const { strict: assert } = await import('node:assert');
+  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);
+  assert.equal(response.body?.error?.code, code, JSON.stringify(response.body));
+  assert.equal(typeof response.body.error.message, 'string');
+  assert.equal(await storeSnapshot(stack), before, 'the store changed');
+  return response;
+}
