@@ -3,6 +3,7 @@
  * backend), an oracle account, users and a room, and the backend itself over real HTTP. Its logs are
  * captured so tests can search them.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,7 +219,6 @@ export async function assertRefused(
 ): Promise<ApiResponse> {
   const before = await storeSnapshot(stack);
   const response = await request();
-  const { strict: assert } = await import('node:assert');
   assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);
   assert.equal(response.body?.error?.code, code, JSON.stringify(response.body));
   assert.equal(typeof response.body.error.message, 'string');
