@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** LiveKit participants for tests, on `@livekit/rtc-node`, with shared-key E2EE as the product uses it. */
 import { AudioFrame, AudioSource, AudioStream, EncryptionType, dispose, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import type { RemoteTrack } from '@livekit/rtc-node';
@@ -116,4 +117,107 @@ export async function recordAudio(track: RemoteTrack, durationMs: number, skipMs
 export async function closeRtc(rooms: readonly Room[]): Promise<void> {
   await Promise.all(rooms.map((room) => room.disconnect().catch(() => {})));
   await dispose();
+}
+
+/** Joins with a token the backend gave (the user's side of a real call), E2EE with the call key. */
+export async function joinCall(url: string, token: string, callKey: string): Promise<Room> {
+  const room = new Room();
+  await room.connect(url, token, {
+    autoSubscribe: true,
+    dynacast: false,
+    encryption: {
+      keyProviderOptions: { sharedKey: new TextEncoder().encode(callKey) },
+      encryptionType: EncryptionType.GCM,
+    },
+  });
+  return room;
+}
+
+/** Reads a 16-bit PCM mono WAV file. */
+export function readWav(file: string): { samples: Int16Array; sampleRate: number } {
+  const bytes = readFileSync(file);
+  if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${file} is not a WAV file`);
+  let offset = 12;
+  let sampleRate = 0;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString('ascii', offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === 'fmt ') sampleRate = bytes.readUInt32LE(offset + 12);
+    if (id === 'data') {
+      const data = bytes.subarray(offset + 8, offset + 8 + size);
+      return { samples: new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)), sampleRate };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error(`${file} has no data chunk`);
+}
+
+export const UTTERANCE_WAV = new URL('../fixtures/audio/utterance-16k.wav', import.meta.url).pathname;
+
+/**
+ * Speaks the utterance once (with a quiet marker tone mixed in, so its echo can be recognised), then
+ * keeps sending silence until stopped, as a microphone would.
+ */
+export async function speakUtterance(room: Room, markerHz: number): Promise<TonePublisher & { spoken: Promise<void> }> {
+  const { samples, sampleRate } = readWav(UTTERANCE_WAV);
+  const source = new AudioSource(sampleRate, 1);
+  const track = LocalAudioTrack.createAudioTrack('microphone', source);
+  const options = new TrackPublishOptions();
+  options.source = TrackSource.SOURCE_MICROPHONE;
+  await room.localParticipant!.publishTrack(track, options);
+  const frame = sampleRate / 100;
+  let running = true;
+  let resolveSpoken: () => void = () => {};
+  const spoken = new Promise<void>((resolve) => (resolveSpoken = resolve));
+  const loop = (async () => {
+    for (let i = 0; running; i += frame) {
+      const chunk = new Int16Array(frame);
+      if (i + frame <= samples.length) {
+        for (let j = 0; j < frame; j += 1) {
+          chunk[j] = Math.round(samples[i + j]! * 0.8 + 0.12 * 32767 * Math.sin((2 * Math.PI * markerHz * (i + j)) / sampleRate));
+        }
+      } else if (i < samples.length + frame) {
+        resolveSpoken();
+      }
+      await source.captureFrame(new AudioFrame(chunk, sampleRate, 1, frame));
+    }
+  })();
+  return {
+    spoken,
+    async stop() {
+      running = false;
+      await loop;
+      await track.close();
+      await source.close();
+    },
+  };
+}
+
+/** Records until `durationMs` of audio louder than `minRms` has arrived, or `timeoutMs` passes. */
+export async function recordLoudAudio(track: RemoteTrack, durationMs: number, timeoutMs: number, minRms = 500): Promise<Int16Array> {
+  const stream = new AudioStream(track, SAMPLE_RATE, 1);
+  const reader = stream.getReader();
+  const wanted = (SAMPLE_RATE * durationMs) / 1000;
+  const out = new Int16Array(wanted);
+  let filled = 0;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (filled < wanted && Date.now() < deadline) {
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now()))),
+      ]);
+      if (next.done || !next.value) break;
+      const data = next.value.data;
+      let energy = 0;
+      for (const sample of data) energy += sample * sample;
+      if (Math.sqrt(energy / data.length) < minRms) continue;
+      const take = Math.min(data.length, wanted - filled);
+      out.set(data.subarray(0, take), filled);
+      filled += take;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return out.subarray(0, filled);
 }

@@ -1,0 +1,45 @@
+/**
+ * `npm run agent`: the oracle agent worker. Checks the configuration first (a bad private key stops it
+ * with a clear line), then registers with LiveKit for explicit dispatch under the agent name. Each call
+ * runs in its own job process, so a crash in one call does not end the others.
+ */
+import { fileURLToPath } from 'node:url';
+import { ServerOptions, cli } from '@livekit/agents';
+import { AgentConfigError, loadAgentConfig } from './config.ts';
+
+let config;
+try {
+  config = loadAgentConfig();
+} catch (error) {
+  if (error instanceof AgentConfigError) {
+    process.stderr.write(`oracle-call agent cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const maxCalls = Number(process.env.AGENT_MAX_CALLS ?? 10);
+if (!Number.isInteger(maxCalls) || maxCalls < 1) {
+  process.stderr.write('oracle-call agent cannot start: AGENT_MAX_CALLS must be a positive integer\n');
+  process.exit(1);
+}
+const port = Number(process.env.AGENT_HTTP_PORT ?? 8081);
+
+if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);
+process.stderr.write(`oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain) connecting to ${config.livekit.url}\n`);
+
+cli.runApp(
+  new ServerOptions({
+    agent: fileURLToPath(new URL('./oracle-agent.ts', import.meta.url)),
+    agentName: config.agentName,
+    wsURL: config.livekit.url,
+    apiKey: config.livekit.apiKey,
+    apiSecret: config.livekit.apiSecret,
+    numIdleProcesses: config.idleProcesses,
+    // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts.
+    loadFunc: async (server) => server.activeJobs.length / maxCalls,
+    loadThreshold: 1,
+    host: '127.0.0.1',
+    port,
+  }),
+);

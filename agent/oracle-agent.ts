@@ -1,0 +1,81 @@
+/**
+ * The oracle agent (a LiveKit agents job): takes the dispatch, fetches and decrypts the call key,
+ * joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
+ * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
+ */
+import { defineAgent, log as agentLog } from '@livekit/agents';
+import type { JobContext, JobProcess, VAD } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
+import type { RemoteParticipant } from '@livekit/rtc-node';
+import { parseCallId } from '../protocol/index.ts';
+import { createBrain } from './brain.ts';
+import { loadAgentConfig } from './config.ts';
+import { HandoffError, obtainCallKey, reportFailure } from './key-handoff.ts';
+
+interface ProcessData {
+  vad: VAD;
+}
+
+export default defineAgent<ProcessData>({
+  prewarm: async (proc: JobProcess<ProcessData>) => {
+    proc.userData.vad = await silero.VAD.load();
+  },
+
+  entry: async (ctx: JobContext<ProcessData>) => {
+    const config = loadAgentConfig();
+    const callId = ctx.job.metadata;
+    const log = agentLog().child({ callId, room: ctx.job.room?.name });
+    try {
+      parseCallId(callId);
+    } catch (error) {
+      log.error({ reason: (error as Error).message }, 'dispatch without a valid callId; staying out');
+      ctx.shutdown('invalid dispatch');
+      return;
+    }
+
+    let key;
+    try {
+      key = await obtainCallKey(config, callId, (attempt, error) =>
+        log.warn({ attempt, reason: error.reason, detail: error.message }, 'key request failed, retrying'),
+      );
+    } catch (error) {
+      const failure = error instanceof HandoffError ? error : new HandoffError('backend_error', String(error));
+      log.error({ reason: failure.reason, detail: failure.message }, 'cannot obtain the call key; the oracle stays out of the call');
+      if (failure.reason === 'key_decryption_failed') {
+        const reported = await reportFailure(config, callId, failure.reason);
+        log.info({ reported }, reported ? 'the backend was told the call failed' : 'the backend could not be told the call failed');
+      }
+      ctx.shutdown(`key handoff failed: ${failure.reason}`);
+      return;
+    }
+
+    await ctx.room.connect(ctx.info.url, ctx.info.token, {
+      autoSubscribe: true,
+      dynacast: false,
+      encryption: {
+        keyProviderOptions: { sharedKey: new TextEncoder().encode(key.callKey) },
+        encryptionType: EncryptionType.GCM,
+      },
+    });
+    log.info({ callType: key.callType }, 'joined the call with E2EE');
+
+    const user = await ctx.waitForParticipant();
+    const ended = new AbortController();
+    const onLeft = (participant: RemoteParticipant) => {
+      if (participant.identity === user.identity) ended.abort();
+    };
+    ctx.room.on(RoomEvent.ParticipantDisconnected, onLeft);
+    ctx.room.on(RoomEvent.Disconnected, () => ended.abort());
+    ctx.addShutdownCallback(async () => ended.abort());
+
+    const brain = await createBrain(config, { vad: ctx.proc.userData.vad });
+    try {
+      await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
+    } catch (error) {
+      if (!ended.signal.aborted) log.error({ err: (error as Error).message }, 'the oracle failed during the call');
+    }
+    log.info('the person left; leaving the call');
+    ctx.shutdown('call over');
+  },
+});

@@ -1,0 +1,77 @@
+/** The real agent worker as a child process (`agent/main.ts start`), with its output captured. */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../scripts/services/paths.ts';
+import { freeTcpPort } from '../../scripts/services/process.ts';
+import type { Stack } from './backend.ts';
+import { AGENT_API_KEY } from './backend.ts';
+
+export interface AgentProcess {
+  readonly name: string;
+  readonly output: string[];
+  readonly child: ChildProcess;
+  /** Resolves once a line matching `pattern` has been printed. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(stack: Stack, env: Record<string, string> = {}): Promise<AgentProcess> {
+  const name = env.LIVEKIT_AGENT_NAME ?? 'oracle';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'agent/main.ts'), 'start', '--log-level', 'debug'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LIVEKIT_URL: stack.livekit.url,
+      LIVEKIT_API_KEY: stack.livekit.apiKey,
+      LIVEKIT_API_SECRET: stack.livekit.apiSecret,
+      ORACLE_BACKEND_URL: stack.backend.url,
+      AGENT_API_KEY,
+      ORACLE_PRIVATE_KEY: stack.oracleKeys.privateKey,
+      AGENT_HTTP_PORT: String(await freeTcpPort()),
+      AGENT_IDLE_PROCESSES: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      output.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const agent: AgentProcess = {
+    name,
+    output,
+    child,
+    waitForLine(pattern, timeoutMs = 30_000) {
+      const seen = output.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`agent ${name} printed no line matching ${pattern} within ${timeoutMs} ms; its output ends with:\n${output.slice(-20).join('\n')}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  await agent.waitForLine(/registered worker/i, 60_000);
+  return agent;
+}
