@@ -1,0 +1,274 @@
+/**
+ * `npm run bench:server`: the backend under load, on loopback, against the real stack (Synapse, the
+ * LiveKit server and the backend over real HTTP, from test/helpers/backend.ts).
+ *
+ * 1. Seeds 1,000 active calls for one user (direct store inserts) plus a few calls synced through the API.
+ * 2. Measures req/s and p50/p99 latency with autocannon (in its own process) for `GET /calls/:callId/key`
+ *    (agent), `GET /calls` (user session) and a bare Koa app answering "hello" (the baseline), in
+ *    interleaved rounds; reports medians.
+ * 3. Ends 200 active calls at once (`POST /calls/:callId/update` by the agent, mirrored to Matrix) and
+ *    checks every one answered 200 and is ended in memory and in the data file on disk.
+ *
+ * Bounded: about a minute in all; a watchdog stops the run after 150 s. Settings (environment):
+ * BENCH_CONNECTIONS (10), BENCH_WARMUP_SECONDS (2), BENCH_SECONDS (3), BENCH_ROUNDS (3), BENCH_UPDATES (200),
+ * BENCH_CALLS (1000).
+ * Exits 0 when the run completed and every check passed, 1 otherwise.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pino from 'pino';
+import { createLogger } from '../server/logger.ts';
+import { startServer } from '../server/server.ts';
+import type { CallRecord } from '../server/store/call-store.ts';
+import { AGENT_API_KEY, announceCall, startStack, stopStack, syncCall } from '../test/helpers/backend.ts';
+import type { Stack } from '../test/helpers/backend.ts';
+import { startBareApp } from './lib/bare-app.ts';
+import type { BareApp } from './lib/bare-app.ts';
+import { LoadGenerator } from './lib/load.ts';
+import type { LoadJob, LoadResult } from './lib/load.ts';
+import { pool, recordForEvent, syntheticCall } from './lib/seed.ts';
+import type { Owner } from './lib/seed.ts';
+import { fixed, table } from './lib/table.ts';
+
+const setting = (name: string, fallback: number, min: number, max: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+};
+
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 10, 1, 200);
+const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 2, 0, 10);
+const MEASURED_SECONDS = setting('BENCH_SECONDS', 3, 1, 20);
+const ROUNDS = setting('BENCH_ROUNDS', 3, 1, 10);
+const UPDATES = setting('BENCH_UPDATES', 200, 1, 500);
+const SEEDED_CALLS = setting('BENCH_CALLS', 1000, 1, 10_000);
+const REAL_SYNCS = 3;
+const GOAL_RATIO = 0.6;
+const WATCHDOG_MS = 150_000;
+
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
+const progress = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
+
+async function timed<T>(what: string, task: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await task();
+  progress(`${what} (${((performance.now() - started) / 1000).toFixed(2)} s)`);
+  return result;
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+let stack: Stack | undefined;
+let bare: BareApp | undefined;
+let load: LoadGenerator | undefined;
+let cleaning: Promise<void> | undefined;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await load?.close().catch(() => {});
+    await bare?.close().catch(() => {});
+    const dataDir = stack?.env.DATA_DIR;
+    await stopStack(stack);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+  })();
+  return cleaning;
+}
+
+async function abort(reason: string): Promise<never> {
+  process.stderr.write(`[bench] ${reason}: stopping the stack\n`);
+  const timer = setTimeout(() => process.exit(2), 15_000);
+  timer.unref();
+  await cleanUp().catch(() => {});
+  process.exit(2);
+}
+
+const watchdog = setTimeout(() => void abort(`the run took longer than ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
+watchdog.unref();
+process.once('SIGINT', () => void abort('interrupted'));
+process.once('SIGTERM', () => void abort('terminated'));
+
+interface Target {
+  readonly job: Omit<LoadJob, 'connections' | 'durationSeconds'>;
+  readonly rounds: LoadResult[];
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * A warm-up run per target (discarded), then ROUNDS rounds that each measure every target once, in
+ * turn: on a shared, noisy machine the targets then see the same conditions, and each round's ratio
+ * compares figures taken seconds apart.
+ */
+async function measureAll(load: LoadGenerator, targets: readonly Target[]): Promise<void> {
+  if (WARMUP_SECONDS > 0) {
+    for (const { job } of targets) await load.run({ ...job, name: `${job.name} (warm-up)`, connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS });
+  }
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const figures: string[] = [];
+    for (const target of targets) {
+      const result = await load.run({ ...target.job, connections: CONNECTIONS, durationSeconds: MEASURED_SECONDS });
+      target.rounds.push(result);
+      figures.push(`${target.job.name} ${fixed(result.reqPerSec, 0)}/s`);
+    }
+    progress(`round ${round}/${ROUNDS}: ${figures.join(', ')}`);
+  }
+}
+
+async function main(): Promise<boolean> {
+  stack = await timed('stack up (Synapse, LiveKit server, backend)', () =>
+    startStack({ LOG_LEVEL: 'warn', RATE_LIMIT_KEY_PER_MINUTE: '100000000' }),
+  );
+  const s = stack;
+  // startStack's backend logs at debug level into an in-memory array whatever LOG_LEVEL says; run the
+  // backend as server/main.ts does instead: a pino logger at the configured level (warn), to stderr.
+  await timed(`backend restarted with the production logger (LOG_LEVEL=${s.config.logLevel})`, async () => {
+    await s.backend.close();
+    s.backend = await startServer(s.config, createLogger(s.config.logLevel, pino.destination(2)));
+  });
+  const user = await timed('user signed in (real OpenID exchange)', () => s.newUser());
+  const owner: Owner = { userId: user.matrix.userId, matrixRoomId: user.roomId };
+
+  await timed(`${REAL_SYNCS} calls announced in Matrix and synced through the API`, async () => {
+    for (let i = 0; i < REAL_SYNCS; i += 1) {
+      const call = await announceCall(s, user);
+      const response = await syncCall(s, user, call);
+      check(response.status === 200 && response.body.call.status === 'active', `sync answered ${response.status} ${JSON.stringify(response.body)}`);
+    }
+  });
+
+  const seeded = await timed(`${SEEDED_CALLS} calls inserted into the store`, async () => {
+    const records = Array.from({ length: SEEDED_CALLS }, () => syntheticCall(owner, s.config.oracleDid, s.oracleKeys.publicKey));
+    await Promise.all(records.map((record) => s.backend.store.insert(record)));
+    return records;
+  });
+
+  // The figures are only worth something if the requests do what they should: check one of each first.
+  const keyCall = seeded[Math.floor(seeded.length / 2)]!;
+  const keyUrl = `${s.backend.url}/calls/${encodeURIComponent(keyCall.callId)}/key`;
+  const listUrl = `${s.backend.url}/calls`;
+  bare = await startBareApp();
+  {
+    const key = await s.api('GET', `/calls/${encodeURIComponent(keyCall.callId)}/key`, { apiKey: AGENT_API_KEY });
+    check(key.status === 200 && key.body.encryptionKey === keyCall.encryptionKey, `GET key answered ${key.status} ${JSON.stringify(key.body)}`);
+    const list = await s.api('GET', '/calls', { session: user.session });
+    check(list.status === 200 && list.body.calls.length === 20 && typeof list.body.nextCursor === 'string', `GET /calls answered ${list.status}`);
+    const hello = await fetch(bare.url).then((r) => r.text());
+    check(hello === 'hello', `the bare app answered ${hello}`);
+  }
+
+  load = await LoadGenerator.start();
+  progress(
+    `load: ${CONNECTIONS} connections; ${WARMUP_SECONDS} s warm-up per target (discarded), then ${ROUNDS} rounds of ${MEASURED_SECONDS} s per target, interleaved`,
+  );
+  const targets: Target[] = [
+    { job: { name: 'bare Koa (hello)', url: bare.url }, rounds: [] },
+    { job: { name: 'GET /calls/:callId/key', url: keyUrl, headers: { 'x-api-key': AGENT_API_KEY } }, rounds: [] },
+    { job: { name: 'GET /calls (limit 20)', url: listUrl, headers: { authorization: `Bearer ${user.session}` } }, rounds: [] },
+  ];
+  await measureAll(load, targets);
+  await load.close();
+  load = undefined;
+  await bare.close();
+  bare = undefined;
+
+  const baseline = targets[0]!;
+  const summaries = targets.map((target) => ({
+    name: target.job.name,
+    reqPerSec: median(target.rounds.map((r) => r.reqPerSec)),
+    p50: median(target.rounds.map((r) => r.p50)),
+    p99: median(target.rounds.map((r) => r.p99)),
+    ratio: median(target.rounds.map((r, i) => r.reqPerSec / baseline.rounds[i]!.reqPerSec)),
+    perRound: target.rounds.map((r) => fixed(r.reqPerSec, 0)).join(' / '),
+    failures: target.rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+  }));
+  const rows = summaries.map((r) => [r.name, fixed(r.reqPerSec, 0), fixed(r.p50, 2), fixed(r.p99, 2), fixed(r.ratio, 2), r.perRound, String(r.failures)]);
+  const loadClean = targets.every((target) => target.rounds.every((r) => r.non2xx === 0 && r.errors === 0 && r.ok > 0));
+
+  // 200 concurrent status updates by the agent, each mirrored to Matrix as an edit of a real event.
+  const updateTargets = await timed(`${UPDATES} call events announced in Matrix and their calls stored as active`, async () => {
+    const calls = await pool(UPDATES, 8, () => announceCall(s, user));
+    const records = calls.map((call) => recordForEvent(owner, call));
+    await Promise.all(records.map((record) => s.backend.store.insert(record)));
+    return records;
+  });
+  const fire = performance.now();
+  const responses = await Promise.all(
+    updateTargets.map(async (record: CallRecord) => {
+      try {
+        const response = await fetch(`${s.backend.url}/calls/${encodeURIComponent(record.callId)}/update`, {
+          method: 'POST',
+          headers: { 'x-api-key': AGENT_API_KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'ended' }),
+        });
+        const body = (await response.json().catch(() => undefined)) as { call?: { status?: string }; mirrored?: boolean } | undefined;
+        return { status: response.status, ended: body?.call?.status === 'ended', mirrored: body?.mirrored === true };
+      } catch (error) {
+        return { status: 0, ended: false, mirrored: false, error: (error as Error).message };
+      }
+    }),
+  );
+  const updateMs = performance.now() - fire;
+  const answered200 = responses.filter((r) => r.status === 200).length;
+  const answeredEnded = responses.filter((r) => r.status === 200 && r.ended).length;
+  const mirrored = responses.filter((r) => r.mirrored).length;
+  const otherStatuses = [...new Set(responses.filter((r) => r.status !== 200).map((r) => r.status))];
+  let endedInMemory = 0;
+  for (const record of updateTargets) if ((await s.backend.store.get(record.callId))?.status === 'ended') endedInMemory += 1;
+  const onDisk = JSON.parse(await readFile(path.join(s.env.DATA_DIR!, 'calls.json'), 'utf8')) as { calls: CallRecord[] };
+  const diskStatus = new Map(onDisk.calls.map((record) => [record.callId, record.status]));
+  const endedOnDisk = updateTargets.filter((record) => diskStatus.get(record.callId) === 'ended').length;
+  const lost = updateTargets.filter((record, i) => responses[i]!.status === 200 && diskStatus.get(record.callId) !== 'ended').length;
+  const updatesClean = answered200 === UPDATES && answeredEnded === UPDATES && endedInMemory === UPDATES && endedOnDisk === UPDATES && lost === 0;
+
+  const out = [
+    '',
+    `Backend benchmark: loopback, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${MEASURED_SECONDS} s per target ` +
+      `after ${WARMUP_SECONDS} s warm-up; ${SEEDED_CALLS + REAL_SYNCS} stored calls for the user; node ${process.version}`,
+    'req/s, p50, p99 and "vs bare" (req/s over the bare app\'s in the same round) are medians over the rounds.',
+    '',
+    table(['name', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'req/s per round', 'failures'], rows),
+    '',
+    `goal: both API routes at >= ${GOAL_RATIO} of the bare app's req/s -> ` +
+      summaries
+        .slice(1)
+        .map((r) => `${r.name} ${fixed(r.ratio, 2)} ${r.ratio >= GOAL_RATIO ? 'meets it' : 'BELOW'}`)
+        .join('; '),
+    '',
+    `${UPDATES} concurrent POST /calls/:callId/update {"status":"ended"} (agent, each mirrored to Matrix):`,
+    `  wall time:        ${fixed(updateMs, 0)} ms`,
+    `  answered 200:     ${answered200}/${UPDATES}${otherStatuses.length > 0 ? ` (others: ${otherStatuses.join(', ')})` : ''}`,
+    `  mirrored:         ${mirrored}/${UPDATES}`,
+    `  ended in memory:  ${endedInMemory}/${UPDATES}`,
+    `  ended on disk:    ${endedOnDisk}/${UPDATES} (calls.json, read back after the updates)`,
+    `  lost writes:      ${lost}`,
+    '',
+    `total run time: ${elapsed()}`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  if (!loadClean) process.stderr.write('[bench] some load requests failed: the throughput figures are not valid\n');
+  if (!updatesClean) process.stderr.write('[bench] the concurrent update check failed\n');
+  return loadClean && updatesClean;
+}
+
+let ok = false;
+try {
+  ok = await main();
+} catch (error) {
+  process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
+} finally {
+  await timed('stack stopped', cleanUp);
+  clearTimeout(watchdog);
+}
+process.exit(ok ? 0 : 1);
