@@ -45,7 +45,8 @@ export class EchoBrain implements OracleBrain {
       for await (const event of vadStream) {
         if (signal.aborted) break;
         if (event.type !== VADEventType.END_OF_SPEECH) continue;
-        log.info({ speechMs: Math.round(event.speechDuration) }, 'utterance heard, echoing it');
+        const samples = event.frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
+        log.info({ speechMs: Math.round((samples / VOICE_SAMPLE_RATE) * 1000) }, 'utterance heard, echoing it');
         for (const frame of event.frames) {
           for (let offset = 0; offset + CHUNK <= frame.data.length && !signal.aborted; offset += CHUNK) {
             const chunk = frame.data.slice(offset, offset + CHUNK);

@@ -47,10 +47,12 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     assert.equal(synced.status, 200, JSON.stringify(synced.body));
     const room = await joinCall(synced.body.livekit.url, synced.body.livekit.token, call.callKey);
     rooms.push(room);
-    const oracleTrack = firstRemoteAudioTrack(room, undefined, 30_000);
+    // A person speaks once the oracle is there: wait for its voice track first.
+    const oracleTrack = await firstRemoteAudioTrack(room, undefined, 30_000);
     const voice = await speakUtterance(room, markerHz);
-    const echo = await recordLoudAudio(await oracleTrack, 1500, 25_000);
+    const echo = await recordLoudAudio(oracleTrack, 1500, 25_000);
     await voice.stop();
+    assert.ok(echo.length >= SAMPLE_RATE * 1.5, `heard ${echo.length / SAMPLE_RATE} s of echo in ${call.callId}; the agent's output ends with:\n${agent.output.filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`);
     return { room, echo };
   }
 
@@ -64,5 +66,101 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     assert.ok(agent.output.some((line) => line.includes('joined the call with E2EE')));
     for (const line of agent.output) assert.equal(line.includes(call.callKey), false, 'the call key reached the agent log');
     await room.disconnect();
+  });
+
+  it('works the same with a key encrypted by eciesjs itself (what other clients of the protocol send)', async () => {
+    const s = stack();
+    const callKey = generateCallKey();
+    const encryptionKey = base58.encode(eciesjs.encrypt(parsePublicKey(s.oracleKeys.publicKey), new TextEncoder().encode(callKey)));
+    const call = { ...(await announceCall(s, users[1]!, { encryptionKey })), callKey };
+    const { room, echo } = await callAndHearEcho(users[1]!, call, 1300);
+    assert.ok(markerProminence(echo, 1300) > 5, 'the echo carries the 1.3 kHz marker');
+    await room.disconnect();
+  });
+
+  it('two concurrent calls with different keys: each person hears only their own echo', async () => {
+    const s = stack();
+    const [a, b] = await Promise.all([announceCall(s, users[0]!), announceCall(s, users[1]!)]);
+    const [first, second] = await Promise.all([callAndHearEcho(users[0]!, a, 900), callAndHearEcho(users[1]!, b, 1500)]);
+    assert.ok(markerProminence(first.echo, 900) > 5, 'the first person hears their own marker');
+    assert.ok(markerProminence(second.echo, 1500) > 5, 'the second person hears their own marker');
+    assert.ok(markerProminence(first.echo, 1500) < 2, "the first person does not hear the second's");
+    assert.ok(markerProminence(second.echo, 900) < 2, "the second person does not hear the first's");
+    await Promise.all([first.room.disconnect(), second.room.disconnect()]);
+  });
+
+  it('leaves when the person leaves', async () => {
+    const s = stack();
+    const call = await announceCall(s, users[0]!);
+    const { room } = await callAndHearEcho(users[0]!, call, 1100);
+    assert.equal(await agentIn(s, call.content.roomId), true);
+    await room.disconnect();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await agentIn(s, call.content.roomId))) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await agentIn(s, call.content.roomId), false, 'the agent is still in the room');
+  });
+
+  describe('when the key handoff fails, the agent stays out and says why', () => {
+    async function syncedCall(s: Stack, user: User, overrides = {}) {
+      const call = await announceCall(s, user, overrides);
+      const synced = await syncCall(s, user, call);
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      return call;
+    }
+
+    async function waitForEnd(s: Stack, callId: string) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const record = await s.backend.store.get(callId);
+        if (record?.status === 'ended' || Date.now() > deadline) return record;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+
+    it('tampered ciphertext: not decrypted, reported, the call ends with the reason', async () => {
+      const s = stack();
+      const genuine = await announceCall(s, users[0]!);
+      const bytes = base58.decode(genuine.content.encryptionKey);
+      bytes[bytes.length - 1]! ^= 0x01;
+      const call = await syncedCall(s, users[0]!, { encryptionKey: base58.encode(bytes) });
+      const record = await waitForEnd(s, call.callId);
+      assert.equal(record?.status, 'ended');
+      assert.equal(record?.endReason, 'agent_failed: key_decryption_failed');
+      assert.equal(await agentIn(s, call.content.roomId), false);
+      assert.ok(agent.output.some((line) => line.includes('key_decryption_failed') && line.includes(call.callId)));
+    });
+
+    it('a key encrypted to another oracle: the same', async () => {
+      const s = stack();
+      const other = eciesjs.PrivateKey.fromHex(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'));
+      const encryptionKey = base58.encode(eciesjs.encrypt(other.publicKey.toBytes(true), new TextEncoder().encode(generateCallKey())));
+      const call = await syncedCall(s, users[1]!, { encryptionKey });
+      const record = await waitForEnd(s, call.callId);
+      assert.equal(record?.endReason, 'agent_failed: key_decryption_failed');
+      assert.equal(await agentIn(s, call.content.roomId), false);
+    });
+
+    for (const [name, env, reason] of [
+      ['the backend is down', { ORACLE_BACKEND_URL: 'http://127.0.0.1:9', KEY_FETCH_ATTEMPTS: '2' }, 'backend_unreachable'],
+      ['the API key is wrong', { AGENT_API_KEY: 'a-wrong-api-key-a-wrong-api-key-a-wrong' }, 'api_key_refused'],
+    ] as const) {
+      it(`${name}: the agent stays out and logs ${reason}`, async () => {
+        const s = stack();
+        const faulty = await startAgent(s, { ...env, LIVEKIT_AGENT_NAME: `faulty-${reason}`, AGENT_IDLE_PROCESSES: '0' });
+        try {
+          const call = await syncedCall(s, users[0]!);
+          const { AgentDispatchClient } = await import('livekit-server-sdk');
+          await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).createDispatch(call.content.roomId, faulty.name, { metadata: call.callId });
+          const line = await faulty.waitForLine(/oracle stays out of the call/, 40_000);
+          assert.match(line, new RegExp(reason));
+          assert.equal(await agentIn(s, call.content.roomId), true, 'the good agent (dispatched by sync) is there');
+          const participants = await new RoomServiceClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).listParticipants(call.content.roomId);
+          assert.equal(participants.filter((p) => p.identity.startsWith('agent-')).length, 1, 'the faulty agent did not join');
+          assert.equal((await s.backend.store.get(call.callId))?.status, 'active', 'the call goes on with the good agent');
+        } finally {
+          await faulty.stop();
+        }
+      });
+    }
   });
 });
