@@ -1,6 +1,7 @@
 /** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
 import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
+import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CallService } from './call-service.ts';
@@ -35,12 +36,11 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
   const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
   const allowed = new Set(config.corsOrigins);
-  const routers = [
-    publicRoutes(config, deps.matrix.userId),
-    authRoutes(config, sessions),
-    callRoutes(config, sessions, calls, deps.store),
-    livekitWebhookRoutes(deps.livekit, calls, deps.store),
-  ];
+  const router = new Router();
+  publicRoutes(router, config, deps.matrix.userId);
+  authRoutes(router, config, sessions);
+  callRoutes(router, config, sessions, calls, deps.store);
+  livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
   koa.use(requestLogging(deps.log));
   koa.use(errorHandler());
@@ -65,12 +65,10 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
       },
     }),
   );
-  for (const router of routers) {
-    koa.use(router.routes());
-    koa.use(router.allowedMethods());
-  }
-  const routes = routers.flatMap((router) =>
-    router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))),
+  koa.use(router.routes());
+  koa.use(router.allowedMethods());
+  const routes = router.stack.flatMap((layer) =>
+    layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })),
   );
   return { koa, calls, routes };
 }

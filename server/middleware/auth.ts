@@ -13,9 +13,9 @@ declare module 'koa' {
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
-/** Constant-time comparison of two secrets of any length (hashing first hides the length too). */
-export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+/** Constant-time comparison of a secret of any length with a digest made once (hashing hides the length too). */
+export function matchesDigest(given: string, expectedDigest: Buffer): boolean {
+  return timingSafeEqual(digest(given), expectedDigest);
 }
 
 function bearer(ctx: Context): string | undefined {
@@ -24,10 +24,10 @@ function bearer(ctx: Context): string | undefined {
   return match?.[1];
 }
 
-function apiKeyMatches(ctx: Context, apiKey: string): boolean | undefined {
+function apiKeyMatches(ctx: Context, apiKeyDigest: Buffer): boolean | undefined {
   const given = ctx.get('x-api-key');
-  if (!ctx.headers['x-api-key']) return undefined;
-  return given.length > 0 && secretsEqual(given, apiKey);
+  if (!given) return undefined;
+  return matchesDigest(given, apiKeyDigest);
 }
 
 export function requireUser(sessions: Sessions) {
@@ -40,8 +40,9 @@ export function requireUser(sessions: Sessions) {
 }
 
 export function requireAgent(apiKey: string) {
+  const apiKeyDigest = digest(apiKey);
   return async (ctx: Context, next: Next): Promise<void> => {
-    const matches = apiKeyMatches(ctx, apiKey);
+    const matches = apiKeyMatches(ctx, apiKeyDigest);
     if (matches === undefined) throw ApiError.unauthorized('missing_api_key', 'Send the agent API key in the x-api-key header');
     if (!matches) throw ApiError.unauthorized('invalid_api_key', 'The API key is not valid');
     ctx.state.agent = true;

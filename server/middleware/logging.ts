@@ -1,6 +1,6 @@
 /**
- * One structured log line per request (pino): method, route path, status, time. Never the query string,
- * headers or bodies, which carry tokens and keys.
+ * One structured log line per request (pino): method, path (a callId is not a secret), status, time.
+ * Never the query string, headers or bodies, which carry tokens and keys.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
@@ -12,10 +12,8 @@ declare module 'koa' {
 }
 
 export function requestLogging(log: Logger) {
-  let counter = 0;
   return async (ctx: Context, next: Next): Promise<void> => {
-    counter += 1;
-    ctx.log = log.child({ req: counter });
+    ctx.log = log;
     const started = performance.now();
     try {
       await next();

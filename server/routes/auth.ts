@@ -1,13 +1,12 @@
 /** `POST /auth/matrix-openid`: a Matrix OpenID token in, a short-lived session token out. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { ServerConfig } from '../config.ts';
 import { verifyOpenIdToken } from '../matrix/openid.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import type { Sessions } from '../session.ts';
 import { openIdBody, parseBody } from '../validation.ts';
 
-export function authRoutes(config: ServerConfig, sessions: Sessions): Router {
-  const router = new Router();
+export function authRoutes(router: Router, config: ServerConfig, sessions: Sessions): void {
   router.post('/auth/matrix-openid', rateLimit('auth', config.rateLimits.authPerMinute), async (ctx) => {
     const token = parseBody(ctx, openIdBody);
     const userId = await verifyOpenIdToken(config.matrix.openIdServers, token);
@@ -15,5 +14,4 @@ export function authRoutes(config: ServerConfig, sessions: Sessions): Router {
     ctx.log.info({ userId }, 'session issued');
     ctx.body = session;
   });
-  return router;
 }

@@ -1,5 +1,5 @@
 /** The call routes: sync (user), key (agent), update (user or agent), list (user). */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { CallService } from '../call-service.ts';
 import { publicCall } from '../call-service.ts';
 import type { ServerConfig } from '../config.ts';
@@ -11,8 +11,7 @@ import type { CallStore } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
 
-export function callRoutes(config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): Router {
-  const router = new Router();
+export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
 
   router.post('/calls/:callId/sync', user, async (ctx) => {
@@ -45,5 +44,4 @@ export function callRoutes(config: ServerConfig, sessions: Sessions, calls: Call
     }
   });
 
-  return router;
 }

@@ -1,11 +1,10 @@
 /** `POST /livekit/webhook`: signed LiveKit events; the end of a room, or the user leaving it, ends the call. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { CallService } from '../call-service.ts';
 import type { LiveKitGateway } from '../livekit.ts';
 import type { CallStore } from '../store/call-store.ts';
 
-export function livekitWebhookRoutes(livekit: LiveKitGateway, calls: CallService, store: CallStore): Router {
-  const router = new Router();
+export function livekitWebhookRoutes(router: Router, livekit: LiveKitGateway, calls: CallService, store: CallStore): void {
   router.post('/livekit/webhook', async (ctx) => {
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     const event = await livekit.receiveWebhook(raw, ctx.get('authorization') || undefined);
@@ -18,5 +17,4 @@ export function livekitWebhookRoutes(livekit: LiveKitGateway, calls: CallService
     }
     ctx.body = { received: event.event };
   });
-  return router;
 }

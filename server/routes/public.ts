@@ -1,10 +1,9 @@
 /** Routes anyone may call: liveness, the oracle's public facts, the API description. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { ServerConfig } from '../config.ts';
 import { openApiDocument } from '../openapi.ts';
 
-export function publicRoutes(config: ServerConfig, oracleMatrixUserId: string): Router {
-  const router = new Router();
+export function publicRoutes(router: Router, config: ServerConfig, oracleMatrixUserId: string): void {
   const oracle = {
     oracleDid: config.oracleDid,
     publicKey: config.oraclePublicKey,
@@ -20,5 +19,4 @@ export function publicRoutes(config: ServerConfig, oracleMatrixUserId: string): 
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument;
   });
-  return router;
 }

@@ -36,9 +36,17 @@ function decodeCursor(cursor: string): [string, string] | undefined {
   return undefined;
 }
 
-/** Newest first: createdAt descending, then callId descending. */
-function isOlder(record: CallRecord, [createdAt, callId]: [string, string]): boolean {
-  return record.createdAt < createdAt || (record.createdAt === createdAt && record.callId < callId);
+/** The first index in `list` (sorted by createdAt, then callId) whose record is not before `key`. */
+function position(list: readonly CallRecord[], [createdAt, callId]: [string, string]): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const record = list[mid]!;
+    if (record.createdAt < createdAt || (record.createdAt === createdAt && record.callId < callId)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 export class InvalidCursorError extends Error {
@@ -98,15 +106,16 @@ export class LowdbCallStore implements CallStore {
     }
   }
 
+  /** Keeps each user's calls sorted oldest first by (createdAt, callId), the order pages are cut in. */
   private index(record: CallRecord): void {
-    const previous = this.byId.get(record.callId);
     this.byId.set(record.callId, record);
     this.byRoom.set(record.roomName, record.callId);
     this.byKey.set(record.encryptionKey, record.callId);
-    const list = this.byUser.get(record.userId) ?? [];
-    if (previous) list[list.indexOf(previous)] = record;
-    else list.push(record);
-    this.byUser.set(record.userId, list);
+    let list = this.byUser.get(record.userId);
+    if (!list) this.byUser.set(record.userId, (list = []));
+    const at = position(list, [record.createdAt, record.callId]);
+    if (list[at]?.callId === record.callId) list[at] = record;
+    else list.splice(at, 0, record);
   }
 
   /** Resolves when a file write that began after this call is durable. */
@@ -146,8 +155,8 @@ export class LowdbCallStore implements CallStore {
     if (!current) return undefined;
     const next = change(current);
     if (next === current) return current;
-    if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId) {
-      throw new Error('a call update may not change its identity, room, key or user');
+    if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId || next.createdAt !== current.createdAt) {
+      throw new Error('a call update may not change its identity, room, key, user or creation time');
     }
     this.index(next);
     await this.persist();
@@ -160,9 +169,9 @@ export class LowdbCallStore implements CallStore {
     const calls: CallRecord[] = [];
     const all = this.byUser.get(query.userId) ?? [];
     let more = false;
-    for (let i = all.length - 1; i >= 0; i -= 1) {
+    // Newest first: start just below the cursor (or at the newest) and walk down.
+    for (let i = (cursor ? position(all, cursor) : all.length) - 1; i >= 0; i -= 1) {
       const record = all[i]!;
-      if (cursor && !isOlder(record, cursor)) continue;
       if (query.sessionId !== undefined && record.sessionId !== query.sessionId) continue;
       if (query.status !== undefined && record.status !== query.status) continue;
       if (calls.length === query.limit) {

@@ -97,7 +97,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       done();
     },
   });
-  const log = createLogger('debug', sink);
+  const log = createLogger(config.logLevel, sink);
   const api = async (method: string, pathname: string, options: ApiOptions = {}): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.session) headers.authorization = `Bearer ${options.session}`;
