@@ -1,7 +1,10 @@
 /**
  * The README's run command: brings up the real services on loopback with a demo Matrix setup (made on
- * first run, kept in the cache), prints what is running, and stops everything on Ctrl-C.
+ * first run, kept in the cache), the backend and the agent, prints what is running, and stops
+ * everything on Ctrl-C.
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateOracleKeyPair } from '../protocol/index.ts';
@@ -10,9 +13,14 @@ import { registerUser } from './services/matrix-admin.ts';
 import type { MatrixAccount } from './services/matrix-admin.ts';
 import { cacheDir, progress } from './services/paths.ts';
 import { startSynapse } from './services/synapse.ts';
+import { loadConfig } from '../server/config.ts';
+import { createLogger } from '../server/logger.ts';
+import { startServer } from '../server/server.ts';
 
 interface DemoState {
   readonly livekit: { apiKey: string; apiSecret: string };
+  readonly agentApiKey: string;
+  readonly sessionSecret: string;
   readonly oracleKeys: { privateKey: string; publicKey: string };
   readonly user: MatrixAccount;
   readonly oracle: MatrixAccount;
@@ -33,6 +41,7 @@ async function main(): Promise<void> {
   const ports = {
     livekit: { http: port('LIVEKIT_PORT', 7880), tcp: port('LIVEKIT_TCP_PORT', 7881), udp: port('LIVEKIT_UDP_PORT', 7882) },
     synapse: port('SYNAPSE_PORT', 8008),
+    backend: port('BACKEND_PORT', 8787),
   };
   const demoDir = cacheDir('demo');
   const stateFile = path.join(demoDir, 'state.json');
@@ -43,6 +52,7 @@ async function main(): Promise<void> {
   progress('demo', 'starting LiveKit server…');
   const livekit = await startLiveKit({
     ports: ports.livekit,
+    webhookUrls: [`http://127.0.0.1:${ports.backend}/livekit/webhook`],
     credentials: saved?.livekit ?? { apiKey: `API${crypto.randomUUID().slice(0, 8)}`, apiSecret: crypto.randomUUID() + crypto.randomUUID() },
   });
 
@@ -63,14 +73,61 @@ async function main(): Promise<void> {
       headers: headers(oracle.accessToken),
       body: '{}',
     });
-    state = { livekit: { apiKey: livekit.apiKey, apiSecret: livekit.apiSecret }, oracleKeys: generateOracleKeyPair(), user, oracle, roomId };
+    state = {
+      livekit: { apiKey: livekit.apiKey, apiSecret: livekit.apiSecret },
+      agentApiKey: randomBytes(24).toString('hex'),
+      sessionSecret: randomBytes(24).toString('hex'),
+      oracleKeys: generateOracleKeyPair(),
+      user,
+      oracle,
+      roomId,
+    };
     writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   }
+
+  if (!state.agentApiKey || !state.sessionSecret) {
+    state = { ...state, agentApiKey: state.agentApiKey ?? randomBytes(24).toString('hex'), sessionSecret: state.sessionSecret ?? randomBytes(24).toString('hex') };
+    writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  }
+
+  progress('demo', 'starting the backend…');
+  const backendConfig = loadConfig({
+    PORT: String(ports.backend),
+    DATA_DIR: path.join(demoDir, 'backend'),
+    ORACLE_DID: 'did:ixo:demo-oracle',
+    ORACLE_PUBLIC_KEY: state.oracleKeys.publicKey,
+    AGENT_API_KEY: state.agentApiKey,
+    SESSION_SECRET: state.sessionSecret,
+    LIVEKIT_URL: livekit.url,
+    LIVEKIT_API_KEY: livekit.apiKey,
+    LIVEKIT_API_SECRET: livekit.apiSecret,
+    MATRIX_BASE_URL: synapse.baseUrl,
+    MATRIX_ACCESS_TOKEN: state.oracle.accessToken,
+    CORS_ORIGINS: process.env.CORS_ORIGINS ?? '',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  });
+  const backend = await startServer(backendConfig, createLogger(backendConfig.logLevel));
+
+  progress('demo', 'starting the agent…');
+  const agent = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(new URL(import.meta.url).pathname), '../agent/main.ts'), 'start'], {
+    env: {
+      ...process.env,
+      LIVEKIT_URL: livekit.url,
+      LIVEKIT_API_KEY: livekit.apiKey,
+      LIVEKIT_API_SECRET: livekit.apiSecret,
+      ORACLE_BACKEND_URL: backend.url,
+      AGENT_API_KEY: state.agentApiKey,
+      ORACLE_PRIVATE_KEY: state.oracleKeys.privateKey,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 
   process.stdout.write(
     [
       '',
       'oracle-call is running (Ctrl-C stops it):',
+      `  backend                      ${backend.url}   (API description: ${backend.url}/openapi.json)`,
+      `  agent                        pid ${agent.pid}, dispatched as "oracle", echo brain`,
       `  Matrix homeserver (Synapse)  ${synapse.baseUrl}   server name ${synapse.serverName}`,
       `  LiveKit server               ${livekit.url}`,
       `  demo user                    ${state.user.userId}`,
@@ -84,6 +141,8 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     progress('demo', 'stopping…');
+    agent.kill('SIGTERM');
+    await backend.close();
     await Promise.all([livekit.stop(), synapse.stop()]);
     process.exit(0);
   };

@@ -21,10 +21,10 @@ import { StoreConflict } from './store/call-store.ts';
 import type { CallRecord, CallStore } from './store/call-store.ts';
 
 /** A call as the API shows it: everything but the encrypted key and internal bookkeeping. */
-export type PublicCall = Omit<CallRecord, 'encryptionKey' | 'dispatchId'>;
+export type PublicCall = Omit<CallRecord, 'encryptionKey' | 'dispatchId' | 'mirroredStatus'>;
 
 export function publicCall(record: CallRecord): PublicCall {
-  const { encryptionKey: _key, dispatchId: _dispatch, ...rest } = record;
+  const { encryptionKey: _key, dispatchId: _dispatch, mirroredStatus: _mirrored, ...rest } = record;
   return rest;
 }
 
@@ -161,13 +161,40 @@ export class CallService {
         throw ApiError.upstream('matrix_unavailable', `The call event could not be edited to active: ${error.message}`);
       });
       current = (await this.store.update(current.callId, (r) =>
-        r.status === 'pending' ? { ...r, status: 'active', updatedAt: new Date().toISOString() } : r,
+        r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
       )) ?? current;
     }
     return {
       call: publicCall(current),
       livekit: { url: this.livekit.url, token: await this.livekit.userToken(current.roomName, current.userId) },
     };
+  }
+
+  /**
+   * Edits the Matrix event to the call's stored status and records that it did; false (logged) when
+   * Matrix could not be reached after the retries. Safe to repeat: a second identical edit is harmless.
+   */
+  private async mirrorStored(record: CallRecord): Promise<boolean> {
+    try {
+      await this.mirror(record, record.status);
+    } catch (error) {
+      this.log.error({ callId: record.callId, status: record.status, err: (error as Error).message }, 'the call status could not be mirrored to Matrix');
+      return false;
+    }
+    await this.store.update(record.callId, (r) => (r.status === record.status ? { ...r, mirroredStatus: record.status } : r));
+    return true;
+  }
+
+  /** Re-sends the Matrix edit of every call whose event does not show its status yet (run at start). */
+  async reconcileMatrix(): Promise<number> {
+    let fixed = 0;
+    for (const record of await this.store.unmirrored()) {
+      await this.lock.run(record.callId, async () => {
+        const current = await this.store.get(record.callId);
+        if (current && current.mirroredStatus !== current.status && (await this.mirrorStored(current))) fixed += 1;
+      });
+    }
+    return fixed;
   }
 
   private async mirror(record: CallRecord, status: CallStatus): Promise<void> {
@@ -204,17 +231,15 @@ export class CallService {
       if (!record || (actor.kind === 'user' && record.userId !== actor.userId)) {
         throw ApiError.notFound('call_not_found', 'No such call');
       }
-      if (record.status === 'ended' && change.status === 'ended') return { call: publicCall(record), mirrored: true };
+      if (record.status === 'ended' && change.status === 'ended') {
+        // Already ended here; make sure Matrix shows it too (an earlier edit may have been cut short).
+        const mirrored = record.mirroredStatus === 'ended' || (await this.mirrorStored(record));
+        return { call: publicCall(record), mirrored };
+      }
       assertTransition(record.status, change.status);
       const endReason = actor.kind === 'agent' && change.reason ? `agent_failed: ${change.reason}` : actor.kind;
       const next = await this.applyStatus(record, change.status, endReason);
-      let mirrored = true;
-      try {
-        await this.mirror(next, change.status);
-      } catch (error) {
-        mirrored = false;
-        this.log.error({ callId, err: (error as Error).message }, 'the status change could not be mirrored to Matrix');
-      }
+      const mirrored = await this.mirrorStored(next);
       return { call: publicCall(next), mirrored };
     });
   }
@@ -237,9 +262,7 @@ export class CallService {
       const current = await this.store.get(record.callId);
       if (!current || current.status === 'ended') return current;
       const next = await this.applyStatus(current, 'ended', reason);
-      await this.mirror(next, 'ended').catch((error: Error) => {
-        this.log.error({ callId: next.callId, err: error.message }, 'the end of the call could not be mirrored to Matrix');
-      });
+      await this.mirrorStored(next);
       return next;
     });
   }
@@ -266,7 +289,9 @@ export class CallService {
     await this.lock.run(record.callId, async () => {
       const current = await this.store.get(record.callId);
       if (!current || current.status === 'ended') return;
-      await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
+      const next = await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
+      // Matrix already shows the end: it is where it came from.
+      await this.store.update(next.callId, (r) => ({ ...r, mirroredStatus: 'ended' }));
     });
   }
 }

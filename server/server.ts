@@ -47,6 +47,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     });
     http.keepAliveTimeout = 5000;
     syncLoop.start();
+    void app.calls.reconcileMatrix().then(
+      (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
+      (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
+    );
     const { port } = http.address() as AddressInfo;
     const url = `http://${config.host}:${port}`;
     log.info({ url, oracleDid: config.oracleDid, matrixUserId: matrix.userId, openIdServers: [...openIdServers.keys()] }, 'backend listening');

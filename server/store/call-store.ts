@@ -25,6 +25,8 @@ export interface CallRecord {
   /** Who or what ended the call: `user`, `agent`, `matrix`, `livekit`, or `agent_failed: …`. */
   readonly endReason?: string;
   readonly dispatchId?: string;
+  /** The status the Matrix event is known to show (edited by us, or seen there). Differs from `status` until the edit lands. */
+  readonly mirroredStatus?: CallStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -68,6 +70,8 @@ export interface CallStore {
    */
   update(callId: string, change: (current: CallRecord) => CallRecord): Promise<CallRecord | undefined>;
   list(query: ListQuery): Promise<ListPage>;
+  /** Calls whose Matrix event does not yet show their status (an edit that failed or was cut short). */
+  unmirrored(): Promise<CallRecord[]>;
   /** A small key-value area for the backend's own state (the Matrix sync position). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;

@@ -184,6 +184,10 @@ export class LowdbCallStore implements CallStore {
     return more && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
   }
 
+  async unmirrored(): Promise<CallRecord[]> {
+    return [...this.byId.values()].filter((record) => record.status !== 'pending' && record.mirroredStatus !== record.status);
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     return this.db.data.meta[key];
   }
