@@ -3,18 +3,10 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { base58 } from '@scure/base';
 import * as eciesjs from 'eciesjs';
+import { readFileSync } from 'node:fs';
 
-const flags = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
+/** The Chromium flags the project uses everywhere (scripts/services/chromium-flags.json). */
+const flags = JSON.parse(readFileSync(new URL('./scripts/services/chromium-flags.json', import.meta.url), 'utf8'));
 
 /** Commands the browser tests run in Node: ECIES by the independent `eciesjs` implementation. */
 const eciesCommands = {

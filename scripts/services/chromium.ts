@@ -1,24 +1,16 @@
 /** The browser for tests: `CHROME_PATH`, else Debian's `chromium`, installed with apt-get when missing. */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { progress } from './paths.ts';
 import { ServiceError, runCommand } from './process.ts';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
-/** Flags that work on this kind of machine (headless, no sandbox as root, no network chatter). */
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-] as const;
+/** Flags that work on this kind of machine (headless, no sandbox as root, no network chatter, fake media). */
+export const CHROMIUM_FLAGS: readonly string[] = JSON.parse(
+  readFileSync(new URL('./chromium-flags.json', import.meta.url), 'utf8'),
+) as string[];
 
 export async function chromiumVersion(binary: string): Promise<string> {
   const { stdout } = await promisify(execFile)(binary, ['--version']);

@@ -1,8 +1,11 @@
-/** Per-client rate limits (koa-ratelimit, in memory) for the endpoints worth guessing at. */
+/**
+ * Per-client rate limits (koa-ratelimit, in memory) for the endpoints worth guessing at. `headers`
+ * adds the X-RateLimit-* headers to every answer (for browsers); a 429 always says Retry-After.
+ */
 import ratelimit from 'koa-ratelimit';
 import type { Context, Next } from 'koa';
 
-export function rateLimit(name: string, perMinute: number) {
+export function rateLimit(name: string, perMinute: number, headers = true) {
   const limiter = ratelimit({
     driver: 'memory',
     db: new Map(),
@@ -11,7 +14,7 @@ export function rateLimit(name: string, perMinute: number) {
     id: (ctx: Context) => `${name}:${ctx.ip}`,
     errorMessage: 'rate_limited',
     throw: true,
-    disableHeader: false,
+    disableHeader: !headers,
   });
   return async (ctx: Context, next: Next): Promise<void> => {
     try {

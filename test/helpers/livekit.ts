@@ -82,31 +82,39 @@ export function firstRemoteAudioTrack(room: Room, identity?: string, timeoutMs =
   });
 }
 
-/** Collects `durationMs` of mono audio from a track, after skipping `skipMs` (jitter buffer warm-up). */
-export async function recordAudio(track: RemoteTrack, durationMs: number, skipMs = 500, timeoutMs = 10_000): Promise<Int16Array> {
-  const stream = new AudioStream(track, SAMPLE_RATE, 1);
-  const reader = stream.getReader();
-  const wanted = (SAMPLE_RATE * durationMs) / 1000;
-  const skip = (SAMPLE_RATE * skipMs) / 1000;
-  const out = new Int16Array(wanted);
-  let seen = 0;
-  let filled = 0;
+/**
+ * Reads 48 kHz mono frames from a track and hands each to `onFrame` until it returns true, the track
+ * ends, or `timeoutMs` passes.
+ */
+async function readFrames(track: RemoteTrack, timeoutMs: number, onFrame: (data: Int16Array) => boolean): Promise<void> {
+  const reader = new AudioStream(track, SAMPLE_RATE, 1).getReader();
   const deadline = Date.now() + timeoutMs;
   try {
-    while (filled < wanted && Date.now() < deadline) {
+    while (Date.now() < deadline) {
       const next = await Promise.race([
         reader.read(),
         new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now()))),
       ]);
-      if (next.done || !next.value) break;
-      const data = next.value.data;
-      for (let i = 0; i < data.length && filled < wanted; i += 1, seen += 1) {
-        if (seen >= skip) out[filled++] = data[i]!;
-      }
+      if (next.done || !next.value || onFrame(next.value.data)) break;
     }
   } finally {
     await reader.cancel().catch(() => {});
   }
+}
+
+/** Collects `durationMs` of mono audio from a track, after skipping `skipMs` (jitter buffer warm-up). */
+export async function recordAudio(track: RemoteTrack, durationMs: number, skipMs = 500, timeoutMs = 10_000): Promise<Int16Array> {
+  const out = new Int16Array((SAMPLE_RATE * durationMs) / 1000);
+  let skip = (SAMPLE_RATE * skipMs) / 1000;
+  let filled = 0;
+  await readFrames(track, timeoutMs, (data) => {
+    const from = Math.min(skip, data.length);
+    skip -= from;
+    const take = Math.min(data.length - from, out.length - filled);
+    out.set(data.subarray(from, from + take), filled);
+    filled += take;
+    return filled === out.length;
+  });
   return out.subarray(0, filled);
 }
 
@@ -195,29 +203,16 @@ export async function speakUtterance(room: Room, markerHz: number): Promise<Tone
 
 /** Records until `durationMs` of audio louder than `minRms` has arrived, or `timeoutMs` passes. */
 export async function recordLoudAudio(track: RemoteTrack, durationMs: number, timeoutMs: number, minRms = 500): Promise<Int16Array> {
-  const stream = new AudioStream(track, SAMPLE_RATE, 1);
-  const reader = stream.getReader();
-  const wanted = (SAMPLE_RATE * durationMs) / 1000;
-  const out = new Int16Array(wanted);
+  const out = new Int16Array((SAMPLE_RATE * durationMs) / 1000);
   let filled = 0;
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (filled < wanted && Date.now() < deadline) {
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now()))),
-      ]);
-      if (next.done || !next.value) break;
-      const data = next.value.data;
-      let energy = 0;
-      for (const sample of data) energy += sample * sample;
-      if (Math.sqrt(energy / data.length) < minRms) continue;
-      const take = Math.min(data.length, wanted - filled);
-      out.set(data.subarray(0, take), filled);
-      filled += take;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
+  await readFrames(track, timeoutMs, (data) => {
+    let energy = 0;
+    for (const sample of data) energy += sample * sample;
+    if (Math.sqrt(energy / data.length) < minRms) return false;
+    const take = Math.min(data.length, out.length - filled);
+    out.set(data.subarray(0, take), filled);
+    filled += take;
+    return filled === out.length;
+  });
   return out.subarray(0, filled);
 }
