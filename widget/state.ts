@@ -1,0 +1,198 @@
+/**
+ * The call's lifecycle as one explicit state machine: a pure reducer (`transition`) that refuses every
+ * move the table below does not list, and a small Lit ReactiveController (`CallMachine`) that holds the
+ * current state, re-renders its host and tells listeners what changed.
+ *
+ *   idle → preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
+ *   any of preparing-media … in-call → ending (hang up) or error;  ended / error → idle (close) or
+ *   preparing-media (call again / retry).
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { CallErrorInfo } from './errors.ts';
+
+export type CallType = 'audio' | 'video';
+
+export const CALL_PHASES = [
+  'idle',
+  'preparing-media',
+  'calling',
+  'connecting',
+  'waiting-for-oracle',
+  'in-call',
+  'ending',
+  'ended',
+  'error',
+] as const;
+export type CallPhase = (typeof CALL_PHASES)[number];
+
+/** The phases in which a call is under way (something may need cleaning up). */
+export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call'];
+
+/** Why a call ended without an error. */
+export type EndReason = 'hang-up' | 'oracle-left';
+
+export type CallState =
+  | { readonly phase: 'idle' }
+  | {
+      readonly phase: 'preparing-media' | 'calling' | 'connecting' | 'waiting-for-oracle';
+      readonly callType: CallType;
+      readonly callId?: string;
+    }
+  | { readonly phase: 'in-call'; readonly callType: CallType; readonly callId: string; readonly since: number }
+  | { readonly phase: 'ending'; readonly callType: CallType; readonly callId?: string; readonly since?: number }
+  | {
+      readonly phase: 'ended';
+      readonly callType: CallType;
+      readonly callId?: string;
+      readonly reason: EndReason;
+      /** Time spent with the oracle (0 when the oracle never joined). */
+      readonly durationMs: number;
+    }
+  | { readonly phase: 'error'; readonly callType?: CallType; readonly callId?: string; readonly error: CallErrorInfo };
+
+export type CallAction =
+  | { readonly type: 'start'; readonly callType: CallType }
+  | { readonly type: 'media-ready' }
+  | { readonly type: 'announced'; readonly callId: string }
+  | { readonly type: 'admitted' }
+  | { readonly type: 'connected' }
+  | { readonly type: 'oracle-joined'; readonly at: number }
+  | { readonly type: 'hang-up' }
+  | { readonly type: 'ended'; readonly reason: EndReason; readonly at: number }
+  | { readonly type: 'fail'; readonly error: CallErrorInfo }
+  | { readonly type: 'close' };
+
+/** Which actions each phase accepts (and so which phases follow which). */
+const ACCEPTS: Readonly<Record<CallPhase, readonly CallAction['type'][]>> = {
+  idle: ['start', 'fail'],
+  'preparing-media': ['media-ready', 'hang-up', 'fail'],
+  calling: ['announced', 'admitted', 'hang-up', 'fail'],
+  connecting: ['connected', 'hang-up', 'fail'],
+  'waiting-for-oracle': ['oracle-joined', 'hang-up', 'fail'],
+  'in-call': ['hang-up', 'fail'],
+  ending: ['ended'],
+  ended: ['start', 'close'],
+  error: ['start', 'close'],
+};
+
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+
+  constructor(
+    readonly phase: CallPhase,
+    readonly action: CallAction['type'],
+  ) {
+    super(`A call cannot take "${action}" while ${phase}`);
+  }
+}
+
+export const INITIAL_STATE: CallState = { phase: 'idle' };
+
+export function canApply(state: CallState, action: CallAction['type']): boolean {
+  return ACCEPTS[state.phase].includes(action);
+}
+
+function callTypeOf(state: CallState): CallType | undefined {
+  return state.phase === 'idle' ? undefined : state.callType;
+}
+
+function callIdOf(state: CallState): string | undefined {
+  return state.phase === 'idle' ? undefined : state.callId;
+}
+
+const withCallId = (callId: string | undefined) => (callId === undefined ? {} : { callId });
+
+/** The next state; throws {@link IllegalTransitionError} for a move the table does not allow. */
+export function transition(state: CallState, action: CallAction): CallState {
+  if (!canApply(state, action.type)) throw new IllegalTransitionError(state.phase, action.type);
+  const callType = callTypeOf(state);
+  const callId = callIdOf(state);
+  switch (action.type) {
+    case 'start':
+      return { phase: 'preparing-media', callType: action.callType };
+    case 'media-ready':
+      return { phase: 'calling', callType: callType!, ...withCallId(callId) };
+    case 'announced':
+      return { phase: 'calling', callType: callType!, callId: action.callId };
+    case 'admitted':
+      if (callId === undefined) throw new IllegalTransitionError(state.phase, action.type);
+      return { phase: 'connecting', callType: callType!, callId };
+    case 'connected':
+      return { phase: 'waiting-for-oracle', callType: callType!, ...withCallId(callId) };
+    case 'oracle-joined':
+      return { phase: 'in-call', callType: callType!, callId: callId!, since: action.at };
+    case 'hang-up':
+      return {
+        phase: 'ending',
+        callType: callType!,
+        ...withCallId(callId),
+        ...(state.phase === 'in-call' ? { since: state.since } : {}),
+      };
+    case 'ended': {
+      const since = state.phase === 'ending' ? state.since : undefined;
+      return {
+        phase: 'ended',
+        callType: callType!,
+        ...withCallId(callId),
+        reason: action.reason,
+        durationMs: since === undefined ? 0 : Math.max(0, action.at - since),
+      };
+    }
+    case 'fail':
+      return {
+        phase: 'error',
+        ...(callType === undefined ? {} : { callType }),
+        ...withCallId(callId),
+        error: action.error,
+      };
+    case 'close':
+      return INITIAL_STATE;
+  }
+}
+
+export type CallStateListener = (next: CallState, previous: CallState) => void;
+
+/** Holds the state for a Lit host: each accepted action re-renders the host and calls the listeners. */
+export class CallMachine implements ReactiveController {
+  #state: CallState = INITIAL_STATE;
+  readonly #listeners = new Set<CallStateListener>();
+
+  constructor(private readonly host?: ReactiveControllerHost) {
+    host?.addController(this);
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  get phase(): CallPhase {
+    return this.#state.phase;
+  }
+
+  get isActive(): boolean {
+    return ACTIVE_PHASES.includes(this.#state.phase);
+  }
+
+  can(action: CallAction['type']): boolean {
+    return canApply(this.#state, action);
+  }
+
+  /** Applies an action; throws {@link IllegalTransitionError} and changes nothing when it is not allowed. */
+  send(action: CallAction): CallState {
+    const previous = this.#state;
+    const next = transition(previous, action);
+    this.#state = next;
+    this.host?.requestUpdate();
+    for (const listener of this.#listeners) listener(next, previous);
+    return next;
+  }
+
+  subscribe(listener: CallStateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {}
+}
