@@ -1,0 +1,291 @@
+/**
+ * The real media session, on livekit-client: local tracks from getUserMedia, a `Room` with end-to-end
+ * encryption (`ExternalE2EEKeyProvider` keyed with the call key, the E2EE worker, room option
+ * `encryption` as the Node agent uses), the oracle (identity `agent-…`, or LiveKit's agent kind),
+ * its audio played and its video handed to the element, active speakers, devices.
+ *
+ * The element loads this module only when a call starts (dynamic import), so LiveKit is not in the
+ * element's first load.
+ */
+import {
+  ConnectionState,
+  ExternalE2EEKeyProvider,
+  ParticipantKind,
+  Room,
+  RoomEvent,
+  Track,
+  createLocalTracks,
+  isE2EESupported,
+  supportsAudioOutputSelection,
+} from 'livekit-client';
+import type { LocalTrack, Participant, RemoteParticipant, RemoteTrack, RemoteTrackPublication } from 'livekit-client';
+import { CallError, CallErrorReason } from './errors.ts';
+import { EMPTY_SNAPSHOT, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import type { ConnectOptions, DeviceKind, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
+import { abortError } from './retry.ts';
+import type { CallType } from './state.ts';
+
+export interface LiveKitMediaSessionOptions {
+  /**
+   * Makes the E2EE worker. The default resolves `livekit-client/e2ee-worker` next to this module (what
+   * bundlers rewrite); a Vite build can pass `() => new E2EEWorker()` from `livekit-client/e2ee-worker?worker`.
+   */
+  readonly createWorker?: () => Worker;
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('livekit-client/e2ee-worker', import.meta.url), { type: 'module' });
+}
+
+/** The oracle's agent joins as `agent-<job>` (LiveKit agents' default identity) with the agent kind. */
+export function isOracleParticipant(participant: Participant): boolean {
+  return participant.identity.startsWith('agent-') || participant.kind === ParticipantKind.AGENT;
+}
+
+export class LiveKitMediaSessionFactory implements MediaSessionFactory {
+  constructor(private readonly options: LiveKitMediaSessionOptions = {}) {}
+
+  isE2EESupported(): boolean {
+    return isE2EESupported();
+  }
+
+  create(): MediaSession {
+    return new LiveKitMediaSession(this.options);
+  }
+}
+
+export class LiveKitMediaSession implements MediaSession {
+  #snapshot: MediaSnapshot = { ...EMPTY_SNAPSHOT, canSelectSpeaker: supportsAudioOutputSelection() };
+  readonly #listeners = new Set<(event: MediaSessionEvent) => void>();
+  #tracks: LocalTrack[] = [];
+  #room: Room | undefined;
+  #oracleJoined = false;
+  #closed = false;
+  readonly #audioElements = new Map<string, HTMLMediaElement>();
+  #speaker: string | undefined;
+  readonly #onDeviceChange = () => void this.#refreshDevices();
+
+  constructor(private readonly options: LiveKitMediaSessionOptions = {}) {}
+
+  get snapshot(): MediaSnapshot {
+    return this.#snapshot;
+  }
+
+  subscribe(listener: (event: MediaSessionEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(event: MediaSessionEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #track(kind: Track.Kind): LocalTrack | undefined {
+    return this.#tracks.find((track) => track.kind === kind);
+  }
+
+  #oracle(): RemoteParticipant | undefined {
+    return this.#room ? [...this.#room.remoteParticipants.values()].find(isOracleParticipant) : undefined;
+  }
+
+  #encryption(): EncryptionStatus {
+    const room = this.#room;
+    if (!room || room.state !== ConnectionState.Connected) return 'pending';
+    const oracle = this.#oracle();
+    if (oracle && [...oracle.trackPublications.values()].some((publication) => !publication.isEncrypted)) return 'not-encrypted';
+    return room.isE2EEEnabled ? 'encrypted' : 'pending';
+  }
+
+  #update(change: Partial<MediaSnapshot> = {}): void {
+    const audio = this.#track(Track.Kind.Audio);
+    const video = this.#track(Track.Kind.Video);
+    const oracleVideo = this.#oracle()?.getTrackPublication(Track.Source.Camera)?.videoTrack;
+    this.#snapshot = {
+      ...this.#snapshot,
+      microphoneEnabled: audio !== undefined && !audio.isMuted,
+      cameraEnabled: video !== undefined && !video.isMuted,
+      localVideo: video && !video.isMuted ? video.mediaStreamTrack : null,
+      oracleVideo: oracleVideo?.mediaStreamTrack ?? null,
+      encryption: this.#encryption(),
+      ...change,
+    };
+    this.#emit({ type: 'change', snapshot: this.#snapshot });
+  }
+
+  async #refreshDevices(): Promise<void> {
+    if (this.#closed) return;
+    const devices = toDeviceOptions(await navigator.mediaDevices.enumerateDevices());
+    const activeDevices: Partial<Record<DeviceKind, string>> = {};
+    for (const track of this.#tracks) {
+      const id = await track.getDeviceId(true);
+      if (id) activeDevices[track.kind === Track.Kind.Audio ? 'audioinput' : 'videoinput'] = id;
+    }
+    if (this.#speaker) activeDevices.audiooutput = this.#speaker;
+    this.#update({ devices, activeDevices });
+  }
+
+  async prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void> {
+    const wanted = options.devices ?? {};
+    try {
+      this.#tracks = await createLocalTracks({
+        audio: { echoCancellation: true, noiseSuppression: true, ...(wanted.audioinput ? { deviceId: wanted.audioinput } : {}) },
+        video: options.callType === 'video' ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false,
+      });
+    } catch (error) {
+      throw new CallError(mediaErrorReason(error), error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
+    }
+    if (this.#closed) {
+      for (const track of this.#tracks) track.stop();
+      throw new DOMException('The session was closed', 'AbortError');
+    }
+    if (wanted.audiooutput) this.#speaker = wanted.audiooutput;
+    navigator.mediaDevices.addEventListener('devicechange', this.#onDeviceChange);
+    await this.#refreshDevices();
+  }
+
+  async connect(options: ConnectOptions, signal?: AbortSignal): Promise<void> {
+    const keyProvider = new ExternalE2EEKeyProvider();
+    const room = new Room({
+      adaptiveStream: true,
+      dynacast: true,
+      // livekit-client 2.x: `encryption` (its `e2ee` is the deprecated name of the same option).
+      encryption: { keyProvider, worker: (this.options.createWorker ?? defaultWorker)() },
+      ...(this.#speaker ? { audioOutput: { deviceId: this.#speaker } } : {}),
+    });
+    this.#room = room;
+    this.#wire(room);
+    // A string key goes through PBKDF2, as the agent's shared key (the same 64 characters) does.
+    await keyProvider.setKey(options.callKey);
+    // Before connecting, so nothing is ever published unencrypted (it throws if E2EE is not configured).
+    await room.setE2EEEnabled(true);
+    try {
+      await room.connect(options.url, options.token, { autoSubscribe: true });
+    } catch (error) {
+      if (signal?.aborted || this.#closed) throw abortError(signal);
+      throw new CallError(CallErrorReason.ConnectionFailed, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    if (signal?.aborted || this.#closed) throw abortError(signal);
+    for (const track of this.#tracks) await room.localParticipant.publishTrack(track);
+    this.#update();
+  }
+
+  #wire(room: Room): void {
+    const changed = () => this.#update();
+    room
+      .on(RoomEvent.ActiveSpeakersChanged, (speakers) => this.#update({ oracleSpeaking: speakers.some(isOracleParticipant) }))
+      .on(RoomEvent.TrackSubscribed, (track, publication, participant) => this.#onSubscribed(track, publication, participant))
+      .on(RoomEvent.TrackUnsubscribed, (track) => {
+        track.detach();
+        this.#audioElements.delete(track.sid ?? '');
+        changed();
+      })
+      .on(RoomEvent.TrackPublished, changed)
+      .on(RoomEvent.TrackMuted, changed)
+      .on(RoomEvent.TrackUnmuted, changed)
+      .on(RoomEvent.LocalTrackPublished, changed)
+      .on(RoomEvent.ParticipantEncryptionStatusChanged, changed)
+      .on(RoomEvent.MediaDevicesChanged, () => void this.#refreshDevices())
+      .on(RoomEvent.ParticipantDisconnected, (participant) => {
+        if (isOracleParticipant(participant) && this.#oracleJoined) this.#emit({ type: 'oracle-left' });
+        changed();
+      })
+      .on(RoomEvent.Disconnected, (reason) => {
+        if (!this.#closed) this.#emit({ type: 'disconnected', reason: String(reason ?? 'unknown') });
+      });
+  }
+
+  #onSubscribed(track: RemoteTrack, _publication: RemoteTrackPublication, participant: RemoteParticipant): void {
+    if (track.kind === Track.Kind.Audio) {
+      // LiveKit plays the element it makes; it stays out of the DOM, held here until unsubscribed.
+      const element = track.attach();
+      this.#audioElements.set(track.sid ?? String(this.#audioElements.size), element);
+    }
+    if (isOracleParticipant(participant)) this.#update();
+  }
+
+  /** The oracle's audio, subscribed and encrypted, with our own media reported encrypted. */
+  #oracleReady(): 'ready' | 'waiting' | 'not-encrypted' {
+    const oracle = this.#oracle();
+    const audio = oracle?.getTrackPublication(Track.Source.Microphone) ?? [...(oracle?.audioTrackPublications.values() ?? [])][0];
+    if (!audio) return 'waiting';
+    if (!audio.isEncrypted) return 'not-encrypted';
+    if (!audio.track || !this.#room?.isE2EEEnabled) return 'waiting';
+    return 'ready';
+  }
+
+  waitForOracle(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const room = this.#room;
+      if (!room) return reject(new CallError(CallErrorReason.ConnectionFailed, 'not connected'));
+      const events = [RoomEvent.TrackSubscribed, RoomEvent.TrackPublished, RoomEvent.ParticipantEncryptionStatusChanged, RoomEvent.ParticipantConnected] as const;
+      const done = () => {
+        for (const event of events) room.off(event, check);
+        room.off(RoomEvent.Disconnected, onDisconnected);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const check = () => {
+        const state = this.#oracleReady();
+        if (state === 'waiting') return;
+        done();
+        if (state === 'not-encrypted') {
+          reject(new CallError(CallErrorReason.NotEncrypted, "the oracle's audio is not end-to-end encrypted"));
+        } else {
+          this.#oracleJoined = true;
+          this.#update();
+          resolve();
+        }
+      };
+      const onDisconnected = () => {
+        done();
+        reject(new CallError(CallErrorReason.ConnectionLost, 'the room disconnected before the oracle joined'));
+      };
+      const onAbort = () => {
+        done();
+        reject(abortError(signal));
+      };
+      for (const event of events) room.on(event, check);
+      room.on(RoomEvent.Disconnected, onDisconnected);
+      signal.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+  }
+
+  async setMicrophoneEnabled(enabled: boolean): Promise<void> {
+    const audio = this.#track(Track.Kind.Audio);
+    if (audio) await (enabled ? audio.unmute() : audio.mute());
+    this.#update();
+  }
+
+  async setCameraEnabled(enabled: boolean): Promise<void> {
+    // A muted LiveKit camera track stops the camera (its light goes off); unmuting restarts it.
+    const video = this.#track(Track.Kind.Video);
+    if (video) await (enabled ? video.unmute() : video.mute());
+    this.#update();
+  }
+
+  async selectDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    if (kind === 'audiooutput') {
+      this.#speaker = deviceId;
+      if (this.#room) await this.#room.switchActiveDevice('audiooutput', deviceId);
+    } else {
+      await this.#track(kind === 'audioinput' ? Track.Kind.Audio : Track.Kind.Video)?.setDeviceId({ exact: deviceId });
+    }
+    await this.#refreshDevices();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    navigator.mediaDevices.removeEventListener('devicechange', this.#onDeviceChange);
+    const room = this.#room;
+    try {
+      if (room) await room.disconnect(true);
+    } finally {
+      for (const track of this.#tracks) track.stop();
+      for (const element of this.#audioElements.values()) element.srcObject = null;
+      this.#audioElements.clear();
+      this.#snapshot = { ...this.#snapshot, microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleSpeaking: false, encryption: 'pending' };
+      this.#emit({ type: 'change', snapshot: this.#snapshot });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The media side of a call as the element sees it: local tracks, the E2EE room, the oracle's presence,
+ * devices. `MediaSession` is the seam the element's tests replace with a fake; the real one is
+ * `LiveKitMediaSession` (livekit-media-session.ts), loaded only when a call starts.
+ */
+import { CallErrorReason } from './errors.ts';
+import type { CallType } from './state.ts';
+
+export type DeviceKind = 'audioinput' | 'videoinput' | 'audiooutput';
+
+export interface DeviceOption {
+  readonly deviceId: string;
+  readonly label: string;
+}
+
+/**
+ * What the media says about encryption: `encrypted` only once LiveKit reports our own media encrypted
+ * and every track the oracle publishes as encrypted; `not-encrypted` when something is known not to be;
+ * `pending` before either is known (never shown as encrypted).
+ */
+export type EncryptionStatus = 'pending' | 'encrypted' | 'not-encrypted';
+
+export interface MediaSnapshot {
+  readonly microphoneEnabled: boolean;
+  readonly cameraEnabled: boolean;
+  /** The camera's track, for the local preview. */
+  readonly localVideo: MediaStreamTrack | null;
+  /** The oracle's video (its avatar), decrypted. */
+  readonly oracleVideo: MediaStreamTrack | null;
+  readonly oracleSpeaking: boolean;
+  readonly encryption: EncryptionStatus;
+  readonly devices: Readonly<Record<DeviceKind, readonly DeviceOption[]>>;
+  readonly activeDevices: Readonly<Partial<Record<DeviceKind, string>>>;
+  /** Whether the browser can choose the speaker (`HTMLMediaElement.setSinkId`). */
+  readonly canSelectSpeaker: boolean;
+}
+
+export const EMPTY_SNAPSHOT: MediaSnapshot = {
+  microphoneEnabled: false,
+  cameraEnabled: false,
+  localVideo: null,
+  oracleVideo: null,
+  oracleSpeaking: false,
+  encryption: 'pending',
+  devices: { audioinput: [], videoinput: [], audiooutput: [] },
+  activeDevices: {},
+  canSelectSpeaker: false,
+};
+
+export type MediaSessionEvent =
+  | { readonly type: 'change'; readonly snapshot: MediaSnapshot }
+  /** The oracle left the room after it had joined. */
+  | { readonly type: 'oracle-left' }
+  /** The room dropped without the element asking (network, server). */
+  | { readonly type: 'disconnected'; readonly reason: string };
+
+export interface ConnectOptions {
+  readonly url: string;
+  readonly token: string;
+  /** The call key (64 hex characters): LiveKit's shared E2EE key. */
+  readonly callKey: string;
+}
+
+export interface MediaSession {
+  readonly snapshot: MediaSnapshot;
+  subscribe(listener: (event: MediaSessionEvent) => void): () => void;
+  /** Opens the microphone, and the camera for a video call; throws a `CallError` naming why it could not. */
+  prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void>;
+  /** Joins the room with E2EE on under the call key, then publishes the local tracks. */
+  connect(options: ConnectOptions, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves once the oracle publishes its audio and it is encrypted; rejects with a `CallError`
+   * (`not-encrypted`, `connection-lost`) or the signal's reason.
+   */
+  waitForOracle(signal: AbortSignal): Promise<void>;
+  setMicrophoneEnabled(enabled: boolean): Promise<void>;
+  setCameraEnabled(enabled: boolean): Promise<void>;
+  selectDevice(kind: DeviceKind, deviceId: string): Promise<void>;
+  /** Leaves the room and stops every local track; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface MediaSessionFactory {
+  /** Whether this browser can encrypt media end to end (no call is made when it cannot). */
+  isE2EESupported(): boolean | Promise<boolean>;
+  create(): MediaSession;
+}
+
+/** The reason for a getUserMedia failure, from the DOMException's name. */
+export function mediaErrorReason(error: unknown): CallErrorReason {
+  const name = typeof error === 'object' && error !== null && 'name' in error ? String((error as { name: unknown }).name) : '';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'PermissionDeniedError':
+    case 'SecurityError':
+      return CallErrorReason.PermissionDenied;
+    case 'NotFoundError':
+    case 'DevicesNotFoundError':
+    case 'OverconstrainedError':
+      return CallErrorReason.DeviceNotFound;
+    case 'NotReadableError':
+    case 'TrackStartError':
+    case 'AbortError':
+      return CallErrorReason.DeviceInUse;
+    default:
+      return CallErrorReason.DeviceInUse;
+  }
+}
+
+/** Device lists from `enumerateDevices`, with readable labels for devices the browser does not name. */
+export function toDeviceOptions(devices: readonly MediaDeviceInfo[]): Record<DeviceKind, DeviceOption[]> {
+  const lists: Record<DeviceKind, DeviceOption[]> = { audioinput: [], videoinput: [], audiooutput: [] };
+  const names: Record<DeviceKind, string> = { audioinput: 'Microphone', videoinput: 'Camera', audiooutput: 'Speaker' };
+  for (const device of devices) {
+    const kind = device.kind as DeviceKind;
+    const list = lists[kind];
+    if (!list || device.deviceId === '' || list.some((d) => d.deviceId === device.deviceId)) continue;
+    list.push({ deviceId: device.deviceId, label: device.label || `${names[kind]} ${list.length + 1}` });
+  }
+  return lists;
+}
