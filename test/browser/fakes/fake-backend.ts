@@ -1,0 +1,61 @@
+/** A BackendClient that records its calls; each step can be held or made to fail. */
+import { generateOracleKeyPair } from '../../../protocol/index.ts';
+import type { OracleKeyPair } from '../../../protocol/index.ts';
+import { BackendError } from '../../../widget/backend-client.ts';
+import type { BackendClient, BackendSession, OracleInfo, SyncResult } from '../../../widget/backend-client.ts';
+import type { OpenIdToken } from '../../../widget/transport/matrix-transport.ts';
+import { pass } from './gate.ts';
+import type { Gate } from './gate.ts';
+
+export const ORACLE_DID = 'did:ixo:ixo1oracle0test';
+
+export class FakeBackend implements BackendClient {
+  readonly keys: OracleKeyPair = generateOracleKeyPair();
+  oracle: OracleInfo = { oracleDid: ORACLE_DID, publicKey: this.keys.publicKey, livekitUrl: 'ws://127.0.0.1:7880', matrixUserId: '@oracle:example.org' };
+  userId = '@alice:example.org';
+  readonly log: string[] = [];
+  readonly signIns: OpenIdToken[] = [];
+  readonly syncs: { callId: string; body: { matrixRoomId: string; sessionId: string }; session: BackendSession }[] = [];
+  readonly ended: string[] = [];
+  oracleError: Error | undefined;
+  signInError: Error | undefined;
+  syncError: Error | undefined;
+  endError: Error | undefined;
+  syncGate: Gate | undefined;
+  endGate: Gate | undefined;
+
+  async getOracle(): Promise<OracleInfo> {
+    this.log.push('getOracle');
+    if (this.oracleError) throw this.oracleError;
+    return this.oracle;
+  }
+
+  async signIn(token: OpenIdToken): Promise<BackendSession> {
+    this.log.push('signIn');
+    this.signIns.push(token);
+    if (this.signInError) throw this.signInError;
+    return { token: 'session-token', userId: this.userId, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+  }
+
+  async syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncResult> {
+    this.log.push('syncCall');
+    this.syncs.push({ callId, body, session });
+    await pass(this.syncGate);
+    if (this.syncError) throw this.syncError;
+    return {
+      call: { callId, status: 'active', callType: 'audio' },
+      livekit: { url: 'ws://127.0.0.1:7880', token: 'livekit-token' },
+    };
+  }
+
+  async endCall(_session: BackendSession, callId: string): Promise<void> {
+    this.log.push('endCall');
+    await pass(this.endGate);
+    if (this.endError) throw this.endError;
+    this.ended.push(callId);
+  }
+}
+
+export function conflict(code = 'call_ended'): BackendError {
+  return new BackendError(409, code, `POST /calls/…/sync: 409 ${code}`);
+}

@@ -1,0 +1,233 @@
+/// <reference types="mocha" />
+import { expect } from '@open-wc/testing';
+import { CALL_EVENT_TYPE, callEventContentSchema } from '../../protocol/index.ts';
+import { BackendError, HttpBackendClient } from '../../widget/backend-client.ts';
+import { LiveKitMediaSessionFactory, isOracleParticipant } from '../../widget/livekit-media-session.ts';
+import { backoffDelay, withRetry } from '../../widget/retry.ts';
+import { MatrixClientTransport } from '../../widget/transport/matrix-client-transport.ts';
+import type { MatrixClientLike } from '../../widget/transport/matrix-client-transport.ts';
+import { MatrixTransportError, matrixUserDid } from '../../widget/transport/matrix-transport.ts';
+import { WidgetApiTransport, widgetParamsFrom } from '../../widget/transport/widget-api-transport.ts';
+import type { WidgetApiLike } from '../../widget/transport/widget-api-transport.ts';
+import { fakeEventId } from './fakes/fake-transport.ts';
+
+const ROOM = '!room:example.org';
+const CONTENT = {
+  callType: 'audio' as const,
+  callStartedAt: new Date().toISOString(),
+  encryptionKey: '3mJr7AoUXx2Wqd',
+  sessionId: 's-1',
+  roomId: 'call-abcdefgh',
+  userDid: 'did:ixo:ixo1user',
+  oracleDid: 'did:ixo:ixo1oracle',
+  callStatus: 'pending' as const,
+};
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('MatrixClientTransport (the page supplies a matrix-js-sdk client)', () => {
+  function client(overrides: Partial<MatrixClientLike> = {}) {
+    const sends: unknown[][] = [];
+    const fake: MatrixClientLike = {
+      getUserId: () => '@alice:example.org',
+      getOpenIdToken: async () => ({ access_token: 'tok', matrix_server_name: 'example.org', token_type: 'Bearer', expires_in: 3600 }),
+      sendEvent: async (...args) => {
+        sends.push(args);
+        return { event_id: '$abc:example.org' };
+      },
+      ...overrides,
+    };
+    return { fake, sends };
+  }
+
+  it('sends the call event type to the room with the transaction ID, and answers the event ID', async () => {
+    const { fake, sends } = client();
+    const transport = new MatrixClientTransport(fake);
+    expect(transport.userId).to.equal('@alice:example.org');
+    expect(await transport.sendCallEvent(ROOM, CONTENT, { txnId: 'txn-1' })).to.equal('$abc:example.org');
+    expect(sends).to.deep.equal([[ROOM, CALL_EVENT_TYPE, CONTENT, 'txn-1']]);
+    expect(await transport.getOpenIdToken()).to.deep.equal({ access_token: 'tok', matrix_server_name: 'example.org', token_type: 'Bearer', expires_in: 3600 });
+  });
+
+  it('says which failures are worth retrying (network, 429 with its delay, 5xx) and which are not (403)', async () => {
+    const failing = (error: unknown) => new MatrixClientTransport(client({ sendEvent: async () => Promise.reject(error) }).fake);
+    const limited = await rejection(failing({ httpStatus: 429, errcode: 'M_LIMIT_EXCEEDED', data: { retry_after_ms: 1200 } }).sendCallEvent(ROOM, CONTENT));
+    expect(limited).to.be.instanceOf(MatrixTransportError).and.include({ retryable: true, retryAfterMs: 1200 });
+    expect(await rejection(failing({ httpStatus: 403, errcode: 'M_FORBIDDEN' }).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: false });
+    expect(await rejection(failing({ httpStatus: 502 }).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true });
+    expect(await rejection(failing(new TypeError('Failed to fetch')).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true });
+  });
+
+  it('refuses an incomplete OpenID token', async () => {
+    const transport = new MatrixClientTransport(client({ getOpenIdToken: async () => ({ access_token: '', matrix_server_name: 'example.org' }) }).fake);
+    expect(await rejection(transport.getOpenIdToken())).to.be.instanceOf(MatrixTransportError);
+  });
+});
+
+describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', () => {
+  function widgetApi(options: { ready?: boolean } = {}) {
+    const log: string[] = [];
+    const sends: unknown[][] = [];
+    let onReady: (() => void) | undefined;
+    const api: WidgetApiLike = {
+      requestCapabilityToSendEvent: (type) => log.push(`send:${type}`),
+      requestCapabilityForRoomTimeline: (roomId) => log.push(`timeline:${roomId}`),
+      requestOpenIDConnectToken: async () => ({ access_token: 'tok', matrix_server_name: 'example.org', token_type: 'Bearer', expires_in: 300 }),
+      sendRoomEvent: async (...args) => {
+        sends.push(args);
+        return { event_id: '$evt:example.org', room_id: ROOM };
+      },
+      start: () => {
+        log.push('start');
+        if (options.ready !== false) setTimeout(() => onReady?.(), 1);
+      },
+      once: (_event, listener) => (onReady = listener),
+    };
+    return { api, log, sends };
+  }
+
+  it('asks for its capabilities before starting, waits for ready, then sends to the named room', async () => {
+    const { api, log, sends } = widgetApi();
+    const transport = await WidgetApiTransport.start(api, { userId: '@alice:example.org', roomId: ROOM });
+    expect(log).to.deep.equal([`send:${CALL_EVENT_TYPE}`, `timeline:${ROOM}`, 'start']);
+    expect(transport.userId).to.equal('@alice:example.org');
+    expect(await transport.sendCallEvent(ROOM, CONTENT)).to.equal('$evt:example.org');
+    expect(sends).to.deep.equal([[CALL_EVENT_TYPE, CONTENT, ROOM]]);
+    expect((await transport.getOpenIdToken()).access_token).to.equal('tok');
+  });
+
+  it('gives up on a host that never says ready', async () => {
+    const { api } = widgetApi({ ready: false });
+    expect(await rejection(WidgetApiTransport.start(api, { readyTimeoutMs: 20 }))).to.include({ retryable: true });
+  });
+
+  it('maps host refusals and homeserver errors', async () => {
+    const { api } = widgetApi();
+    const transport = await WidgetApiTransport.start(api);
+    api.sendRoomEvent = async () => Promise.reject(Object.assign(new Error('Cannot send event of type m.ixo.oracles_call'), { data: {} }));
+    expect(await rejection(transport.sendCallEvent(ROOM, CONTENT))).to.include({ retryable: false });
+    api.sendRoomEvent = async () => Promise.reject(Object.assign(new Error('limited'), { data: { matrix_api_error: { http_status: 429, response: { retry_after_ms: 500 } } } }));
+    expect(await rejection(transport.sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true, retryAfterMs: 500 });
+  });
+
+  it('reads the widget parameters Element puts in the URL', () => {
+    const params = widgetParamsFrom({ search: '?widgetId=w1&parentUrl=https%3A%2F%2Fapp.element.io%2F&userId=%40alice%3Aexample.org&roomId=%21room%3Aexample.org', hash: '' });
+    expect(params).to.deep.equal({ widgetId: 'w1', parentUrl: 'https://app.element.io/', userId: '@alice:example.org', roomId: ROOM });
+    expect(widgetParamsFrom({ search: '', hash: '#?widgetId=w2&parentUrl=https%3A%2F%2Fx.org' })).to.deep.equal({ widgetId: 'w2', parentUrl: 'https://x.org' });
+    expect(widgetParamsFrom({ search: '?foo=1', hash: '' })).to.equal(undefined);
+  });
+});
+
+describe('matrixUserDid', () => {
+  it('makes a DID the call event schema accepts from a Matrix user ID', () => {
+    for (const userId of ['@alice:example.org', '@bob=2/x+y:matrix.example.com:8448']) {
+      const did = matrixUserDid(userId);
+      expect(did.startsWith('did:matrix:')).to.equal(true);
+      expect(decodeURIComponent(did.slice('did:matrix:'.length))).to.equal(userId);
+      expect(callEventContentSchema.safeParse({ ...CONTENT, userDid: did }).success, did).to.equal(true);
+    }
+    expect(matrixUserDid('@alice:example.org')).to.equal('did:matrix:%40alice:example.org');
+  });
+});
+
+describe('HttpBackendClient', () => {
+  function backend(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
+    const requests: { url: string; init: RequestInit }[] = [];
+    const client = new HttpBackendClient('https://oracle.example/api/', async (input, init = {}) => {
+      requests.push({ url: String(input), init });
+      return answer(String(input), init);
+    });
+    return { client, requests };
+  }
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const session = { token: 'sess', userId: '@alice:example.org', expiresAt: '' };
+
+  it('calls the routes of server/openapi.ts with the session as a bearer token', async () => {
+    const callId = `${fakeEventId()}@call-abcdefgh`;
+    const { client, requests } = backend((url) => {
+      if (url.endsWith('/oracle')) return json({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x' });
+      if (url.endsWith('/auth/matrix-openid')) return json({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
+      if (url.endsWith('/sync')) return json({ call: { callId, status: 'active', callType: 'audio' }, livekit: { url: 'ws://lk', token: 'jwt' } });
+      return json({ call: { callId, status: 'ended' }, mirrored: true });
+    });
+    expect(await client.getOracle()).to.deep.equal({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x' });
+    expect(await client.signIn({ access_token: 'tok', matrix_server_name: 'example.org' })).to.deep.equal({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
+    const synced = await client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' });
+    expect(synced.livekit).to.deep.equal({ url: 'ws://lk', token: 'jwt' });
+    await client.endCall(session, callId);
+
+    expect(requests.map((r) => `${r.init.method} ${r.url}`)).to.deep.equal([
+      'GET https://oracle.example/api/oracle',
+      'POST https://oracle.example/api/auth/matrix-openid',
+      `POST https://oracle.example/api/calls/${encodeURIComponent(callId)}/sync`,
+      `POST https://oracle.example/api/calls/${encodeURIComponent(callId)}/update`,
+    ]);
+    expect(JSON.parse(String(requests[2]!.init.body))).to.deep.equal({ matrixRoomId: ROOM, sessionId: 's-1' });
+    expect((requests[2]!.init.headers as Record<string, string>).authorization).to.equal('Bearer sess');
+    expect(JSON.parse(String(requests[3]!.init.body))).to.deep.equal({ status: 'ended' });
+    expect((requests[0]!.init.headers as Record<string, string>).authorization).to.equal(undefined);
+  });
+
+  it('turns error answers into BackendError with the API code, and no answer into status 0', async () => {
+    const refused = await rejection(backend(() => json({ error: { code: 'key_reused', message: 'every call needs a new key' } }, 409)).client.syncCall(session, 'x', { matrixRoomId: ROOM, sessionId: 's' }));
+    expect(refused).to.be.instanceOf(BackendError).and.include({ status: 409, code: 'key_reused', isUnavailable: false });
+    const down = await rejection(backend(() => Promise.reject(new TypeError('Failed to fetch'))).client.getOracle());
+    expect(down).to.be.instanceOf(BackendError).and.include({ status: 0, isUnavailable: true });
+    const incomplete = await rejection(backend(() => json({ oracleDid: 'did:ixo:o' })).client.getOracle());
+    expect(incomplete.message).to.contain('publicKey');
+  });
+});
+
+describe('retry', () => {
+  it('backs off exponentially within its bounds', () => {
+    const policy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 400 };
+    for (let i = 0; i < 20; i += 1) {
+      expect(backoffDelay(policy, 1)).to.be.within(50, 100);
+      expect(backoffDelay(policy, 2)).to.be.within(100, 200);
+      expect(backoffDelay(policy, 6)).to.be.within(200, 400);
+    }
+    expect(backoffDelay(policy, 1, { retryAfterMs: 300 })).to.equal(300);
+  });
+
+  it('stops at once on an error that says it is not retryable', async () => {
+    let attempts = 0;
+    const error = await rejection(withRetry(async () => {
+      attempts += 1;
+      throw new MatrixTransportError('forbidden', { retryable: false });
+    }, { attempts: 5, baseDelayMs: 1, maxDelayMs: 1 }));
+    expect(error.message).to.equal('forbidden');
+    expect(attempts).to.equal(1);
+  });
+});
+
+describe('LiveKitMediaSession in Chromium (no server)', () => {
+  it('E2EE is supported here, and the oracle is recognised by its agent identity', () => {
+    const factory = new LiveKitMediaSessionFactory();
+    expect(factory.isE2EESupported()).to.equal(true);
+    expect(isOracleParticipant({ identity: 'agent-AJ_x1', kind: 0 } as never)).to.equal(true);
+    expect(isOracleParticipant({ identity: '@alice:example.org', kind: 0 } as never)).to.equal(false);
+  });
+
+  it('opens the (fake) microphone and camera, lists devices, mutes, and stops everything on close', async () => {
+    const session = new LiveKitMediaSessionFactory().create();
+    await session.prepare({ callType: 'video' });
+    const { localVideo, devices, microphoneEnabled, cameraEnabled, encryption } = session.snapshot;
+    expect(localVideo?.readyState).to.equal('live');
+    expect(microphoneEnabled && cameraEnabled).to.equal(true);
+    expect(encryption, 'not encrypted before any room').to.equal('pending');
+    expect(devices.audioinput.length).to.be.greaterThan(0);
+    expect(devices.videoinput.length).to.be.greaterThan(0);
+    await session.setMicrophoneEnabled(false);
+    expect(session.snapshot.microphoneEnabled).to.equal(false);
+    await session.close();
+    expect(localVideo!.readyState).to.equal('ended');
+    expect(session.snapshot.localVideo).to.equal(null);
+  });
+});

@@ -1,0 +1,344 @@
+/**
+ * The steps of a call, driving the state machine: oracle facts, sign-in, media, the call key and the
+ * Matrix call event, admission by the backend, the E2EE room, the oracle's arrival; then hanging up.
+ * Whatever stops a call after it began (hang-up, the oracle leaving, an error) goes through one cleanup:
+ * the media is closed (room left, tracks stopped), the call event is edited to ended, the backend told.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import {
+  ProtocolError,
+  encryptCallKey,
+  formatCallId,
+  generateCallKey,
+  generateRoomName,
+  makeCallEdit,
+  parseCallEventContent,
+  parsePublicKey,
+} from '../protocol/index.ts';
+import type { CallEventContent } from '../protocol/index.ts';
+import { BackendError } from './backend-client.ts';
+import type { BackendClient, BackendSession, OracleInfo } from './backend-client.ts';
+import { CallError, CallErrorReason, toCallError } from './errors.ts';
+import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
+import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
+import { DEFAULT_SEND_RETRY, withRetry, withTimeout } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
+import { CallMachine } from './state.ts';
+import type { CallType } from './state.ts';
+import { matrixUserDid } from './transport/matrix-transport.ts';
+import type { MatrixTransport } from './transport/matrix-transport.ts';
+
+export interface CallConfig {
+  readonly matrixRoomId: string;
+  readonly sessionId: string;
+  /** Pins the oracle's public key instead of trusting GET /oracle. */
+  readonly oraclePublicKey?: string;
+  /** With a pinned key, the oracle's DID; when both are given, GET /oracle is skipped. */
+  readonly oracleDid?: string;
+  readonly userDid?: string;
+  readonly oracleTimeoutMs: number;
+  readonly sendRetry: RetryPolicy;
+}
+
+/** Where the controller gets its collaborators; each may be loaded lazily and may throw a `CallError`. */
+export interface CallServices {
+  backend(): BackendClient | Promise<BackendClient>;
+  mediaSessions(): MediaSessionFactory | Promise<MediaSessionFactory>;
+  transport(): MatrixTransport | Promise<MatrixTransport>;
+}
+
+/** How long each cleanup step may take before the call is declared over anyway. */
+const CLEANUP_TIMEOUT_MS = 10_000;
+const CLEANUP_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 300, maxDelayMs: 2000 };
+
+/** What a call has got so far: what the cleanup must undo. */
+interface CallProgress {
+  transport?: MatrixTransport;
+  backend?: BackendClient;
+  session?: BackendSession;
+  media?: MediaSession;
+  unsubscribe?: () => void;
+  content?: CallEventContent;
+  eventId?: string;
+  callId?: string;
+}
+
+type Outcome = { readonly kind: 'hang-up' | 'oracle-left' } | { readonly kind: 'error'; readonly error: CallError };
+
+function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+/** Runs `step`; anything it throws that is not already a `CallError` (or an abort) becomes `reason`. */
+async function step<T>(reason: CallErrorReason, signal: AbortSignal, run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw toCallError(error, reason);
+  }
+}
+
+function backendReason(error: unknown, otherwise: CallErrorReason): CallErrorReason {
+  return error instanceof BackendError && error.isUnavailable ? CallErrorReason.BackendUnavailable : otherwise;
+}
+
+export class CallController implements ReactiveController {
+  readonly machine: CallMachine;
+  /** The current call's media state (what the controls and the indicators show). */
+  snapshot: MediaSnapshot = EMPTY_SNAPSHOT;
+  #media: MediaSession | undefined;
+  #abort: AbortController | undefined;
+  #running: Promise<void> | undefined;
+  #devices: Partial<Record<DeviceKind, string>> = {};
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly config: () => CallConfig,
+    private readonly services: CallServices,
+    private readonly log: (message: string, detail?: unknown) => void = (message, detail) => console.warn(`oracle-call: ${message}`, detail ?? ''),
+  ) {
+    this.machine = new CallMachine(host);
+    host.addController(this);
+  }
+
+  get hasMedia(): boolean {
+    return this.#media !== undefined;
+  }
+
+  /** Starts a call; resolves when it is under way with the oracle, or has ended or failed. */
+  start(callType: CallType): Promise<void> {
+    if (!this.machine.can('start')) {
+      return Promise.reject(new Error(`A call cannot start while ${this.machine.phase}`));
+    }
+    this.snapshot = EMPTY_SNAPSHOT;
+    this.machine.send({ type: 'start', callType });
+    const abort = new AbortController();
+    this.#abort = abort;
+    let started!: () => void;
+    const underWay = new Promise<void>((resolve) => (started = resolve));
+    const running = this.#run(callType, abort.signal, started).finally(() => {
+      started();
+      if (this.#running === running) this.#running = undefined;
+    });
+    this.#running = running;
+    return underWay;
+  }
+
+  /** Hangs up (or cancels a call being set up); resolves once the call has ended and is cleaned up. */
+  async hangUp(): Promise<void> {
+    if (this.machine.can('hang-up')) {
+      this.machine.send({ type: 'hang-up' });
+      this.#abort?.abort(new DOMException('The call was hung up', 'AbortError'));
+    }
+    await this.#running;
+  }
+
+  /** From ended or error back to idle. */
+  close(): void {
+    if (this.machine.can('close')) this.machine.send({ type: 'close' });
+  }
+
+  async setMicrophoneEnabled(enabled: boolean): Promise<void> {
+    await this.#media?.setMicrophoneEnabled(enabled);
+  }
+
+  async setCameraEnabled(enabled: boolean): Promise<void> {
+    await this.#media?.setCameraEnabled(enabled);
+  }
+
+  async selectDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    this.#devices = { ...this.#devices, [kind]: deviceId };
+    await this.#media?.selectDevice(kind, deviceId);
+  }
+
+  hostConnected(): void {}
+
+  /** An element taken out of the page leaves no call behind. */
+  hostDisconnected(): void {
+    void this.hangUp();
+  }
+
+  async #run(callType: CallType, signal: AbortSignal, started: () => void): Promise<void> {
+    const call: CallProgress = {};
+    let outcome: Outcome;
+    try {
+      await this.#establish(callType, call, signal);
+      started();
+      outcome = { kind: await this.#untilOver(call.media!, signal) };
+    } catch (error) {
+      outcome = signal.aborted && this.machine.phase === 'ending' ? { kind: 'hang-up' } : { kind: 'error', error: toCallError(error) };
+    }
+    if (outcome.kind === 'oracle-left') this.machine.send({ type: 'hang-up' });
+    await this.#cleanup(call);
+    this.#media = undefined;
+    this.host.requestUpdate();
+    if (this.machine.phase === 'ending') {
+      this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? 'oracle-left' : 'hang-up', at: Date.now() });
+    } else if (outcome.kind === 'error') {
+      if (outcome.error.reason === CallErrorReason.Unknown) this.log('the call failed', outcome.error);
+      this.machine.send({ type: 'fail', error: outcome.error.info });
+    }
+  }
+
+  async #establish(callType: CallType, call: CallProgress, signal: AbortSignal): Promise<void> {
+    const config = this.config();
+    const factory = await step(CallErrorReason.NotConfigured, signal, () => this.services.mediaSessions());
+    if (!(await factory.isE2EESupported())) throw new CallError(CallErrorReason.E2EEUnsupported);
+    if (!config.matrixRoomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
+    const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
+    call.backend = backend;
+    const oracle = await this.#oracle(backend, config, signal);
+    const transport = await step(CallErrorReason.MatrixUnavailable, signal, () => this.services.transport());
+    call.transport = transport;
+    const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
+    const session = await step(CallErrorReason.SignInFailed, signal, async () => {
+      try {
+        return await backend.signIn(openId, signal);
+      } catch (error) {
+        throw toCallError(error, backendReason(error, CallErrorReason.SignInFailed));
+      }
+    });
+    call.session = session;
+
+    const media = await step(CallErrorReason.Unknown, signal, () => factory.create());
+    call.media = media;
+    this.#media = media;
+    call.unsubscribe = media.subscribe((event) => {
+      if (event.type === 'change') {
+        this.snapshot = event.snapshot;
+        this.host.requestUpdate();
+      }
+    });
+    this.snapshot = media.snapshot;
+    try {
+      await media.prepare({ callType, devices: this.#devices });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error instanceof CallError ? error : toCallError(error, mediaErrorReason(error));
+    }
+    throwIfAborted(signal);
+    this.machine.send({ type: 'media-ready' });
+
+    const callKey = generateCallKey();
+    const roomName = generateRoomName();
+    const content = await step(CallErrorReason.NotConfigured, signal, () =>
+      parseCallEventContent({
+        callType,
+        callStartedAt: new Date().toISOString(),
+        encryptionKey: encryptCallKey(callKey, oracle.publicKey),
+        sessionId: config.sessionId,
+        roomId: roomName,
+        // The page may name the person's DID (`user-did`); otherwise it is derived from the Matrix user
+        // the backend verified at sign-in: `did:matrix:` and the user ID, percent-encoded (matrixUserDid).
+        userDid: config.userDid || matrixUserDid(session.userId || transport.userId || ''),
+        oracleDid: oracle.oracleDid,
+        callStatus: 'pending',
+      }),
+    );
+    call.content = content;
+    const txnId = `oracle-call-${randomId()}`;
+    call.eventId = await step(CallErrorReason.MatrixUnavailable, signal, () =>
+      withRetry(() => transport.sendCallEvent(config.matrixRoomId, content, { txnId }), config.sendRetry, {
+        signal,
+        onRetry: (attempt, error, delay) => this.log(`sending the call event failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, error),
+      }),
+    );
+    call.callId = formatCallId({ eventId: call.eventId, roomName });
+    throwIfAborted(signal);
+    this.machine.send({ type: 'announced', callId: call.callId });
+
+    const admitted = await step(CallErrorReason.CallRefused, signal, async () => {
+      try {
+        return await backend.syncCall(session, call.callId!, { matrixRoomId: config.matrixRoomId, sessionId: config.sessionId }, signal);
+      } catch (error) {
+        throw toCallError(error, backendReason(error, CallErrorReason.CallRefused));
+      }
+    });
+    throwIfAborted(signal);
+    this.machine.send({ type: 'admitted' });
+
+    await step(CallErrorReason.ConnectionFailed, signal, () => media.connect({ url: admitted.livekit.url, token: admitted.livekit.token, callKey }, signal));
+    throwIfAborted(signal);
+    this.machine.send({ type: 'connected' });
+
+    await step(CallErrorReason.Unknown, signal, () =>
+      withTimeout(
+        media.waitForOracle(signal),
+        config.oracleTimeoutMs,
+        () => new CallError(CallErrorReason.OracleTimeout, `no oracle after ${config.oracleTimeoutMs} ms`),
+        signal,
+      ),
+    );
+    throwIfAborted(signal);
+    if (media.snapshot.encryption !== 'encrypted') {
+      throw new CallError(CallErrorReason.NotEncrypted, `LiveKit reports the media as ${media.snapshot.encryption}`);
+    }
+    this.machine.send({ type: 'oracle-joined', at: Date.now() });
+  }
+
+  async #oracle(backend: BackendClient, config: CallConfig, signal: AbortSignal): Promise<OracleInfo> {
+    const pinned = config.oraclePublicKey;
+    if (pinned) {
+      try {
+        parsePublicKey(pinned);
+      } catch (error) {
+        throw new CallError(CallErrorReason.OracleKeyMismatch, `oracle-public-key: ${(error as Error).message}`, { cause: error });
+      }
+      if (config.oracleDid) return { oracleDid: config.oracleDid, publicKey: pinned };
+    }
+    const info = await step(CallErrorReason.OracleUnavailable, signal, () => backend.getOracle(signal));
+    if (pinned) {
+      if (info.publicKey !== pinned) throw new CallError(CallErrorReason.OracleKeyMismatch, 'GET /oracle announces another public key than the pinned one');
+      return { ...info, publicKey: pinned, ...(config.oracleDid ? { oracleDid: config.oracleDid } : {}) };
+    }
+    try {
+      parsePublicKey(info.publicKey);
+    } catch (error) {
+      throw new CallError(CallErrorReason.OracleUnavailable, `GET /oracle: ${(error as ProtocolError).message}`, { cause: error });
+    }
+    return config.oracleDid ? { ...info, oracleDid: config.oracleDid } : info;
+  }
+
+  /** Resolves on hang-up or the oracle leaving; rejects when the connection drops. */
+  #untilOver(media: MediaSession, signal: AbortSignal): Promise<'hang-up' | 'oracle-left'> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return resolve('hang-up');
+      const unsubscribe = media.subscribe((event) => {
+        if (event.type === 'oracle-left') finish(() => resolve('oracle-left'));
+        if (event.type === 'disconnected') finish(() => reject(new CallError(CallErrorReason.ConnectionLost, event.reason)));
+      });
+      const onAbort = () => finish(() => resolve('hang-up'));
+      const finish = (settle: () => void) => {
+        unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        settle();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Leaves no half-open call: room left and tracks stopped, event edited to ended, backend told. */
+  async #cleanup(call: CallProgress): Promise<void> {
+    const steps: [string, Promise<unknown>][] = [];
+    if (call.media) steps.push(['closing the media', call.media.close()]);
+    const { transport, content, eventId, callId } = call;
+    if (transport && content && eventId) {
+      const edit = makeCallEdit(eventId, content, { callStatus: 'ended', callEndedAt: new Date().toISOString(), ...(callId ? { callId } : {}) });
+      const txnId = `oracle-call-${randomId()}`;
+      steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(this.config().matrixRoomId, edit, { txnId }), CLEANUP_RETRY)]);
+    }
+    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId)]);
+    const results = await Promise.allSettled(
+      steps.map(([what, promise]) => withTimeout(promise, CLEANUP_TIMEOUT_MS, () => new Error(`${what} timed out`))),
+    );
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') this.log(`${steps[i]![0]} failed`, result.reason);
+    });
+    call.unsubscribe?.();
+  }
+}

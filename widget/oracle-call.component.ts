@@ -1,0 +1,397 @@
+/**
+ * `<oracle-call>`: an end-to-end encrypted voice or video call with an AI oracle.
+ *
+ * Matrix is reached through one `MatrixTransport`: the page's matrix-js-sdk client (`.matrixClient`),
+ * any transport (`.transport`), or, when neither is set and the page runs as a widget (Element's
+ * `widgetId` and `parentUrl` in its URL), the widget API. The backend and the media (LiveKit) are
+ * `.backendClient` and `.mediaSessions`, made from `backend-url` and livekit-client when not set.
+ *
+ * @attr backend-url - The backend's base URL.
+ * @attr call-type - `audio` (default) or `video`: the call the main button starts.
+ * @attr session-id - The session the call belongs to; a UUID is made when absent.
+ * @attr matrix-room-id - The Matrix room shared by the person and the oracle.
+ * @attr oracle-public-key - Pins the oracle's public key (base58btc) instead of trusting GET /oracle.
+ * @attr oracle-did - The oracle's DID; with `oracle-public-key`, GET /oracle is not asked at all.
+ * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
+ * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
+ * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ *
+ * @event oracle-call-state - The call moved to another state. Detail: `OracleCallStateDetail`.
+ * @event oracle-call-ended - The call ended (hung up, or the oracle left). Detail: `OracleCallEndedDetail`.
+ * @event oracle-call-error - The call failed; it was cleaned up first. Detail: `OracleCallErrorDetail`.
+ *
+ * @csspart base - The element's box.
+ * @csspart stage - The media area: the oracle's video or avatar, and the local preview.
+ * @csspart oracle-video - The oracle's video.
+ * @csspart local-video - The preview of the person's camera.
+ * @csspart avatar - The oracle's avatar when it shows no video; it glows while the oracle speaks.
+ * @csspart status - The status line (text, timer, encryption, speaking).
+ * @csspart status-text - The words saying what is happening.
+ * @csspart timer - The call's duration.
+ * @csspart encryption - The end-to-end encryption indicator (from what LiveKit reports).
+ * @csspart speaking - The "oracle speaking" indicator.
+ * @csspart error - The error box (title and message).
+ * @csspart controls - The row of buttons.
+ * @csspart call-button - The main call button.
+ * @csspart alt-call-button - The button for the other call type.
+ * @csspart mute-button - Mutes the microphone.
+ * @csspart camera-button - Turns the camera off and on (video calls).
+ * @csspart devices-button - Shows the device choice.
+ * @csspart hangup-button - Hangs up (or cancels while the call is set up).
+ * @csspart retry-button - Tries again after an error.
+ * @csspart close-button - Returns to the start after an error or the end of a call.
+ * @csspart devices - The device choice (microphone, camera, speaker).
+ *
+ * @cssproperty --oracle-call-background - Background of the element.
+ * @cssproperty --oracle-call-surface - Background of buttons and the media area.
+ * @cssproperty --oracle-call-foreground - Text colour.
+ * @cssproperty --oracle-call-muted - Secondary text colour.
+ * @cssproperty --oracle-call-accent - The main button and the avatar.
+ * @cssproperty --oracle-call-accent-foreground - Text on the accent colour.
+ * @cssproperty --oracle-call-danger - Hang-up button and errors.
+ * @cssproperty --oracle-call-danger-foreground - Text on the danger colour.
+ * @cssproperty --oracle-call-success - Encrypted indicator and the speaking glow.
+ * @cssproperty --oracle-call-warning - Outline of pressed toggles (muted, camera off).
+ * @cssproperty --oracle-call-border - Borders.
+ * @cssproperty --oracle-call-focus-ring - Keyboard focus outline.
+ * @cssproperty --oracle-call-radius - Corner radius.
+ * @cssproperty --oracle-call-gap - Spacing.
+ * @cssproperty --oracle-call-font-family - Font.
+ * @cssproperty --oracle-call-video-aspect-ratio - Aspect ratio of the media area in video calls.
+ */
+import { LitElement, html, nothing } from 'lit';
+import type { PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import type { BackendClient } from './backend-client.ts';
+import { CallController } from './call-controller.ts';
+import type { CallConfig } from './call-controller.ts';
+import { ENCRYPTION_TEXT, announcement, callTypeName, formatDuration, statusText } from './copy.ts';
+import { emit } from './events.ts';
+import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
+import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
+import { styles } from './oracle-call.styles.ts';
+import { DEFAULT_SEND_RETRY } from './retry.ts';
+import { ElementServices } from './services.ts';
+import type { RetryPolicy } from './retry.ts';
+import { ACTIVE_PHASES } from './state.ts';
+import type { CallPhase, CallState, CallType } from './state.ts';
+import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
+import type { MatrixTransport } from './transport/matrix-transport.ts';
+
+const DEVICE_LABELS: Readonly<Record<DeviceKind, string>> = { audioinput: 'Microphone', videoinput: 'Camera', audiooutput: 'Speaker' };
+
+export class OracleCall extends LitElement {
+  static override styles = styles;
+
+  @property({ attribute: 'backend-url' }) accessor backendUrl = '';
+  @property({ attribute: 'call-type' }) accessor callType: CallType = 'audio';
+  @property({ attribute: 'session-id' }) accessor sessionId = '';
+  @property({ attribute: 'matrix-room-id' }) accessor matrixRoomId = '';
+  @property({ attribute: 'oracle-public-key' }) accessor oraclePublicKey = '';
+  @property({ attribute: 'oracle-did' }) accessor oracleDid = '';
+  @property({ attribute: 'user-did' }) accessor userDid = '';
+  @property({ attribute: 'oracle-timeout', type: Number }) accessor oracleTimeout = 30;
+
+  /** A matrix-js-sdk client the page is signed in with (the element only needs its shape). */
+  @property({ attribute: false }) accessor matrixClient: MatrixClientLike | undefined;
+  /** Any Matrix transport; wins over `matrixClient` and widget mode. */
+  @property({ attribute: false }) accessor transport: MatrixTransport | undefined;
+  /** The backend; made from `backend-url` when not set. */
+  @property({ attribute: false }) accessor backendClient: BackendClient | undefined;
+  /** Makes the media sessions; LiveKit's (loaded when a call starts) when not set. */
+  @property({ attribute: false }) accessor mediaSessions: MediaSessionFactory | undefined;
+  /** Makes LiveKit's E2EE worker, for bundles that load it their own way (Vite's `?worker`). */
+  @property({ attribute: false }) accessor e2eeWorker: (() => Worker) | undefined;
+  /** Backoff for sending the call event. */
+  @property({ attribute: false }) accessor sendRetry: RetryPolicy = DEFAULT_SEND_RETRY;
+
+  @state() private accessor announcementText = '';
+  @state() private accessor devicesOpen = false;
+  @state() private accessor now = Date.now();
+
+  readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #hadFocus = false;
+
+  constructor() {
+    super();
+    this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
+  }
+
+  /** The call's current state. */
+  get state(): CallState {
+    return this.#call.machine.state;
+  }
+
+  /** Starts a call; resolves once the oracle is in the call, or the attempt has ended or failed. */
+  callOracle(options: { type?: CallType } = {}): Promise<void> {
+    return this.#call.start(options.type ?? this.#defaultCallType());
+  }
+
+  /** Hangs up, or cancels a call being set up; resolves once it has ended and been cleaned up. */
+  endCall(): Promise<void> {
+    return this.#call.hangUp();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (!this.sessionId) this.sessionId = crypto.randomUUID();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#stopTicker();
+  }
+
+  #defaultCallType(): CallType {
+    return this.callType === 'video' ? 'video' : 'audio';
+  }
+
+  #config(): CallConfig {
+    const seconds = Number.isFinite(this.oracleTimeout) && this.oracleTimeout > 0 ? this.oracleTimeout : 30;
+    return {
+      matrixRoomId: this.matrixRoomId,
+      sessionId: this.sessionId,
+      oracleTimeoutMs: seconds * 1000,
+      sendRetry: this.sendRetry,
+      ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
+      ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
+      ...(this.userDid ? { userDid: this.userDid } : {}),
+    };
+  }
+
+  #onStateChange(next: CallState, previous: CallState): void {
+    // Only a change of phase is news (the callId arriving within "calling" shows in the next one).
+    if (next.phase === previous.phase) return;
+    this.announcementText = announcement(next, this.#call.snapshot.encryption);
+    if (next.phase === 'idle' || next.phase === 'ended' || next.phase === 'error') this.devicesOpen = false;
+    emit(this, 'oracle-call-state', {
+      state: next.phase,
+      previous: previous.phase,
+      ...(next.phase !== 'idle' && next.callType ? { callType: next.callType } : {}),
+      ...(next.phase !== 'idle' && next.callId ? { callId: next.callId } : {}),
+    });
+    if (next.phase === 'ended') {
+      emit(this, 'oracle-call-ended', {
+        callType: next.callType,
+        ...(next.callId ? { callId: next.callId } : {}),
+        reason: next.reason,
+        durationSeconds: Math.floor(next.durationMs / 1000),
+      });
+    }
+    if (next.phase === 'error') {
+      emit(this, 'oracle-call-error', {
+        ...next.error,
+        ...(next.callType ? { callType: next.callType } : {}),
+        ...(next.callId ? { callId: next.callId } : {}),
+      });
+    }
+  }
+
+  #startTicker(): void {
+    if (this.#ticker !== undefined) return;
+    this.now = Date.now();
+    this.#ticker = setInterval(() => (this.now = Date.now()), 1000);
+  }
+
+  #stopTicker(): void {
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+  }
+
+  protected override willUpdate(): void {
+    this.#hadFocus = this.matches(':focus-within');
+    // The timer ticks only in a call (properties set here join this update).
+    if (this.state.phase === 'in-call') this.#startTicker();
+    else this.#stopTicker();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    this.#attachVideo('.oracle-video', this.#call.snapshot.oracleVideo);
+    this.#attachVideo('.local-video', this.#call.snapshot.localVideo);
+    // When the focused control went away with the state, focus the state's main control.
+    if (this.#hadFocus && !this.matches(':focus-within')) {
+      this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
+  }
+
+  #attachVideo(selector: string, track: MediaStreamTrack | null): void {
+    const video = this.renderRoot.querySelector<HTMLVideoElement>(selector);
+    if (!video) return;
+    const current = video.srcObject instanceof MediaStream ? video.srcObject.getTracks()[0] : undefined;
+    if (track && current !== track) video.srcObject = new MediaStream([track]);
+    if (!track && video.srcObject) video.srcObject = null;
+  }
+
+  #say(text: string): void {
+    this.announcementText = text;
+  }
+
+  async #toggleMicrophone(): Promise<void> {
+    const enable = !this.#call.snapshot.microphoneEnabled;
+    try {
+      await this.#call.setMicrophoneEnabled(enable);
+      this.#say(enable ? 'Microphone on' : 'Microphone muted');
+    } catch {
+      this.#say('The microphone could not be changed');
+    }
+  }
+
+  async #toggleCamera(): Promise<void> {
+    const enable = !this.#call.snapshot.cameraEnabled;
+    try {
+      await this.#call.setCameraEnabled(enable);
+      this.#say(enable ? 'Camera on' : 'Camera off');
+    } catch {
+      this.#say('The camera could not be changed');
+    }
+  }
+
+  async #selectDevice(kind: DeviceKind, event: Event): Promise<void> {
+    const select = event.target as HTMLSelectElement;
+    const option = select.selectedOptions[0];
+    try {
+      await this.#call.selectDevice(kind, select.value);
+      this.#say(`${DEVICE_LABELS[kind]}: ${option?.textContent ?? select.value}`);
+    } catch {
+      this.#say(`The ${DEVICE_LABELS[kind].toLowerCase()} could not be changed`);
+    }
+  }
+
+  #start(callType: CallType): void {
+    void this.#call.start(callType).catch(() => undefined);
+  }
+
+  override render() {
+    const state = this.state;
+    const active = ACTIVE_PHASES.includes(state.phase) || state.phase === 'ending';
+    return html`
+      <section part="base" class="base" data-phase=${state.phase} aria-label="Call with the oracle">
+        <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcementText}</div>
+        ${active ? this.#renderStage(state) : nothing}
+        <p part="status" class="status">
+          <span part="status-text" class="status-text">${statusText(state)}</span>
+          ${this.#renderCallFacts(state)}
+        </p>
+        ${state.phase === 'error'
+          ? html`<div part="error" class="error">
+              <h2 class="error-title">${state.error.title}</h2>
+              <p class="error-message">${state.error.message}</p>
+            </div>`
+          : nothing}
+        <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
+        ${active && this.devicesOpen && this.#call.hasMedia ? this.#renderDevices(state) : nothing}
+      </section>
+    `;
+  }
+
+  #renderStage(state: CallState) {
+    const snapshot = this.#call.snapshot;
+    const video = state.phase !== 'idle' && state.callType === 'video';
+    const avatar = html`<div part="avatar" class="avatar ${snapshot.oracleSpeaking ? 'speaking' : ''}" aria-hidden="true">✶</div>`;
+    return html`<div part="stage" class="stage ${video ? 'video' : 'audio'}">
+      ${snapshot.oracleVideo
+        ? html`<video part="oracle-video" class="oracle-video" autoplay playsinline muted aria-label="The oracle's video"></video>`
+        : avatar}
+      ${video && snapshot.localVideo
+        ? html`<video part="local-video" class="local-video" autoplay playsinline muted aria-label="Your camera"></video>`
+        : nothing}
+    </div>`;
+  }
+
+  #renderCallFacts(state: CallState) {
+    const snapshot = this.#call.snapshot;
+    const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call';
+    return html`
+      ${state.phase === 'in-call'
+        ? html`<span part="timer" class="timer" role="timer" aria-label="Call duration">${formatDuration(this.now - state.since)}</span>`
+        : nothing}
+      ${state.phase === 'ended' && state.durationMs > 0
+        ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>`
+        : nothing}
+      ${connected
+        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${ENCRYPTION_TEXT[snapshot.encryption]}</span>`
+        : nothing}
+      ${state.phase === 'in-call' && snapshot.oracleSpeaking
+        ? html`<span part="speaking" class="badge speaking-badge">The oracle is speaking</span>`
+        : nothing}
+    `;
+  }
+
+  #renderControls(phase: CallPhase) {
+    const main = this.#defaultCallType();
+    const other: CallType = main === 'audio' ? 'video' : 'audio';
+    const snapshot = this.#call.snapshot;
+    switch (phase) {
+      case 'idle':
+        return html`
+          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(main)}>
+            ${main === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(main)}
+          </button>
+          <button part="alt-call-button" @click=${() => this.#start(other)}>
+            ${other === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(other)}
+          </button>
+        `;
+      case 'ended':
+        return html`
+          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Call again</button>
+          <button part="close-button" @click=${() => this.#call.close()}>Close</button>
+        `;
+      case 'error': {
+        const error = this.state.phase === 'error' ? this.state.error : undefined;
+        return html`
+          ${error?.retryable
+            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Try again</button>`
+            : nothing}
+          <button part="close-button" ?data-autofocus=${!error?.retryable} @click=${() => this.#call.close()}>Close</button>
+        `;
+      }
+      default: {
+        const ready = this.#call.hasMedia && phase !== 'preparing-media' && phase !== 'ending';
+        const video = this.state.phase !== 'idle' && this.state.callType === 'video';
+        return html`
+          <button part="mute-button" aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
+            ${micIcon}Mute
+          </button>
+          ${video
+            ? html`<button part="camera-button" aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
+                ${videoIcon}Camera off
+              </button>`
+            : nothing}
+          <button part="devices-button" aria-expanded=${this.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => (this.devicesOpen = !this.devicesOpen)}>
+            ${settingsIcon}Devices
+          </button>
+          <button part="hangup-button" class="danger" data-autofocus ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
+            ${hangUpIcon}${phase === 'in-call' ? 'Hang up' : 'Cancel call'}
+          </button>
+        `;
+      }
+    }
+  }
+
+  #lastCallType(): CallType {
+    const state = this.state;
+    return state.phase !== 'idle' && state.callType ? state.callType : this.#defaultCallType();
+  }
+
+  #renderDevices(state: CallState) {
+    const snapshot = this.#call.snapshot;
+    const kinds: DeviceKind[] = ['audioinput'];
+    if (state.phase !== 'idle' && state.callType === 'video') kinds.push('videoinput');
+    if (snapshot.canSelectSpeaker) kinds.push('audiooutput');
+    return html`<fieldset part="devices" id="devices" class="devices">
+      <legend>Devices</legend>
+      ${kinds.map(
+        (kind) => html`<label>
+          <span>${DEVICE_LABELS[kind]}</span>
+          <select @change=${(event: Event) => this.#selectDevice(kind, event)}>
+            ${snapshot.devices[kind].map(
+              (device) => html`<option value=${device.deviceId} ?selected=${snapshot.activeDevices[kind] === device.deviceId}>${device.label}</option>`,
+            )}
+          </select>
+        </label>`,
+      )}
+    </fieldset>`;
+  }
+}

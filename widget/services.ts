@@ -1,0 +1,68 @@
+/**
+ * Where the element's collaborators come from: what the page set on it, else the real ones — the HTTP
+ * backend client from `backend-url`, LiveKit's media sessions (loaded when a call starts), and the
+ * Matrix transport: `.transport`, else the page's matrix-js-sdk client, else the widget API when the
+ * page runs as a widget. Each mode's module is loaded only when that mode is used.
+ */
+import { HttpBackendClient } from './backend-client.ts';
+import type { BackendClient } from './backend-client.ts';
+import type { CallServices } from './call-controller.ts';
+import { CallError, CallErrorReason } from './errors.ts';
+import type { MediaSessionFactory } from './media-session.ts';
+import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
+import type { MatrixTransport } from './transport/matrix-transport.ts';
+
+/** The element's settings the services read (read at each call, so later changes count). */
+export interface ServiceSettings {
+  readonly backendUrl: string;
+  readonly matrixRoomId: string;
+  readonly backendClient: BackendClient | undefined;
+  readonly mediaSessions: MediaSessionFactory | undefined;
+  readonly e2eeWorker: (() => Worker) | undefined;
+  readonly transport: MatrixTransport | undefined;
+  readonly matrixClient: MatrixClientLike | undefined;
+}
+
+export class ElementServices implements CallServices {
+  /** The widget API connection is made once per element and kept (the host knows the widget by it). */
+  #widget: Promise<MatrixTransport> | undefined;
+
+  constructor(private readonly settings: ServiceSettings) {}
+
+  backend(): BackendClient {
+    if (this.settings.backendClient) return this.settings.backendClient;
+    if (!this.settings.backendUrl) throw new CallError(CallErrorReason.NotConfigured, 'backend-url is not set');
+    return new HttpBackendClient(this.settings.backendUrl);
+  }
+
+  async mediaSessions(): Promise<MediaSessionFactory> {
+    if (this.settings.mediaSessions) return this.settings.mediaSessions;
+    const { LiveKitMediaSessionFactory } = await import('./livekit-media-session.ts');
+    const createWorker = this.settings.e2eeWorker;
+    return new LiveKitMediaSessionFactory(createWorker ? { createWorker } : {});
+  }
+
+  async transport(): Promise<MatrixTransport> {
+    if (this.settings.transport) return this.settings.transport;
+    if (this.settings.matrixClient) {
+      const { MatrixClientTransport } = await import('./transport/matrix-client-transport.ts');
+      return new MatrixClientTransport(this.settings.matrixClient);
+    }
+    this.#widget ??= this.#connectWidget();
+    try {
+      return await this.#widget;
+    } catch (error) {
+      this.#widget = undefined;
+      throw error;
+    }
+  }
+
+  async #connectWidget(): Promise<MatrixTransport> {
+    const { connectWidgetApi, widgetParamsFrom } = await import('./transport/widget-api-transport.ts');
+    const params = widgetParamsFrom(window.location);
+    if (!params) {
+      throw new CallError(CallErrorReason.NotConfigured, 'no Matrix connection: set .matrixClient or .transport, or run the page as a widget');
+    }
+    return connectWidgetApi(params, this.settings.matrixRoomId || undefined);
+  }
+}
