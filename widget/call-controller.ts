@@ -97,7 +97,7 @@ export class CallController implements ReactiveController {
   #devices: Partial<Record<DeviceKind, string>> = {};
 
   constructor(
-    private readonly host: ReactiveControllerHost,
+    private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
     private readonly config: () => CallConfig,
     private readonly services: CallServices,
     private readonly log: (message: string, detail?: unknown) => void = (message, detail) => console.warn(`oracle-call: ${message}`, detail ?? ''),
@@ -156,11 +156,17 @@ export class CallController implements ReactiveController {
     await this.#media?.selectDevice(kind, deviceId);
   }
 
+  async startAudio(): Promise<void> {
+    await this.#media?.startAudio();
+  }
+
   hostConnected(): void {}
 
-  /** An element taken out of the page leaves no call behind. */
+  /** An element taken out of the page leaves no call behind (one merely moved elsewhere keeps its call). */
   hostDisconnected(): void {
-    void this.hangUp();
+    setTimeout(() => {
+      if (!this.host.isConnected) void this.hangUp();
+    }, 0);
   }
 
   async #run(callType: CallType, signal: AbortSignal, started: () => void): Promise<void> {
@@ -309,11 +315,17 @@ export class CallController implements ReactiveController {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return resolve('hang-up');
       const unsubscribe = media.subscribe((event) => {
+        if (event.type === 'change' && event.snapshot.encryption === 'not-encrypted') {
+          finish(() => reject(new CallError(CallErrorReason.NotEncrypted, 'LiveKit reports unencrypted media during the call')));
+        }
         if (event.type === 'oracle-left') finish(() => resolve('oracle-left'));
         if (event.type === 'disconnected') finish(() => reject(new CallError(CallErrorReason.ConnectionLost, event.reason)));
       });
       const onAbort = () => finish(() => resolve('hang-up'));
+      let settled = false;
       const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
         unsubscribe();
         signal.removeEventListener('abort', onAbort);
         settle();

@@ -185,6 +185,7 @@ export class LiveKitMediaSession implements MediaSession {
       .on(RoomEvent.LocalTrackPublished, changed)
       .on(RoomEvent.ParticipantEncryptionStatusChanged, changed)
       .on(RoomEvent.MediaDevicesChanged, () => void this.#refreshDevices())
+      .on(RoomEvent.AudioPlaybackStatusChanged, () => this.#update({ audioBlocked: !room.canPlaybackAudio }))
       .on(RoomEvent.ParticipantDisconnected, (participant) => {
         if (isOracleParticipant(participant) && this.#oracleJoined) this.#emit({ type: 'oracle-left' });
         changed();
@@ -271,6 +272,11 @@ export class LiveKitMediaSession implements MediaSession {
       await this.#track(kind === 'audioinput' ? Track.Kind.Audio : Track.Kind.Video)?.setDeviceId({ exact: deviceId });
     }
     await this.#refreshDevices();
+  }
+
+  async startAudio(): Promise<void> {
+    await this.#room?.startAudio();
+    this.#update({ audioBlocked: this.#room ? !this.#room.canPlaybackAudio : false });
   }
 
   async close(): Promise<void> {

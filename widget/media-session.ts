@@ -33,6 +33,8 @@ export interface MediaSnapshot {
   readonly activeDevices: Readonly<Partial<Record<DeviceKind, string>>>;
   /** Whether the browser can choose the speaker (`HTMLMediaElement.setSinkId`). */
   readonly canSelectSpeaker: boolean;
+  /** The browser blocked the oracle's sound until the person interacts again (`startAudio`). */
+  readonly audioBlocked: boolean;
 }
 
 export const EMPTY_SNAPSHOT: MediaSnapshot = {
@@ -45,6 +47,7 @@ export const EMPTY_SNAPSHOT: MediaSnapshot = {
   devices: { audioinput: [], videoinput: [], audiooutput: [] },
   activeDevices: {},
   canSelectSpeaker: false,
+  audioBlocked: false,
 };
 
 export type MediaSessionEvent =
@@ -76,6 +79,8 @@ export interface MediaSession {
   setMicrophoneEnabled(enabled: boolean): Promise<void>;
   setCameraEnabled(enabled: boolean): Promise<void>;
   selectDevice(kind: DeviceKind, deviceId: string): Promise<void>;
+  /** Starts the oracle's sound after the browser blocked it; call it from a click. */
+  startAudio(): Promise<void>;
   /** Leaves the room and stops every local track; safe to call more than once. */
   close(): Promise<void>;
 }

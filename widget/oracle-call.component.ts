@@ -34,6 +34,7 @@
  * @csspart controls - The row of buttons.
  * @csspart call-button - The main call button.
  * @csspart alt-call-button - The button for the other call type.
+ * @csspart sound-button - Starts the oracle's sound when the browser blocked it (autoplay rules).
  * @csspart mute-button - Mutes the microphone.
  * @csspart camera-button - Turns the camera off and on (video calls).
  * @csspart devices-button - Shows the device choice.
@@ -112,6 +113,7 @@ export class OracleCall extends LitElement {
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
+  #audioBlocked = false;
 
   constructor() {
     super();
@@ -201,6 +203,9 @@ export class OracleCall extends LitElement {
 
   protected override willUpdate(): void {
     this.#hadFocus = this.matches(':focus-within');
+    const blocked = this.#call.snapshot.audioBlocked && this.state.phase === 'in-call';
+    if (blocked && !this.#audioBlocked) this.announcementText = "Your browser paused the oracle's sound. Press Turn on sound to hear it.";
+    this.#audioBlocked = blocked;
     // The timer ticks only in a call (properties set here join this update).
     if (this.state.phase === 'in-call') this.#startTicker();
     else this.#stopTicker();
@@ -351,6 +356,9 @@ export class OracleCall extends LitElement {
         const ready = this.#call.hasMedia && phase !== 'preparing-media' && phase !== 'ending';
         const video = this.state.phase !== 'idle' && this.state.callType === 'video';
         return html`
+          ${phase === 'in-call' && snapshot.audioBlocked
+            ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>Turn on sound</button>`
+            : nothing}
           <button part="mute-button" aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
             ${micIcon}Mute
           </button>

@@ -124,6 +124,13 @@ export class FakeMediaSession implements MediaSession {
     this.change({ activeDevices: { ...this.snapshot.activeDevices, [kind]: deviceId } });
   }
 
+  audioStarts = 0;
+
+  async startAudio(): Promise<void> {
+    this.audioStarts += 1;
+    this.change({ audioBlocked: false });
+  }
+
   async close(): Promise<void> {
     this.closeCount += 1;
     this.closed = true;
