@@ -25,12 +25,14 @@
  * @csspart oracle-video - The oracle's video.
  * @csspart local-video - The preview of the person's camera.
  * @csspart avatar - The oracle's avatar when it shows no video; it glows while the oracle speaks.
- * @csspart status - The status line (text, timer, encryption, speaking).
+ * @csspart status - The status line (text, timer, encryption, speaking); the error box replaces it after an error.
  * @csspart status-text - The words saying what is happening.
  * @csspart timer - The call's duration.
  * @csspart encryption - The end-to-end encryption indicator (from what LiveKit reports).
  * @csspart speaking - The "oracle speaking" indicator.
  * @csspart error - The error box (title and message).
+ * @csspart error-title - The error's title.
+ * @csspart error-message - The error's message.
  * @csspart controls - The row of buttons.
  * @csspart call-button - The main call button.
  * @csspart alt-call-button - The button for the other call type.
@@ -71,6 +73,7 @@ import { emit } from './events.ts';
 import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
 import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
 import { styles } from './oracle-call.styles.ts';
+import { DEVICE_LABELS, renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -78,8 +81,6 @@ import { ACTIVE_PHASES } from './state.ts';
 import type { CallPhase, CallState, CallType } from './state.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
-
-const DEVICE_LABELS: Readonly<Record<DeviceKind, string>> = { audioinput: 'Microphone', videoinput: 'Camera', audiooutput: 'Speaker' };
 
 export class OracleCall extends LitElement {
   static override styles = styles;
@@ -274,35 +275,23 @@ export class OracleCall extends LitElement {
     return html`
       <section part="base" class="base" data-phase=${state.phase} aria-label="Call with the oracle">
         <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcementText}</div>
-        ${active ? this.#renderStage(state) : nothing}
-        <p part="status" class="status">
-          <span part="status-text" class="status-text">${statusText(state)}</span>
-          ${this.#renderCallFacts(state)}
-        </p>
+        ${active ? renderStage(state, this.#call.snapshot) : nothing}
+        ${state.phase === 'error'
+          ? nothing
+          : html`<p part="status" class="status">
+              <span part="status-text" class="status-text">${statusText(state)}</span>
+              ${this.#renderCallFacts(state)}
+            </p>`}
         ${state.phase === 'error'
           ? html`<div part="error" class="error">
-              <h2 class="error-title">${state.error.title}</h2>
-              <p class="error-message">${state.error.message}</p>
+              <h2 part="error-title" class="error-title">${state.error.title}</h2>
+              <p part="error-message" class="error-message">${state.error.message}</p>
             </div>`
           : nothing}
         <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
-        ${active && this.devicesOpen && this.#call.hasMedia ? this.#renderDevices(state) : nothing}
+        ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
     `;
-  }
-
-  #renderStage(state: CallState) {
-    const snapshot = this.#call.snapshot;
-    const video = state.phase !== 'idle' && state.callType === 'video';
-    const avatar = html`<div part="avatar" class="avatar ${snapshot.oracleSpeaking ? 'speaking' : ''}" aria-hidden="true">✶</div>`;
-    return html`<div part="stage" class="stage ${video ? 'video' : 'audio'}">
-      ${snapshot.oracleVideo
-        ? html`<video part="oracle-video" class="oracle-video" autoplay playsinline muted aria-label="The oracle's video"></video>`
-        : avatar}
-      ${video && snapshot.localVideo
-        ? html`<video part="local-video" class="local-video" autoplay playsinline muted aria-label="Your camera"></video>`
-        : nothing}
-    </div>`;
   }
 
   #renderCallFacts(state: CallState) {
@@ -312,7 +301,7 @@ export class OracleCall extends LitElement {
       ${state.phase === 'in-call'
         ? html`<span part="timer" class="timer" role="timer" aria-label="Call duration">${formatDuration(this.now - state.since)}</span>`
         : nothing}
-      ${state.phase === 'ended' && state.durationMs > 0
+      ${state.phase === 'ended' && state.durationMs >= 1000
         ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>`
         : nothing}
       ${connected
@@ -383,23 +372,4 @@ export class OracleCall extends LitElement {
     return state.phase !== 'idle' && state.callType ? state.callType : this.#defaultCallType();
   }
 
-  #renderDevices(state: CallState) {
-    const snapshot = this.#call.snapshot;
-    const kinds: DeviceKind[] = ['audioinput'];
-    if (state.phase !== 'idle' && state.callType === 'video') kinds.push('videoinput');
-    if (snapshot.canSelectSpeaker) kinds.push('audiooutput');
-    return html`<fieldset part="devices" id="devices" class="devices">
-      <legend>Devices</legend>
-      ${kinds.map(
-        (kind) => html`<label>
-          <span>${DEVICE_LABELS[kind]}</span>
-          <select @change=${(event: Event) => this.#selectDevice(kind, event)}>
-            ${snapshot.devices[kind].map(
-              (device) => html`<option value=${device.deviceId} ?selected=${snapshot.activeDevices[kind] === device.deviceId}>${device.label}</option>`,
-            )}
-          </select>
-        </label>`,
-      )}
-    </fieldset>`;
-  }
 }

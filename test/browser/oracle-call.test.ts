@@ -126,8 +126,9 @@ describe('<oracle-call> states', () => {
     await h.el.callOracle();
     await untilPhase(h.el, 'error');
     const copy = ERROR_COPY['permission-denied'];
-    expect(text(h.el, 'status-text')).to.equal(copy.title);
-    expect(part(h.el, 'error')!.textContent).to.contain(copy.message);
+    expect(text(h.el, 'error-title')).to.equal(copy.title);
+    expect(text(h.el, 'error-message')).to.equal(copy.message);
+    expect(part(h.el, 'status'), 'the error box replaces the status line').to.equal(null);
     expect(announced(h.el)).to.equal(`${copy.title}. ${copy.message}`);
     expect(text(h.el, 'retry-button')).to.equal('Try again');
     expect(text(h.el, 'close-button')).to.equal('Close');
