@@ -29,6 +29,7 @@ import { matrixUserDid } from './transport/matrix-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
 export interface CallConfig {
+  /** The Matrix room; empty means the transport's own room (a widget's). */
   readonly matrixRoomId: string;
   readonly sessionId: string;
   /** Pins the oracle's public key instead of trusting GET /oracle. */
@@ -54,6 +55,7 @@ const CLEANUP_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 300, maxDelayMs: 
 /** What a call has got so far: what the cleanup must undo. */
 interface CallProgress {
   transport?: MatrixTransport;
+  roomId?: string;
   backend?: BackendClient;
   session?: BackendSession;
   media?: MediaSession;
@@ -179,11 +181,16 @@ export class CallController implements ReactiveController {
     } catch (error) {
       outcome = signal.aborted && this.machine.phase === 'ending' ? { kind: 'hang-up' } : { kind: 'error', error: toCallError(error) };
     }
-    if (outcome.kind === 'oracle-left') this.machine.send({ type: 'hang-up' });
-    await this.#cleanup(call);
+    if (outcome.kind === 'oracle-left' && this.machine.can('hang-up')) this.machine.send({ type: 'hang-up' });
+    try {
+      await this.#cleanup(call);
+    } catch (error) {
+      this.log('cleaning up the call failed', error);
+    }
     this.#media = undefined;
     this.host.requestUpdate();
     if (this.machine.phase === 'ending') {
+      // A hang-up wins over an error that raced it: the person asked for the call to end, and it has.
       this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? 'oracle-left' : 'hang-up', at: Date.now() });
     } else if (outcome.kind === 'error') {
       if (outcome.error.reason === CallErrorReason.Unknown) this.log('the call failed', outcome.error);
@@ -195,12 +202,15 @@ export class CallController implements ReactiveController {
     const config = this.config();
     const factory = await step(CallErrorReason.NotConfigured, signal, () => this.services.mediaSessions());
     if (!(await factory.isE2EESupported())) throw new CallError(CallErrorReason.E2EEUnsupported);
-    if (!config.matrixRoomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
+    const transport = await step(CallErrorReason.MatrixUnavailable, signal, () => this.services.transport());
+    call.transport = transport;
+    // A widget knows its room from its URL; an attribute, when set, names it explicitly.
+    const roomId = config.matrixRoomId || transport.roomId || '';
+    if (!roomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
+    call.roomId = roomId;
     const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
     call.backend = backend;
     const oracle = await this.#oracle(backend, config, signal);
-    const transport = await step(CallErrorReason.MatrixUnavailable, signal, () => this.services.transport());
-    call.transport = transport;
     const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
     const session = await step(CallErrorReason.SignInFailed, signal, async () => {
       try {
@@ -249,7 +259,7 @@ export class CallController implements ReactiveController {
     call.content = content;
     const txnId = `oracle-call-${randomId()}`;
     call.eventId = await step(CallErrorReason.MatrixUnavailable, signal, () =>
-      withRetry(() => transport.sendCallEvent(config.matrixRoomId, content, { txnId }), config.sendRetry, {
+      withRetry(() => transport.sendCallEvent(roomId, content, { txnId }), config.sendRetry, {
         signal,
         onRetry: (attempt, error, delay) => this.log(`sending the call event failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, error),
       }),
@@ -260,7 +270,7 @@ export class CallController implements ReactiveController {
 
     const admitted = await step(CallErrorReason.CallRefused, signal, async () => {
       try {
-        return await backend.syncCall(session, call.callId!, { matrixRoomId: config.matrixRoomId, sessionId: config.sessionId }, signal);
+        return await backend.syncCall(session, call.callId!, { matrixRoomId: roomId, sessionId: config.sessionId }, signal);
       } catch (error) {
         throw toCallError(error, backendReason(error, CallErrorReason.CallRefused));
       }
@@ -338,11 +348,11 @@ export class CallController implements ReactiveController {
   async #cleanup(call: CallProgress): Promise<void> {
     const steps: [string, Promise<unknown>][] = [];
     if (call.media) steps.push(['closing the media', call.media.close()]);
-    const { transport, content, eventId, callId } = call;
-    if (transport && content && eventId) {
+    const { transport, content, eventId, callId, roomId } = call;
+    if (transport && content && eventId && roomId) {
       const edit = makeCallEdit(eventId, content, { callStatus: 'ended', callEndedAt: new Date().toISOString(), ...(callId ? { callId } : {}) });
       const txnId = `oracle-call-${randomId()}`;
-      steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(this.config().matrixRoomId, edit, { txnId }), CLEANUP_RETRY)]);
+      steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(roomId, edit, { txnId }), CLEANUP_RETRY)]);
     }
     if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId)]);
     const results = await Promise.allSettled(

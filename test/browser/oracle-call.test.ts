@@ -294,6 +294,18 @@ describe('<oracle-call> errors', () => {
     });
   }
 
+  it('as a widget without matrix-room-id, calls in the widget\'s own room', async () => {
+    h = await mount();
+    h.el.matrixRoomId = '';
+    h.transport.roomId = '!widget-room:example.org';
+    await h.el.callOracle();
+    expect(h.el.state.phase).to.equal('in-call');
+    expect(h.transport.calls[0]!.roomId).to.equal('!widget-room:example.org');
+    expect(h.backend.syncs[0]!.body.matrixRoomId).to.equal('!widget-room:example.org');
+    await h.el.endCall();
+    expect(h.transport.edits[0]!.roomId).to.equal('!widget-room:example.org');
+  });
+
   it('without a Matrix room, says the call is not set up', async () => {
     h = await mount();
     h.el.matrixRoomId = '';

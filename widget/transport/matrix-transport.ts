@@ -26,6 +26,8 @@ export interface MatrixTransport {
   readonly kind: string;
   /** The Matrix user ID, when the transport knows it. */
   readonly userId: string | null;
+  /** The room the transport is bound to, when it is (a widget's room, from its URL). */
+  readonly roomId?: string;
   getOpenIdToken(): Promise<OpenIdToken>;
   /** Sends an `m.ixo.oracles_call` event to the room; answers its event ID. */
   sendCallEvent(roomId: string, content: CallEventPayload, options?: SendOptions): Promise<string>;

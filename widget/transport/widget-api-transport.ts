@@ -61,10 +61,15 @@ function classify(error: unknown, what: string): MatrixTransportError {
 export class WidgetApiTransport implements MatrixTransport {
   readonly kind = 'widget-api';
 
+  readonly roomId?: string;
+
   private constructor(
     private readonly api: WidgetApiLike,
     readonly userId: string | null,
-  ) {}
+    roomId: string | undefined,
+  ) {
+    if (roomId) this.roomId = roomId;
+  }
 
   /**
    * Asks for the capabilities, starts the API and waits for the host's "ready" (capabilities negotiated).
@@ -88,7 +93,7 @@ export class WidgetApiTransport implements MatrixTransport {
     });
     api.start();
     await ready;
-    return new WidgetApiTransport(api, options.userId ?? null);
+    return new WidgetApiTransport(api, options.userId ?? null, options.roomId);
   }
 
   async getOpenIdToken(): Promise<OpenIdToken> {

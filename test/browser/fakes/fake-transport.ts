@@ -21,6 +21,8 @@ export function fakeEventId(): string {
 export class FakeTransport implements MatrixTransport {
   readonly kind = 'fake';
   userId: string | null = '@alice:example.org';
+  /** Set to act as a widget bound to a room. */
+  roomId: string | undefined;
   readonly sent: SentEvent[] = [];
   sendAttempts = 0;
   /** The next this-many sends fail with a retryable error. */
