@@ -135,6 +135,24 @@ describe('<oracle-call> states', () => {
     await expect(h.el).to.be.accessible();
   });
 
+  it('the dark theme passes the same accessibility checks (contrast included), in a call and after an error', async () => {
+    h = await mount({ theme: 'dark', 'call-type': 'video' });
+    expect(getComputedStyle(h.el).getPropertyValue('--oracle-call-background').trim()).to.equal('#12151a');
+    await h.el.callOracle();
+    h.media.last.change({ oracleSpeaking: true });
+    await h.el.updateComplete;
+    await expect(h.el).to.be.accessible();
+    h.media.last.emit({ type: 'disconnected', reason: 'gone' });
+    await untilPhase(h.el, 'error');
+    await expect(h.el).to.be.accessible();
+  });
+
+  it('a page overrides the colours through the custom properties', async () => {
+    h = await mount();
+    h.el.style.setProperty('--oracle-call-accent', 'rgb(1, 2, 3)');
+    expect(getComputedStyle(part(h.el, 'call-button')!).backgroundColor).to.equal('rgb(1, 2, 3)');
+  });
+
   it('shows the local preview in a video call, and the oracle speaking from the active speakers', async () => {
     h = await mount({ 'call-type': 'video' });
     await h.el.callOracle();
