@@ -21,7 +21,7 @@ import type { BackendClient, BackendSession, OracleInfo } from './backend-client
 import { CallError, CallErrorReason, toCallError } from './errors.ts';
 import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
 import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
-import { DEFAULT_SEND_RETRY, withRetry, withTimeout } from './retry.ts';
+import { withRetry, withTimeout } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 import { CallMachine } from './state.ts';
 import type { CallType } from './state.ts';

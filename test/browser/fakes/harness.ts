@@ -77,6 +77,12 @@ export function part<T extends HTMLElement = HTMLElement>(el: OracleCall, name: 
   return el.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
 }
 
+export function click(el: OracleCall, name: string): void {
+  const button = part<HTMLButtonElement>(el, name);
+  if (!button) throw new Error(`no ${name}`);
+  button.click();
+}
+
 export function text(el: OracleCall, name: string): string {
   return part(el, name)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 }
