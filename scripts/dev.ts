@@ -13,6 +13,7 @@ import { registerUser } from './services/matrix-admin.ts';
 import type { MatrixAccount } from './services/matrix-admin.ts';
 import { cacheDir, progress } from './services/paths.ts';
 import { startSynapse } from './services/synapse.ts';
+import { buildPages, startDemoServers } from './services/demo-server.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
     livekit: { http: port('LIVEKIT_PORT', 7880), tcp: port('LIVEKIT_TCP_PORT', 7881), udp: port('LIVEKIT_UDP_PORT', 7882) },
     synapse: port('SYNAPSE_PORT', 8008),
     backend: port('BACKEND_PORT', 8787),
+    site: port('DEMO_PORT', 5173),
+    widget: port('WIDGET_PORT', 5174),
   };
+  const demoOrigins = [`http://127.0.0.1:${ports.site}`, `http://127.0.0.1:${ports.widget}`];
   const demoDir = cacheDir('demo');
   const stateFile = path.join(demoDir, 'state.json');
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState) : undefined;
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
     LIVEKIT_API_SECRET: livekit.apiSecret,
     MATRIX_BASE_URL: synapse.baseUrl,
     MATRIX_ACCESS_TOKEN: state.oracle.accessToken,
-    CORS_ORIGINS: process.env.CORS_ORIGINS ?? '',
+    CORS_ORIGINS: [...demoOrigins, ...(process.env.CORS_ORIGINS ?? '').split(',').filter(Boolean)].join(','),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   });
   const backend = await startServer(backendConfig, createLogger(backendConfig.logLevel));
@@ -122,10 +126,25 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 
+  await buildPages();
+  const pages = await startDemoServers(
+    {
+      backendUrl: backend.url,
+      homeserverUrl: synapse.baseUrl,
+      userId: state.user.userId,
+      accessToken: state.user.accessToken,
+      deviceId: state.user.deviceId,
+      roomId: state.roomId,
+    },
+    ports,
+  );
+
   process.stdout.write(
     [
       '',
       'oracle-call is running (Ctrl-C stops it):',
+      `  demo site (one script tag)   ${pages.pageUrl}`,
+      `  demo widget host             ${pages.hostUrl}   (widget page ${pages.widgetUrl})`,
       `  backend                      ${backend.url}   (API description: ${backend.url}/openapi.json)`,
       `  agent                        pid ${agent.pid}, dispatched as "oracle", echo brain`,
       `  Matrix homeserver (Synapse)  ${synapse.baseUrl}   server name ${synapse.serverName}`,
@@ -142,6 +161,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     progress('demo', 'stopping…');
     agent.kill('SIGTERM');
+    await pages.close();
     await backend.close();
     await Promise.all([livekit.stop(), synapse.stop()]);
     process.exit(0);

@@ -64,7 +64,6 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
 import type { BackendClient } from './backend-client.ts';
 import { CallController } from './call-controller.ts';
 import type { CallConfig } from './call-controller.ts';
@@ -85,31 +84,53 @@ import type { MatrixTransport } from './transport/matrix-transport.ts';
 export class OracleCall extends LitElement {
   static override styles = styles;
 
-  @property({ attribute: 'backend-url' }) accessor backendUrl = '';
-  @property({ attribute: 'call-type' }) accessor callType: CallType = 'audio';
-  @property({ attribute: 'session-id' }) accessor sessionId = '';
-  @property({ attribute: 'matrix-room-id' }) accessor matrixRoomId = '';
-  @property({ attribute: 'oracle-public-key' }) accessor oraclePublicKey = '';
-  @property({ attribute: 'oracle-did' }) accessor oracleDid = '';
-  @property({ attribute: 'user-did' }) accessor userDid = '';
-  @property({ attribute: 'oracle-timeout', type: Number }) accessor oracleTimeout = 30;
+  /**
+   * Reactive properties, declared without decorators so that any bundler or transpiler builds the
+   * element as it is (the fields are `declare`d and given their defaults in the constructor).
+   */
+  static override properties = {
+    backendUrl: { attribute: 'backend-url' },
+    callType: { attribute: 'call-type' },
+    sessionId: { attribute: 'session-id' },
+    matrixRoomId: { attribute: 'matrix-room-id' },
+    oraclePublicKey: { attribute: 'oracle-public-key' },
+    oracleDid: { attribute: 'oracle-did' },
+    userDid: { attribute: 'user-did' },
+    oracleTimeout: { attribute: 'oracle-timeout', type: Number },
+    matrixClient: { attribute: false },
+    transport: { attribute: false },
+    backendClient: { attribute: false },
+    mediaSessions: { attribute: false },
+    e2eeWorker: { attribute: false },
+    sendRetry: { attribute: false },
+    announcementText: { state: true },
+    devicesOpen: { state: true },
+    now: { state: true },
+  };
 
+  declare backendUrl: string;
+  declare callType: CallType;
+  declare sessionId: string;
+  declare matrixRoomId: string;
+  declare oraclePublicKey: string;
+  declare oracleDid: string;
+  declare userDid: string;
+  declare oracleTimeout: number;
   /** A matrix-js-sdk client the page is signed in with (the element only needs its shape). */
-  @property({ attribute: false }) accessor matrixClient: MatrixClientLike | undefined;
+  declare matrixClient: MatrixClientLike | undefined;
   /** Any Matrix transport; wins over `matrixClient` and widget mode. */
-  @property({ attribute: false }) accessor transport: MatrixTransport | undefined;
+  declare transport: MatrixTransport | undefined;
   /** The backend; made from `backend-url` when not set. */
-  @property({ attribute: false }) accessor backendClient: BackendClient | undefined;
+  declare backendClient: BackendClient | undefined;
   /** Makes the media sessions; LiveKit's (loaded when a call starts) when not set. */
-  @property({ attribute: false }) accessor mediaSessions: MediaSessionFactory | undefined;
+  declare mediaSessions: MediaSessionFactory | undefined;
   /** Makes LiveKit's E2EE worker, for bundles that load it their own way (Vite's `?worker`). */
-  @property({ attribute: false }) accessor e2eeWorker: (() => Worker) | undefined;
+  declare e2eeWorker: (() => Worker) | undefined;
   /** Backoff for sending the call event. */
-  @property({ attribute: false }) accessor sendRetry: RetryPolicy = DEFAULT_SEND_RETRY;
-
-  @state() private accessor announcementText = '';
-  @state() private accessor devicesOpen = false;
-  @state() private accessor now = Date.now();
+  declare sendRetry: RetryPolicy;
+  declare private announcementText: string;
+  declare private devicesOpen: boolean;
+  declare private now: number;
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -118,6 +139,18 @@ export class OracleCall extends LitElement {
 
   constructor() {
     super();
+    this.backendUrl = '';
+    this.callType = 'audio';
+    this.sessionId = '';
+    this.matrixRoomId = '';
+    this.oraclePublicKey = '';
+    this.oracleDid = '';
+    this.userDid = '';
+    this.oracleTimeout = 30;
+    this.sendRetry = DEFAULT_SEND_RETRY;
+    this.announcementText = '';
+    this.devicesOpen = false;
+    this.now = Date.now();
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
   }
 

@@ -7,6 +7,7 @@
 import { HttpBackendClient } from './backend-client.ts';
 import type { BackendClient } from './backend-client.ts';
 import type { CallServices } from './call-controller.ts';
+import { defaultE2EEWorker } from './e2ee-worker.ts';
 import { CallError, CallErrorReason } from './errors.ts';
 import type { MediaSessionFactory } from './media-session.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
@@ -38,7 +39,7 @@ export class ElementServices implements CallServices {
   async mediaSessions(): Promise<MediaSessionFactory> {
     if (this.settings.mediaSessions) return this.settings.mediaSessions;
     const { LiveKitMediaSessionFactory } = await import('./livekit-media-session.ts');
-    const createWorker = this.settings.e2eeWorker;
+    const createWorker = this.settings.e2eeWorker ?? defaultE2EEWorker();
     return new LiveKitMediaSessionFactory(createWorker ? { createWorker } : {});
   }
 

@@ -78,6 +78,7 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     let onReady: (() => void) | undefined;
     const api: WidgetApiLike = {
       requestCapabilityToSendEvent: (type) => log.push(`send:${type}`),
+      requestCapabilityToReceiveEvent: (type) => log.push(`receive:${type}`),
       requestCapabilityForRoomTimeline: (roomId) => log.push(`timeline:${roomId}`),
       requestOpenIDConnectToken: async () => ({ access_token: 'tok', matrix_server_name: 'example.org', token_type: 'Bearer', expires_in: 300 }),
       sendRoomEvent: async (...args) => {
@@ -96,7 +97,7 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
   it('asks for its capabilities before starting, waits for ready, then sends to the named room', async () => {
     const { api, log, sends } = widgetApi();
     const transport = await WidgetApiTransport.start(api, { userId: '@alice:example.org', roomId: ROOM });
-    expect(log).to.deep.equal([`send:${CALL_EVENT_TYPE}`, `timeline:${ROOM}`, 'start']);
+    expect(log).to.deep.equal([`send:${CALL_EVENT_TYPE}`, `receive:${CALL_EVENT_TYPE}`, `timeline:${ROOM}`, 'start']);
     expect(transport.userId).to.equal('@alice:example.org');
     expect(await transport.sendCallEvent(ROOM, CONTENT)).to.equal('$evt:example.org');
     expect(sends).to.deep.equal([[CALL_EVENT_TYPE, CONTENT, ROOM]]);
@@ -122,6 +123,9 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     expect(params).to.deep.equal({ widgetId: 'w1', parentUrl: 'https://app.element.io/', userId: '@alice:example.org', roomId: ROOM });
     expect(widgetParamsFrom({ search: '', hash: '#?widgetId=w2&parentUrl=https%3A%2F%2Fx.org' })).to.deep.equal({ widgetId: 'w2', parentUrl: 'https://x.org' });
     expect(widgetParamsFrom({ search: '?foo=1', hash: '' })).to.equal(undefined);
+    // The fragment wins over the query.
+    expect(widgetParamsFrom({ search: '?widgetId=fromQuery&parentUrl=https%3A%2F%2Fq.org', hash: '#widgetId=fromFragment&parentUrl=https%3A%2F%2Ff.org' }))
+      .to.deep.equal({ widgetId: 'fromFragment', parentUrl: 'https://f.org' });
   });
 });
 
@@ -229,5 +233,20 @@ describe('LiveKitMediaSession in Chromium (no server)', () => {
     await session.close();
     expect(localVideo!.readyState).to.equal('ended');
     expect(session.snapshot.localVideo).to.equal(null);
+  });
+});
+
+describe('the widget page accepts messages only from its parent', () => {
+  it('drops messages from another origin or window before any other listener sees them', async () => {
+    const { acceptMessagesOnlyFrom } = await import('../../widget/transport/widget-api-transport.ts');
+    acceptMessagesOnlyFrom('https://parent.example');
+    const seen: unknown[] = [];
+    const listener = (event: MessageEvent) => seen.push(event.data);
+    window.addEventListener('message', listener);
+    // This test page is its own parent, but its origin is not the parent's: the message must not pass.
+    window.postMessage({ api: 'toWidget', action: 'capabilities' }, '*');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    window.removeEventListener('message', listener);
+    expect(seen).to.deep.equal([]);
   });
 });

@@ -13,6 +13,7 @@ import type { CallEventPayload, MatrixTransport, OpenIdToken } from './matrix-tr
 /** The part of matrix-widget-api's `WidgetApi` this transport uses. */
 export interface WidgetApiLike {
   requestCapabilityToSendEvent(eventType: string): void;
+  requestCapabilityToReceiveEvent(eventType: string): void;
   requestCapabilityForRoomTimeline(roomId: string): void;
   requestOpenIDConnectToken(): Promise<{ access_token?: string; matrix_server_name?: string; token_type?: string; expires_in?: number }>;
   sendRoomEvent(eventType: string, content: unknown, roomId?: string): Promise<{ event_id?: string; room_id?: string }>;
@@ -30,11 +31,14 @@ export interface WidgetParams {
   readonly roomId?: string;
 }
 
-/** The widget parameters of a page's URL (query or fragment), or undefined when it is not a widget. */
+/**
+ * The widget parameters of a page's URL, or undefined when it is not a widget. The fragment is read
+ * first (it never reaches a server's logs), then the query.
+ */
 export function widgetParamsFrom(location: { search: string; hash: string }): WidgetParams | undefined {
   const query = new URLSearchParams(location.search);
   const fragment = new URLSearchParams(location.hash.replace(/^#\/?\??/, ''));
-  const get = (name: string) => query.get(name) ?? fragment.get(name) ?? undefined;
+  const get = (name: string) => fragment.get(name) ?? query.get(name) ?? undefined;
   const widgetId = get('widgetId');
   const parentUrl = get('parentUrl');
   if (!widgetId || !parentUrl) return undefined;
@@ -80,6 +84,7 @@ export class WidgetApiTransport implements MatrixTransport {
     options: { userId?: string; roomId?: string; readyTimeoutMs?: number } = {},
   ): Promise<WidgetApiTransport> {
     api.requestCapabilityToSendEvent(CALL_EVENT_TYPE);
+    api.requestCapabilityToReceiveEvent(CALL_EVENT_TYPE);
     if (options.roomId) api.requestCapabilityForRoomTimeline(options.roomId);
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -126,10 +131,32 @@ export class WidgetApiTransport implements MatrixTransport {
  */
 export async function connectWidgetApi(params: WidgetParams, roomId?: string): Promise<WidgetApiTransport> {
   const { WidgetApi } = await import('matrix-widget-api');
-  const api = new WidgetApi(params.widgetId, new URL(params.parentUrl).origin);
+  const parentOrigin = new URL(params.parentUrl).origin;
+  acceptMessagesOnlyFrom(parentOrigin);
+  const api = new WidgetApi(params.widgetId, parentOrigin);
   const room = roomId ?? params.roomId;
   return WidgetApiTransport.start(api, {
     ...(params.userId ? { userId: params.userId } : {}),
     ...(room ? { roomId: room } : {}),
   });
+}
+
+let guarded: string | undefined;
+
+/**
+ * matrix-widget-api does not check where a message comes from: drop, before it sees them, messages
+ * that are not from the parent window at the parent's origin. (A capturing listener on the window runs
+ * before the library's own listener, and stops the event there.)
+ */
+export function acceptMessagesOnlyFrom(parentOrigin: string): void {
+  if (guarded === parentOrigin) return;
+  if (guarded !== undefined) throw new Error('the widget is already bound to another parent origin');
+  guarded = parentOrigin;
+  window.addEventListener(
+    'message',
+    (event) => {
+      if (event.origin !== parentOrigin || event.source !== window.parent) event.stopImmediatePropagation();
+    },
+    { capture: true },
+  );
 }

@@ -1,0 +1,45 @@
+/**
+ * The demo widget host: signs the demo user in with matrix-js-sdk and hosts the oracle widget (served
+ * from another origin) in an iframe through `ClientWidgetApi`, as Element does.
+ */
+import { ClientWidgetApi, Widget, WidgetApiFromWidgetAction } from 'matrix-widget-api';
+import { loadDemoConfig } from './config.ts';
+import { startMatrixClient } from './matrix-client.ts';
+import { OracleWidgetDriver } from './widget-driver.ts';
+
+const who = document.getElementById('who')!;
+const capabilities = document.getElementById('capabilities')!;
+
+try {
+  const config = await loadDemoConfig();
+  const client = await startMatrixClient(config);
+  who.textContent = `Signed in as ${config.userId}; the widget runs at ${new URL(config.widgetUrl).origin}.`;
+
+  const widgetId = 'oracle-call-demo';
+  // The URL template Element fills in; the host adds widgetId and parentUrl. Parameters go in the fragment.
+  const template = `${config.widgetUrl}#?widgetId=$widgetId&parentUrl=$parentUrl&userId=$matrix_user_id&roomId=$matrix_room_id&backendUrl=${encodeURIComponent(config.backendUrl)}&callType=video&theme=dark`;
+  const widget = new Widget({ id: widgetId, creatorUserId: config.userId, type: 'm.custom', url: template, waitForIframeLoad: true });
+  const url = widget.getCompleteUrl({
+    widgetRoomId: config.roomId,
+    currentUserId: config.userId,
+    userDisplayName: config.userId,
+    clientId: 'io.oracle-call.demo',
+    clientLanguage: 'en',
+  });
+  const iframe = document.createElement('iframe');
+  iframe.title = 'Oracle call widget';
+  iframe.allow = 'camera; microphone; autoplay';
+  iframe.src = url.replace('$widgetId', encodeURIComponent(widgetId)).replace('$parentUrl', encodeURIComponent(window.location.href));
+  const driver = new OracleWidgetDriver(client, config.roomId);
+  const api = new ClientWidgetApi(widget, iframe, driver);
+  api.on('ready', () => {
+    capabilities.textContent = `Widget ready; granted: ${[...driver.granted].join(', ') || 'nothing'}.`;
+  });
+  api.on(`action:${WidgetApiFromWidgetAction.SendEvent}`, () => {
+    capabilities.textContent = 'The widget sent a call event through this host.';
+  });
+  document.getElementById('frame')!.append(iframe);
+} catch (error) {
+  who.textContent = `The demo could not start: ${(error as Error).message}`;
+  who.setAttribute('role', 'alert');
+}
