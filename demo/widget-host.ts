@@ -30,6 +30,8 @@ try {
   iframe.title = 'Oracle call widget';
   iframe.allow = 'camera; microphone; autoplay';
   iframe.src = url.replace('$widgetId', encodeURIComponent(widgetId)).replace('$parentUrl', encodeURIComponent(window.location.href));
+  // The API needs the frame's window: the iframe goes into the page first.
+  document.getElementById('frame')!.append(iframe);
   const driver = new OracleWidgetDriver(client, config.roomId);
   const api = new ClientWidgetApi(widget, iframe, driver);
   api.on('ready', () => {
@@ -38,7 +40,6 @@ try {
   api.on(`action:${WidgetApiFromWidgetAction.SendEvent}`, () => {
     capabilities.textContent = 'The widget sent a call event through this host.';
   });
-  document.getElementById('frame')!.append(iframe);
 } catch (error) {
   who.textContent = `The demo could not start: ${(error as Error).message}`;
   who.setAttribute('role', 'alert');

@@ -43,11 +43,6 @@ function listen(app: Koa, port: number): Promise<Server> {
 function staticApp(...routes: Koa.Middleware[]): Koa {
   const app = new Koa();
   for (const route of routes) app.use(route);
-  app.use(async (ctx, next) => {
-    await next();
-    // Pages may use the camera and microphone; nothing else is loaded from elsewhere.
-    ctx.set('permissions-policy', 'camera=(self), microphone=(self)');
-  });
   app.use(serve(DIST, { index: 'index.html' }));
   return app;
 }

@@ -6,8 +6,10 @@
  * Parameters besides Element's `widgetId`, `parentUrl`, `userId` and `roomId`: `backendUrl` (required),
  * `callType` (`audio`|`video`), `theme` (`light`|`dark`).
  */
+import { WidgetApi } from 'matrix-widget-api';
 import '../bundle-entry.ts';
-import { widgetParamsFrom } from '../transport/widget-api-transport.ts';
+import { connectWidgetApiWith, widgetParamsFrom } from '../transport/widget-api-transport.ts';
+import type { WidgetApiLike } from '../transport/widget-api-transport.ts';
 
 function param(name: string): string | undefined {
   const fragment = new URLSearchParams(window.location.hash.replace(/^#\/?\??/, ''));
@@ -37,5 +39,9 @@ if (!widget) {
   const theme = param('theme');
   element.setAttribute('theme', theme === 'light' ? 'light' : 'dark');
   if (widget.roomId) element.setAttribute('matrix-room-id', widget.roomId);
+  // Listen to the host at once (see connectWidgetApiWith); the element uses this connection.
+  connectWidgetApiWith(WidgetApi as unknown as new (id: string, origin: string) => WidgetApiLike, widget).catch(() => {
+    // The element reports a failed connection when a call needs it.
+  });
   document.body.append(element);
 }

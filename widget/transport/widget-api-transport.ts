@@ -125,20 +125,38 @@ export class WidgetApiTransport implements MatrixTransport {
   }
 }
 
+type WidgetApiClass = new (widgetId: string, clientOrigin: string) => WidgetApiLike;
+
+let connection: Promise<WidgetApiTransport> | undefined;
+
+/**
+ * Connects to the widget host now, with the widget API class already loaded: the widget page does this
+ * as it loads, because a host that waits for the iframe's load event (Element's default) asks for the
+ * capabilities right then, and a widget that is not yet listening would never be asked again.
+ * Later calls (the element's, when a call starts) get the same connection.
+ */
+export function connectWidgetApiWith(WidgetApi: WidgetApiClass, params: WidgetParams, roomId?: string): Promise<WidgetApiTransport> {
+  if (!connection) {
+    const parentOrigin = new URL(params.parentUrl).origin;
+    acceptMessagesOnlyFrom(parentOrigin);
+    const room = roomId ?? params.roomId;
+    connection = WidgetApiTransport.start(new WidgetApi(params.widgetId, parentOrigin), {
+      ...(params.userId ? { userId: params.userId } : {}),
+      ...(room ? { roomId: room } : {}),
+    });
+    connection.catch(() => (connection = undefined));
+  }
+  return connection;
+}
+
 /**
  * Connects to the widget host named by the page's URL: loads matrix-widget-api, makes a `WidgetApi` for
- * the widget ID and the parent's origin, and starts the transport.
+ * the widget ID and the parent's origin, and starts the transport (or returns the page's connection).
  */
 export async function connectWidgetApi(params: WidgetParams, roomId?: string): Promise<WidgetApiTransport> {
+  if (connection) return connection;
   const { WidgetApi } = await import('matrix-widget-api');
-  const parentOrigin = new URL(params.parentUrl).origin;
-  acceptMessagesOnlyFrom(parentOrigin);
-  const api = new WidgetApi(params.widgetId, parentOrigin);
-  const room = roomId ?? params.roomId;
-  return WidgetApiTransport.start(api, {
-    ...(params.userId ? { userId: params.userId } : {}),
-    ...(room ? { roomId: room } : {}),
-  });
+  return connectWidgetApiWith(WidgetApi as unknown as WidgetApiClass, params, roomId);
 }
 
 let guarded: string | undefined;
