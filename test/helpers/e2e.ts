@@ -51,6 +51,7 @@ const CAPTURE_STREAMS = `(() => {
 
 export function useE2E(): () => E2E {
   let e2e: E2E | undefined;
+  let denyingBrowser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   before(async () => {
     const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
@@ -75,7 +76,6 @@ export function useE2E(): () => E2E {
         ],
       });
     const browser = await launch(true);
-    let denyingBrowser: Browser | undefined;
     mkdirSync(ARTIFACTS, { recursive: true });
     e2e = {
       stack,
@@ -95,13 +95,11 @@ export function useE2E(): () => E2E {
         await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
       },
     };
-    after(async () => {
-      await denyingBrowser?.close();
-    });
   });
   after(async () => {
     await Promise.all(contexts.map((context) => context.close().catch(() => {})));
     await e2e?.browser.close().catch(() => {});
+    await denyingBrowser?.close().catch(() => {});
     await e2e?.agent?.stop();
     await e2e?.pages.close();
     await stopStack(e2e?.stack);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Room } from '@livekit/rtc-node';
+import type { RemoteTrack, Room } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { base58 } from '@scure/base';
 import * as eciesjs from 'eciesjs';
@@ -41,19 +41,27 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     await closeRtc(rooms);
   });
 
-  async function callAndHearEcho(user: User, call: StartedCall, markerHz: number) {
-    const s = stack();
-    const synced = await syncCall(s, user, call);
+  /** Syncs, joins with E2EE and waits for the oracle's voice track (a person speaks once the oracle is there). */
+  async function joinWithOracle(user: User, call: StartedCall) {
+    const synced = await syncCall(stack(), user, call);
     assert.equal(synced.status, 200, JSON.stringify(synced.body));
     const room = await joinCall(synced.body.livekit.url, synced.body.livekit.token, call.callKey);
     rooms.push(room);
-    // A person speaks once the oracle is there: wait for its voice track first.
-    const oracleTrack = await firstRemoteAudioTrack(room, undefined, 30_000);
-    const voice = await speakUtterance(room, markerHz);
-    const echo = await recordLoudAudio(oracleTrack, 1500, 25_000);
+    return { room, oracleTrack: await firstRemoteAudioTrack(room, undefined, 30_000) };
+  }
+
+  /** Speaks the utterance (with a marker) and records the oracle's answer. */
+  async function speakAndHearEcho(joined: { room: Room; oracleTrack: RemoteTrack }, call: StartedCall, markerHz: number) {
+    const voice = await speakUtterance(joined.room, markerHz);
+    const echo = await recordLoudAudio(joined.oracleTrack, 1500, 25_000);
     await voice.stop();
     assert.ok(echo.length >= SAMPLE_RATE * 1.5, `heard ${echo.length / SAMPLE_RATE} s of echo in ${call.callId}; the agent's output ends with:\n${agent.output.filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`);
-    return { room, echo };
+    return echo;
+  }
+
+  async function callAndHearEcho(user: User, call: StartedCall, markerHz: number) {
+    const joined = await joinWithOracle(user, call);
+    return { room: joined.room, echo: await speakAndHearEcho(joined, call, markerHz) };
   }
 
   it('echoes what the person says, through the E2EE room', async () => {
@@ -86,6 +94,28 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     assert.ok(markerProminence(second.echo, 1500) > 5, 'the second person hears their own marker');
     assert.ok(markerProminence(first.echo, 1500) < 2, "the first person does not hear the second's");
     assert.ok(markerProminence(second.echo, 900) < 2, "the second person does not hear the first's");
+    await Promise.all([first.room.disconnect(), second.room.disconnect()]);
+  });
+
+  it('a crash in one call does not end another call in the same worker', async () => {
+    const s = stack();
+    const [a, b] = await Promise.all([announceCall(s, users[0]!), announceCall(s, users[1]!)]);
+    const [first, second] = await Promise.all([joinWithOracle(users[0]!, a), joinWithOracle(users[1]!, b)]);
+    // Each call runs in its own job process: kill the first call's.
+    const pidOf = (callId: string) => {
+      const line = agent.output.find((l) => l.includes('joined the call with E2EE') && l.includes(callId));
+      assert.ok(line, `the agent logged joining ${callId}`);
+      return (JSON.parse(line) as { pid: number }).pid;
+    };
+    const pid = pidOf(a.callId);
+    assert.notEqual(pidOf(b.callId), pid, 'the calls run in different processes');
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.throws(() => process.kill(pid, 0), "the first call's job process is gone");
+    assert.equal(agent.child.exitCode, null, 'the worker itself keeps running');
+    // The other call goes on: its person speaks and is echoed.
+    const echo = await speakAndHearEcho(second, b, 1700);
+    assert.ok(markerProminence(echo, 1700) > 5, 'the other call still echoes');
     await Promise.all([first.room.disconnect(), second.room.disconnect()]);
   });
 
