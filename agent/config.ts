@@ -35,7 +35,8 @@ const envSchema = z.object({
   OPENAI_TTS_VOICE: z.string().default('alloy'),
   ORACLE_INSTRUCTIONS: z.string().default('You are a helpful oracle. Answer briefly and kindly.'),
   KEY_FETCH_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
-  AGENT_IDLE_PROCESSES: z.coerce.number().int().min(0).max(16).default(1),
+  // The framework treats 0 as "its default" (up to 4), so at least one warm process is asked for.
+  AGENT_IDLE_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
   AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 

@@ -39,6 +39,9 @@ cli.runApp(
     // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts.
     loadFunc: async (server) => server.activeJobs.length / maxCalls,
     loadThreshold: 1,
+    // Starting a job process (TypeScript, the framework, the VAD model) takes a few CPU-seconds: on a
+    // busy host the framework's 10 s default kills and restarts it in a loop.
+    initializeProcessTimeout: 60_000,
     host: '127.0.0.1',
     port,
   }),

@@ -29,6 +29,13 @@ export class EchoBrain implements OracleBrain {
     let avatar: Avatar | undefined;
     if (session.callType === 'video') avatar = await publishAvatar(room, () => (level *= 0.9));
     const vadStream = this.vad.stream();
+    let vadClosed = false;
+    const closeVad = () => {
+      // Closing twice rejects inside the framework ("WritableStream is closed"): close once.
+      if (vadClosed) return;
+      vadClosed = true;
+      vadStream.close();
+    };
     try {
       const track = await userAudioTrack(room, session.user, signal);
       const audio = new AudioStream(track, VOICE_SAMPLE_RATE, 1);
@@ -41,7 +48,7 @@ export class EchoBrain implements OracleBrain {
           vadStream.pushFrame(value);
         }
       })().catch((error: Error) => log.debug({ err: error.message }, 'audio stream closed'));
-      signal.addEventListener('abort', () => vadStream.close(), { once: true });
+      signal.addEventListener('abort', closeVad, { once: true });
       for await (const event of vadStream) {
         if (signal.aborted) break;
         if (event.type !== VADEventType.END_OF_SPEECH) continue;
@@ -57,7 +64,7 @@ export class EchoBrain implements OracleBrain {
       }
       await pump;
     } finally {
-      vadStream.close();
+      closeVad();
       await avatar?.stop();
       await voice.close();
     }

@@ -176,7 +176,7 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     ] as const) {
       it(`${name}: the agent stays out and logs ${reason}`, async () => {
         const s = stack();
-        const faulty = await startAgent(s, { ...env, LIVEKIT_AGENT_NAME: `faulty-${reason}`, AGENT_IDLE_PROCESSES: '0' });
+        const faulty = await startAgent(s, { ...env, LIVEKIT_AGENT_NAME: `faulty-${reason}`, AGENT_IDLE_PROCESSES: '1' });
         try {
           const call = await syncedCall(s, users[0]!);
           const { AgentDispatchClient } = await import('livekit-server-sdk');

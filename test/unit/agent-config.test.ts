@@ -62,6 +62,7 @@ describe('agent configuration', () => {
     refused({ ...base, ORACLE_BACKEND_URL: undefined }, /ORACLE_BACKEND_URL: required/);
     refused({ ...base, AGENT_API_KEY: 'short' }, /AGENT_API_KEY/);
     refused({ ...base, ORACLE_BRAIN: 'openai' }, /OPENAI_BASE_URL/);
+    refused({ ...base, AGENT_IDLE_PROCESSES: '0' }, /AGENT_IDLE_PROCESSES/);
   });
 });
 
