@@ -39,16 +39,7 @@ import type { Echo, Spoken } from './lib/agent-call.ts';
 import { processCpu, sampleMachine, sampleTree } from './lib/agent-cpu.ts';
 import { AgentLog } from './lib/agent-log.ts';
 import { fixed, table } from './lib/table.ts';
-
-const setting = (name: string, fallback: number, min: number, max: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return value;
-};
+import { setting } from './lib/settings.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const STEPS = (process.env.BENCH_STEPS ?? '1,2,4,6,8').split(',').map((step) => {

@@ -36,14 +36,7 @@ import type { PageTimes } from './lib/call-page.ts';
 import { startCallSetup } from './lib/call-setup.ts';
 import type { CallSetup } from './lib/call-setup.ts';
 import { fixed, table } from './lib/table.ts';
-
-const setting = (name: string, fallback: number, min: number, max: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  return value;
-};
+import { setting } from './lib/settings.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const WARMUP = setting('BENCH_WARMUP', 1, 0, 5);

@@ -29,16 +29,7 @@ import type { LoadJob, LoadResult } from './lib/load.ts';
 import { pool, recordForEvent, syntheticCall } from './lib/seed.ts';
 import type { Owner } from './lib/seed.ts';
 import { fixed, table } from './lib/table.ts';
-
-const setting = (name: string, fallback: number, min: number, max: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return value;
-};
+import { setting } from './lib/settings.ts';
 
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 10, 1, 200);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 2, 0, 10);

@@ -22,7 +22,7 @@ import { startAgent } from '../../test/helpers/agent-process.ts';
 import type { AgentProcess } from '../../test/helpers/agent-process.ts';
 import { startStack, stopStack } from '../../test/helpers/backend.ts';
 import type { Stack } from '../../test/helpers/backend.ts';
-import { MARKER_WAV } from '../../test/helpers/e2e.ts';
+import { CAPTURE_STREAMS, MARKER_WAV } from '../../test/helpers/e2e.ts';
 import { TestMatrixClient } from '../../test/helpers/matrix-client.ts';
 
 /**
@@ -30,14 +30,8 @@ import { TestMatrixClient } from '../../test/helpers/matrix-client.ts';
  * RTCPeerConnection it makes (for getStats) and the time of the last click (capture phase, so it is the
  * first listener to see the click on a button inside the element's shadow root).
  */
-export const INSTRUMENT_PAGE = `(() => {
-  const streams = (window.__playedStreams = []);
-  const descriptor = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'srcObject');
-  Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
-    configurable: true,
-    get() { return descriptor.get.call(this); },
-    set(value) { if (value instanceof MediaStream) streams.push(value); descriptor.set.call(this, value); },
-  });
+export const INSTRUMENT_PAGE = `${CAPTURE_STREAMS}
+(() => {
   const pcs = (window.__pcs = []);
   const Original = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Original {

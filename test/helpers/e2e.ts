@@ -39,7 +39,7 @@ export interface E2E {
  * Records every MediaStream a page plays (LiveKit plays the oracle's audio through an element it keeps
  * out of the DOM), so the test can listen to what the page receives.
  */
-const CAPTURE_STREAMS = `(() => {
+export const CAPTURE_STREAMS = `(() => {
   const streams = (window.__playedStreams = []);
   const descriptor = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'srcObject');
   Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
