@@ -2,16 +2,13 @@
  * The offline oracle: it listens (Silero voice activity detection) and, when the person stops
  * speaking, says their utterance back. In video calls it also shows the avatar, moving with its voice.
  */
-import { VADEventType } from '@livekit/agents';
 import type { VAD } from '@livekit/agents';
 import { AudioFrame, AudioStream } from '@livekit/rtc-node';
 import { publishAvatar } from '../avatar.ts';
 import type { Avatar } from '../avatar.ts';
 import { VOICE_SAMPLE_RATE, publishVoice, userAudioTrack } from '../audio-tracks.ts';
 import type { CallSession, OracleBrain } from '../brain.ts';
-
-/** 10 ms chunks at 48 kHz: what the audio source is fed. */
-const CHUNK = VOICE_SAMPLE_RATE / 100;
+import { UtteranceCollector } from '../utterances.ts';
 
 function rms(samples: Int16Array): number {
   let sum = 0;
@@ -28,14 +25,7 @@ export class EchoBrain implements OracleBrain {
     let level = 0;
     let avatar: Avatar | undefined;
     if (session.callType === 'video') avatar = await publishAvatar(room, () => (level *= 0.9));
-    const vadStream = this.vad.stream();
-    let vadClosed = false;
-    const closeVad = () => {
-      // Closing twice rejects inside the framework ("WritableStream is closed"): close once.
-      if (vadClosed) return;
-      vadClosed = true;
-      vadStream.close();
-    };
+    const collector = new UtteranceCollector(this.vad);
     try {
       const track = await userAudioTrack(room, session.user, signal);
       const audio = new AudioStream(track, VOICE_SAMPLE_RATE, 1);
@@ -45,26 +35,23 @@ export class EchoBrain implements OracleBrain {
         for (;;) {
           const { done, value } = await reader.read();
           if (done || signal.aborted) break;
-          vadStream.pushFrame(value);
+          collector.push(value);
         }
       })().catch((error: Error) => log.debug({ err: error.message }, 'audio stream closed'));
-      signal.addEventListener('abort', closeVad, { once: true });
-      for await (const event of vadStream) {
+      signal.addEventListener('abort', () => collector.close(), { once: true });
+      for await (const utterance of collector.utterances()) {
         if (signal.aborted) break;
-        if (event.type !== VADEventType.END_OF_SPEECH) continue;
-        const samples = event.frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
-        log.info({ speechMs: Math.round((samples / VOICE_SAMPLE_RATE) * 1000) }, 'utterance heard, echoing it');
-        for (const frame of event.frames) {
-          for (let offset = 0; offset + CHUNK <= frame.data.length && !signal.aborted; offset += CHUNK) {
-            const chunk = frame.data.slice(offset, offset + CHUNK);
-            level = Math.max(level, Math.min(1, rms(chunk) * 4));
-            await voice.source.captureFrame(new AudioFrame(chunk, frame.sampleRate, 1, CHUNK));
-          }
+        log.info({ speechMs: Math.round((utterance.samples.length / utterance.sampleRate) * 1000) }, 'utterance heard, echoing it');
+        const chunk = utterance.sampleRate / 100;
+        for (let offset = 0; offset + chunk <= utterance.samples.length && !signal.aborted; offset += chunk) {
+          const samples = utterance.samples.slice(offset, offset + chunk);
+          level = Math.max(level, Math.min(1, rms(samples) * 4));
+          await voice.source.captureFrame(new AudioFrame(samples, utterance.sampleRate, 1, chunk));
         }
       }
       await pump;
     } finally {
-      closeVad();
+      collector.close();
       await avatar?.stop();
       await voice.close();
     }
