@@ -9,9 +9,9 @@
  * - {@link EchoListener}: reads the oracle's voice track without pause and cuts it into echoes (runs
  *   of loud 10 ms windows), noting when each began and every dropout inside it.
  */
-import { AudioFrame, AudioSource, AudioStream, EncryptionType, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import type { RemoteParticipant, RemoteTrack, RemoteTrackPublication } from '@livekit/rtc-node';
-import { UTTERANCE_WAV, readWav } from '../../test/helpers/livekit.ts';
+import { UTTERANCE_WAV, encryptedRoomOptions, readWav } from '../../test/helpers/livekit.ts';
 
 export const RECEIVE_RATE = 48_000;
 /** Analysis window: 10 ms. */
@@ -61,14 +61,7 @@ export async function joinAndWaitForOracle(
   });
   subscribed.catch(() => {});
   try {
-    await room.connect(url, token, {
-      autoSubscribe: true,
-      dynacast: false,
-      encryption: {
-        keyProviderOptions: { sharedKey: new TextEncoder().encode(callKey) },
-        encryptionType: EncryptionType.GCM,
-      },
-    });
+    await room.connect(url, token, encryptedRoomOptions(callKey));
   } catch (error) {
     clearTimeout(timer);
     throw error;

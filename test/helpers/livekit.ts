@@ -16,16 +16,19 @@ export async function participantToken(livekit: LiveKitServer, room: string, ide
 
 /** Joins with E2EE on, the key being the hex call key's UTF-8 bytes (PBKDF2 path, as the browser's string key). */
 export async function joinEncrypted(livekit: LiveKitServer, roomName: string, identity: string, callKey: string): Promise<Room> {
-  const room = new Room();
-  await room.connect(livekit.url, await participantToken(livekit, roomName, identity), {
+  return joinCall(livekit.url, await participantToken(livekit, roomName, identity), callKey);
+}
+
+/** The room options of a participant with E2EE on, as the product joins: the hex call key's UTF-8 bytes as the shared key. */
+export function encryptedRoomOptions(callKey: string) {
+  return {
     autoSubscribe: true,
     dynacast: false,
     encryption: {
       keyProviderOptions: { sharedKey: new TextEncoder().encode(callKey) },
       encryptionType: EncryptionType.GCM,
     },
-  });
-  return room;
+  };
 }
 
 export interface TonePublisher {
@@ -130,14 +133,7 @@ export async function closeRtc(rooms: readonly Room[]): Promise<void> {
 /** Joins with a token the backend gave (the user's side of a real call), E2EE with the call key. */
 export async function joinCall(url: string, token: string, callKey: string): Promise<Room> {
   const room = new Room();
-  await room.connect(url, token, {
-    autoSubscribe: true,
-    dynacast: false,
-    encryption: {
-      keyProviderOptions: { sharedKey: new TextEncoder().encode(callKey) },
-      encryptionType: EncryptionType.GCM,
-    },
-  });
+  await room.connect(url, token, encryptedRoomOptions(callKey));
   return room;
 }
 
