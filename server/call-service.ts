@@ -16,7 +16,8 @@ import type { ServerConfig } from './config.ts';
 import { ApiError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import type { LiveKitGateway } from './livekit.ts';
-import type { OracleMatrix } from './matrix/client.ts';
+import type { OracleMatrix, RoomEvent } from './matrix/client.ts';
+import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
 import { StoreConflict } from './store/call-store.ts';
 import type { CallRecord, CallStore } from './store/call-store.ts';
 
@@ -85,9 +86,12 @@ export class CallService {
         }
         return this.finishSync(existing);
       }
-      const event = await this.matrix.getEvent(body.matrixRoomId, eventId);
+      const event = await this.readEvent(body.matrixRoomId, eventId);
       if (!event) {
         throw ApiError.notFound('event_not_found', 'No such event in that Matrix room (or the oracle is not in the room)');
+      }
+      if (!event.encrypted && (await this.matrix.isRoomEncrypted(body.matrixRoomId))) {
+        throw ApiError.invalidEvent('unencrypted_event', 'The room is encrypted, but the call event was sent in clear');
       }
       const content = this.checkEvent(event, userId, roomName, body);
       const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
@@ -118,6 +122,25 @@ export class CallService {
       this.log.info({ callId, userId, callType: record.callType }, 'call stored');
       return this.finishSync(record);
     });
+  }
+
+  /** The call event in clear; a missing room key is waited for (bounded), then answered 503. */
+  private async readEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
+    try {
+      return await this.matrix.getEvent(roomId, eventId);
+    } catch (error) {
+      if (error instanceof RoomKeyUnavailable) {
+        throw ApiError.unavailable(
+          'room_key_unavailable',
+          `The call event is encrypted and its Matrix room key has not reached the oracle's device (${this.matrix.deviceId}) after ${Math.round(error.waitedMs / 1000)} s; make sure your client shares keys with it, then sync again`,
+          5,
+        );
+      }
+      if (error instanceof UndecryptableEvent) {
+        throw ApiError.invalidEvent('undecryptable_event', `The oracle's device cannot decrypt the call event (${error.reason})`);
+      }
+      throw error;
+    }
   }
 
   private checkEvent(event: MatrixEventLike, userId: string, roomName: string, body: { sessionId: string }): CallContent {

@@ -55,6 +55,8 @@ export const envSchema = z.object({
   MATRIX_BASE_URL: url(['http:', 'https:'], "the oracle account's homeserver URL"),
   MATRIX_ACCESS_TOKEN: z.string(required("the oracle account's Matrix access token")).min(1),
   MATRIX_OPENID_SERVERS: z.string().optional(),
+  MATRIX_ROOM_KEY_WAIT_SECONDS: seconds(10, 0, 120),
+  MATRIX_CRYPTO_PASSPHRASE: strongSecret("the passphrase that encrypts the oracle device's Matrix crypto state at rest").optional(),
   CORS_ORIGINS: z.string().default(''),
   CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
   CALL_MAX_DURATION_SECONDS: seconds(4 * 3600, 60, 7 * 86_400),
@@ -86,6 +88,10 @@ export interface ServerConfig {
     readonly accessToken: string;
     /** Homeservers whose OpenID tokens are accepted: server name → base URL of its federation API. */
     readonly openIdServers: ReadonlyMap<string, string>;
+    /** How long a sync waits for a call event's Megolm room key to reach the oracle's device. */
+    readonly roomKeyWaitSeconds: number;
+    /** Encrypts the device's crypto state in the data folder, when set. */
+    readonly cryptoPassphrase?: string;
   };
   readonly corsOrigins: readonly string[];
   readonly clockSkewSeconds: number;
@@ -150,7 +156,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       agentName: e.LIVEKIT_AGENT_NAME,
       tokenTtlSeconds: e.LIVEKIT_TOKEN_TTL_SECONDS,
     },
-    matrix: { baseUrl: e.MATRIX_BASE_URL.replace(/\/+$/, ''), accessToken: e.MATRIX_ACCESS_TOKEN, openIdServers: servers },
+    matrix: {
+      baseUrl: e.MATRIX_BASE_URL.replace(/\/+$/, ''),
+      accessToken: e.MATRIX_ACCESS_TOKEN,
+      openIdServers: servers,
+      roomKeyWaitSeconds: e.MATRIX_ROOM_KEY_WAIT_SECONDS,
+      ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
+    },
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
     callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,

@@ -46,6 +46,11 @@ export class ApiError extends Error {
   static upstream(code: string, message: string): ApiError {
     return new ApiError(502, code, message);
   }
+
+  /** Something the request needs has not happened yet; the same request may succeed a moment later. */
+  static unavailable(code: string, message: string, retryAfterSeconds: number): ApiError {
+    return new ApiError(503, code, message, { 'retry-after': String(retryAfterSeconds) });
+  }
 }
 
 const PROTOCOL_STATUS: Record<ProtocolErrorReason, number> = {

@@ -6,9 +6,9 @@ import { createApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { LiveKitGateway } from './livekit.ts';
-import { HttpOracleMatrix } from './matrix/client.ts';
+import { SdkOracleMatrix } from './matrix/client.ts';
 import type { OracleMatrix } from './matrix/client.ts';
-import { MatrixSyncLoop } from './matrix/sync-loop.ts';
+import { DEFAULT_RETRY } from './matrix/retry.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
 
 export interface RunningServer {
@@ -22,17 +22,36 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
   const store = await LowdbCallStore.open(config.dataDir);
   try {
-    let matrix: HttpOracleMatrix;
+    let matrix: SdkOracleMatrix;
     try {
-      matrix = await HttpOracleMatrix.connect(config.matrix.baseUrl, config.matrix.accessToken, {
-        attempts: 5,
-        baseDelayMs: 200,
-        maxDelayMs: 4000,
-        onRetry: (attempt, error, delayMs) => log.warn({ attempt, delayMs, err: error.message }, 'Matrix request failed, retrying'),
+      matrix = await SdkOracleMatrix.connect({
+        baseUrl: config.matrix.baseUrl,
+        accessToken: config.matrix.accessToken,
+        dataDir: config.dataDir,
+        roomKeyWaitMs: config.matrix.roomKeyWaitSeconds * 1000,
+        ...(config.matrix.cryptoPassphrase ? { cryptoPassphrase: config.matrix.cryptoPassphrase } : {}),
+        log,
+        retry: {
+          ...DEFAULT_RETRY,
+          onRetry: (attempt, error, delayMs) => log.warn({ attempt, delayMs, err: error.message }, 'Matrix request failed, retrying'),
+        },
       });
     } catch (error) {
-      throw new ConfigError(`MATRIX_ACCESS_TOKEN / MATRIX_BASE_URL: the homeserver did not accept the oracle's token (${(error as Error).message})`);
+      throw new ConfigError(`MATRIX_ACCESS_TOKEN / MATRIX_BASE_URL / DATA_DIR: the oracle's Matrix device could not start (${(error as Error).message})`);
     }
+    try {
+      return await listen(config, log, store, matrix);
+    } catch (error) {
+      await matrix.stop().catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function listen(config: ServerConfig, log: Logger, store: LowdbCallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
     const openIdServers =
       config.matrix.openIdServers.size > 0
         ? config.matrix.openIdServers
@@ -40,13 +59,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
     const livekit = new LiveKitGateway(config.livekit);
     const app = createApp(effective, { store, matrix, livekit, log });
-    const syncLoop = new MatrixSyncLoop(matrix, store, (event) => app.calls.applyMatrixEdit(event), log);
+    await matrix.start((event) => app.calls.applyMatrixEdit(event));
     const http: Server = await new Promise((resolve, reject) => {
       const server = app.koa.listen(config.port, config.host, () => resolve(server));
       server.once('error', reject);
     });
     http.keepAliveTimeout = 5000;
-    syncLoop.start();
     void app.calls.reconcileMatrix().then(
       (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
       (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
@@ -64,12 +82,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           http.close(() => resolve());
           http.closeAllConnections();
         });
-        await syncLoop.stop();
+        await matrix.stop();
         await store.close();
       },
     };
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
 }

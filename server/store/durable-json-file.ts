@@ -4,16 +4,12 @@
  * file, whole. (lowdb's own JSONFile renames without fsync; `JSONFilePreset` even keeps everything in
  * memory when NODE_ENV=test.) A data file that cannot be parsed is an error, never an empty store.
  */
-import { open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
+import { writeFileDurably } from '../fs/durable-write.ts';
 
 export class DurableJsonFile<T> implements Adapter<T> {
-  private readonly tempFile: string;
-
-  constructor(readonly file: string) {
-    this.tempFile = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  }
+  constructor(readonly file: string) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -31,20 +27,6 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    const text = JSON.stringify(data);
-    const handle = await open(this.tempFile, 'w', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(this.tempFile, this.file);
-    const dir = await open(path.dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(this.file, JSON.stringify(data));
   }
 }

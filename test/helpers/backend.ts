@@ -13,7 +13,7 @@ import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generat
 import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
 import { startLiveKit } from '../../scripts/services/livekit.ts';
 import type { LiveKitServer } from '../../scripts/services/livekit.ts';
-import { registerUser } from '../../scripts/services/matrix-admin.ts';
+import { login, registerUser } from '../../scripts/services/matrix-admin.ts';
 import { freeTcpPort } from '../../scripts/services/process.ts';
 import { startSynapse } from '../../scripts/services/synapse.ts';
 import type { SynapseServer } from '../../scripts/services/synapse.ts';
@@ -24,6 +24,7 @@ import { startServer } from '../../server/server.ts';
 import type { RunningServer } from '../../server/server.ts';
 import { ORACLE_DID, USER_DID } from '../fixtures/call-events.ts';
 import { TestMatrixClient } from './matrix-client.ts';
+import { MatrixProxy } from './matrix-proxy.ts';
 
 export const AGENT_API_KEY = 'agent-key-7f3a9c2e5b8d1f4a6c0e9b2d7f5a3c8e';
 
@@ -41,7 +42,14 @@ export interface Stack {
   readonly env: Record<string, string>;
   readonly config: ServerConfig;
   readonly logs: string[];
+  /** Between the backend and Synapse, when the stack was started with `matrixProxy`. */
+  readonly matrixProxy?: MatrixProxy;
   backend: RunningServer;
+  /**
+   * A new access token (a new device) for the oracle's account: a second backend with its own data
+   * folder needs its own Matrix device, as two crypto states for one device would clash.
+   */
+  newOracleDevice(): Promise<string>;
   /** Restarts the backend on the same data folder and port. */
   restart(): Promise<void>;
   /** A new user with a room shared with the oracle, signed in to the backend. */
@@ -65,8 +73,14 @@ export interface ApiResponse {
 
 let userCounter = 0;
 
-export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Puts a {@link MatrixProxy} between the backend and Synapse. */
+  readonly matrixProxy?: boolean;
+}
+
+export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const synapse = await startSynapse();
+  const matrixProxy = options.matrixProxy ? await MatrixProxy.start(synapse.baseUrl) : undefined;
   const port = await freeTcpPort();
   const livekit = await startLiveKit({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
   const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
@@ -84,7 +98,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     LIVEKIT_URL: livekit.url,
     LIVEKIT_API_KEY: livekit.apiKey,
     LIVEKIT_API_SECRET: livekit.apiSecret,
-    MATRIX_BASE_URL: synapse.baseUrl,
+    MATRIX_BASE_URL: matrixProxy?.url ?? synapse.baseUrl,
     MATRIX_ACCESS_TOKEN: oracleAccount.accessToken,
     CORS_ORIGINS: 'http://127.0.0.1:5173',
     ...extraEnv,
@@ -125,7 +139,11 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     env,
     config,
     logs,
+    ...(matrixProxy ? { matrixProxy } : {}),
     backend: await startServer(config, log),
+    async newOracleDevice() {
+      return (await login(synapse.baseUrl, oracleAccount.userId, oracleAccount.password)).accessToken;
+    },
     async restart() {
       await stack.backend.close();
       stack.backend = await startServer(config, log);
@@ -148,14 +166,15 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
 export async function stopStack(stack: Stack | undefined): Promise<void> {
   if (!stack) return;
   await stack.backend.close().catch(() => {});
+  await stack.matrixProxy?.stop();
   await Promise.all([stack.livekit.stop(), stack.synapse.stop()]);
 }
 
 /** Starts a stack before the file's tests and stops it after. */
-export function useStack(extraEnv?: Record<string, string>): () => Stack {
+export function useStack(extraEnv?: Record<string, string>, options?: StackOptions): () => Stack {
   let stack: Stack | undefined;
   before(async () => {
-    stack = await startStack(extraEnv);
+    stack = await startStack(extraEnv, options);
   });
   after(() => stopStack(stack));
   return () => {
@@ -174,7 +193,7 @@ export interface StartedCall {
 /** What the element does before sync: a call key, encrypted to the oracle, announced in Matrix. */
 export async function announceCall(
   stack: Stack,
-  user: { matrix: TestMatrixClient; roomId: string },
+  user: { matrix: Pick<TestMatrixClient, 'sendEvent'>; roomId: string },
   overrides: Partial<CallEventContent> = {},
 ): Promise<StartedCall> {
   const callKey = generateCallKey();
@@ -193,7 +212,7 @@ export async function announceCall(
   return { callId: formatCallId({ eventId, roomName: content.roomId }), eventId, callKey, content };
 }
 
-export function syncCall(stack: Stack, user: TestUser & { roomId: string }, call: StartedCall, body?: unknown) {
+export function syncCall(stack: Stack, user: { session: string; roomId: string }, call: StartedCall, body?: unknown) {
   return stack.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, {
     session: user.session,
     body: body ?? { matrixRoomId: user.roomId, sessionId: call.content.sessionId },

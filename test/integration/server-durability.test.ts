@@ -67,8 +67,9 @@ async function listAll(api: Api, session: string): Promise<Map<string, any>> {
   return calls;
 }
 
-function childEnv(s: Stack): Record<string, string> {
-  return { ...s.env, LOG_LEVEL: 'info' };
+/** The stack's settings for a backend process of its own: its own data folder, so its own Matrix device. */
+async function childEnv(s: Stack): Promise<Record<string, string>> {
+  return { ...s.env, LOG_LEVEL: 'info', MATRIX_ACCESS_TOKEN: await s.newOracleDevice() };
 }
 
 async function ourDispatches(s: Stack, roomName: string) {
@@ -186,7 +187,8 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
   it('keeps every acknowledged write when the backend is killed with SIGKILL in a burst of writes', async (t) => {
     const s = stack();
     const dataDir = tempDataDir();
-    const first = await spawnBackend(childEnv(s), { dataDir });
+    const env = await childEnv(s);
+    const first = await spawnBackend(env, { dataDir });
     await first.ready();
     const users = [await s.newUser(), await s.newUser()] as const;
     const userOf = (i: number): User => users[i % 2]!;
@@ -301,7 +303,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
 
     // A new process on the same folder takes over once the dead one's lock is stale, and serves them.
     const startedAt = Date.now();
-    const second = await spawnBackend(childEnv(s), { dataDir });
+    const second = await spawnBackend(env, { dataDir });
     await second.ready(30_000);
     const takeoverMs = Date.now() - startedAt;
     t.diagnostic(`a new process served the data folder ${takeoverMs} ms after the kill`);
@@ -363,7 +365,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     const proxy = await startMatrixProxy(s.synapse.baseUrl);
     try {
       const dataDir = tempDataDir();
-      const env = { ...childEnv(s), MATRIX_BASE_URL: proxy.url };
+      const env = { ...(await childEnv(s)), MATRIX_BASE_URL: proxy.url };
       const first = await spawnBackend(env, { dataDir });
       await first.ready();
       const user = await s.newUser();
@@ -415,7 +417,8 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
   it('refuses a second backend on the same data file, and the first keeps working', async () => {
     const s = stack();
     const dataDir = tempDataDir();
-    const first = await spawnBackend(childEnv(s), { dataDir });
+    const env = await childEnv(s);
+    const first = await spawnBackend(env, { dataDir });
     await first.ready();
     const user = await s.newUser();
     const sync = async (backend: BackendProcess, call: StartedCall) =>
@@ -426,7 +429,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     assert.deepEqual(fileBefore.calls.map((call) => call.callId), [one.callId]);
 
     // The second one must exit by itself (after its lock retries) and never listen.
-    const secondProcess = await spawnBackend(childEnv(s), { dataDir });
+    const secondProcess = await spawnBackend(env, { dataDir });
     const deadline = Date.now() + 30_000;
     while (secondProcess.running() && Date.now() < deadline) {
       const answered = await fetch(`${secondProcess.url}/health`).then(
@@ -468,7 +471,8 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
   });
 
   describe('configuration refused at start', () => {
-    const base = (s: Stack): Record<string, string | undefined> => ({ ...childEnv(s) });
+    // Refused at start, before any Matrix device is used: the stack's own settings will do.
+    const base = (s: Stack): Record<string, string | undefined> => ({ ...s.env, LOG_LEVEL: 'info' });
 
     /** Runs the backend with a changed env; it must exit non-zero naming exactly `variable`. */
     async function refused(s: Stack, change: Record<string, string | undefined>, variable: string, dataDir?: string) {

@@ -189,7 +189,7 @@ describe('no secret at rest or in the logs (real Synapse, LiveKit, HTTP)', () =>
 
   it('backend as a child process (trace logs): neither its data folder nor its stdout and stderr hold a secret', async () => {
     const s = stack();
-    const child = await spawnBackend({ ...s.env, LOG_LEVEL: 'trace' });
+    const child = await spawnBackend({ ...s.env, LOG_LEVEL: 'trace', MATRIX_ACCESS_TOKEN: await s.newOracleDevice() });
     await child.ready();
     const flow = await fullFlow(s, child.api);
     const exit = await child.stop();
