@@ -85,6 +85,18 @@ async function step<T>(reason: CallErrorReason, signal: AbortSignal, run: () => 
   }
 }
 
+/** How often a sync is repeated while the oracle's device waits for the call event's Matrix room key. */
+const ROOM_KEY_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1500, maxDelayMs: 3000 };
+
+/** An error that ends the retries at once (`retryable: false`), carrying the real one. */
+class FinalError extends Error {
+  readonly retryable = false;
+
+  constructor(override readonly cause: unknown) {
+    super('final', { cause });
+  }
+}
+
 function backendReason(error: unknown, otherwise: CallErrorReason): CallErrorReason {
   return error instanceof BackendError && error.isUnavailable ? CallErrorReason.BackendUnavailable : otherwise;
 }
@@ -270,9 +282,22 @@ export class CallController implements ReactiveController {
 
     const admitted = await step(CallErrorReason.CallRefused, signal, async () => {
       try {
-        return await backend.syncCall(session, call.callId!, { matrixRoomId: roomId, sessionId: config.sessionId }, signal);
+        // In an encrypted room the oracle's device may not have the event's room key yet (the backend
+        // waits a while, then answers 503 room_key_unavailable): sync again, a bounded number of times.
+        return await withRetry(
+          async () => {
+            try {
+              return await backend.syncCall(session, call.callId!, { matrixRoomId: roomId, sessionId: config.sessionId }, signal);
+            } catch (error) {
+              throw error instanceof BackendError && error.code === 'room_key_unavailable' ? error : new FinalError(error);
+            }
+          },
+          ROOM_KEY_RETRY,
+          { signal, onRetry: (attempt, error) => this.log(`the oracle has not received the room key yet (attempt ${attempt}); syncing again`, error) },
+        );
       } catch (error) {
-        throw toCallError(error, backendReason(error, CallErrorReason.CallRefused));
+        const cause = error instanceof FinalError ? error.cause : error;
+        throw toCallError(cause, backendReason(cause, CallErrorReason.CallRefused));
       }
     });
     throwIfAborted(signal);

@@ -3,7 +3,7 @@ import { expect, waitUntil } from '@open-wc/testing';
 import { CALL_EVENT_TYPE, callEditContentSchema, callEventContentSchema, decryptCallKey, generateOracleKeyPair, parseCallId } from '../../protocol/index.ts';
 import { ERROR_COPY } from '../../widget/errors.ts';
 import { MatrixTransportError } from '../../widget/transport/matrix-transport.ts';
-import { conflict, ORACLE_DID } from './fakes/fake-backend.ts';
+import { conflict, ORACLE_DID, roomKeyUnavailable } from './fakes/fake-backend.ts';
 import { Gate } from './fakes/gate.ts';
 import { ROOM_ID, announced, click, eventsOf, mount, part, text, untilPhase } from './fakes/harness.ts';
 import type { Harness } from './fakes/harness.ts';
@@ -67,6 +67,36 @@ describe('<oracle-call> a call end to end (with fakes)', () => {
     h = await mount({ 'user-did': 'did:ixo:ixo1person' });
     await h.el.callOracle();
     expect((h.transport.calls[0]!.content as { userDid: string }).userDid).to.equal('did:ixo:ixo1person');
+  });
+
+  it('a sync answered 503 room_key_unavailable (encrypted room, key still on its way) is sent again, and the call goes on', async () => {
+    h = await mount();
+    h.backend.syncFailures.push(roomKeyUnavailable());
+    await h.el.callOracle();
+    expect(h.el.state.phase).to.equal('in-call');
+    expect(h.backend.log.filter((step) => step === 'syncCall')).to.have.length(2);
+    expect(h.backend.syncs[1]!.callId, 'the same call, synced again').to.equal(h.backend.syncs[0]!.callId);
+    expect(h.transport.calls, 'the call event was sent once').to.have.length(1);
+    expect(h.transport.edits).to.have.length(0);
+  });
+
+  it('when the room key never comes, the syncs stop after three and the call fails as the backend being unavailable', async () => {
+    h = await mount();
+    h.backend.syncFailures.push(roomKeyUnavailable(), roomKeyUnavailable(), roomKeyUnavailable(), roomKeyUnavailable());
+    await h.el.callOracle();
+    expect(h.el.state.phase).to.equal('error');
+    expect(h.backend.log.filter((step) => step === 'syncCall')).to.have.length(3);
+    const [error] = eventsOf(h, 'oracle-call-error');
+    expect(error!.detail).to.include({ reason: 'backend-unavailable' });
+    expect(h.transport.edits[0]!.content['m.new_content'].callStatus, 'the event is edited to ended').to.equal('ended');
+  });
+
+  it('a sync refused for another reason is not repeated', async () => {
+    h = await mount();
+    h.backend.syncFailures.push(conflict('key_reused'));
+    await h.el.callOracle();
+    expect(h.el.state.phase).to.equal('error');
+    expect(h.backend.log.filter((step) => step === 'syncCall')).to.have.length(1);
   });
 
   it('an error after the event was sent: the event is edited to ended, tracks stopped, backend told', async () => {

@@ -20,6 +20,8 @@ export class FakeBackend implements BackendClient {
   oracleError: Error | undefined;
   signInError: Error | undefined;
   syncError: Error | undefined;
+  /** The next syncs fail with these, one each, in order (before `syncError` is looked at). */
+  readonly syncFailures: Error[] = [];
   endError: Error | undefined;
   syncGate: Gate | undefined;
   endGate: Gate | undefined;
@@ -41,6 +43,8 @@ export class FakeBackend implements BackendClient {
     this.log.push('syncCall');
     this.syncs.push({ callId, body, session });
     await pass(this.syncGate);
+    const failure = this.syncFailures.shift();
+    if (failure) throw failure;
     if (this.syncError) throw this.syncError;
     return {
       call: { callId, status: 'active', callType: 'audio' },
@@ -58,4 +62,9 @@ export class FakeBackend implements BackendClient {
 
 export function conflict(code = 'call_ended'): BackendError {
   return new BackendError(409, code, `POST /calls/…/sync: 409 ${code}`);
+}
+
+/** The backend's answer while the oracle's Matrix device waits for the call event's room key. */
+export function roomKeyUnavailable(): BackendError {
+  return new BackendError(503, 'room_key_unavailable', "POST /calls/…/sync: 503 room_key_unavailable: the room key has not reached the oracle's device");
 }
