@@ -5,12 +5,17 @@
  * a restart. What Synapse stores is read back through its admin API.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
 import { announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
 import type { StartedCall } from '../helpers/backend.ts';
+import { spawnBackend } from '../helpers/backend-process.ts';
+import type { BackendProcess } from '../helpers/backend-process.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
 import { TestMatrixClient } from '../helpers/matrix-client.ts';
 import { SynapseAdmin } from '../helpers/synapse-admin.ts';
@@ -165,6 +170,45 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     assert.deepEqual(await admin.deviceIds(s.oracle.userId), devicesBefore, "the oracle account's device list changed");
     const files = await readdir(s.env.DATA_DIR!);
     assert.deepEqual(files.filter((name) => name.startsWith('matrix-crypto-')), [`matrix-crypto-${deviceBefore}.v8`]);
+  });
+
+  it('a backend process killed with SIGKILL comes back as the same device, with the keys it had, and logs no error', async () => {
+    const s = stack();
+    const accessToken = await s.newOracleDevice();
+    const whoami = (await (await fetch(`${s.synapse.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { device_id: string };
+    const env = { ...s.env, LOG_LEVEL: 'info', MATRIX_BASE_URL: s.synapse.baseUrl, MATRIX_ACCESS_TOKEN: accessToken };
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-crash-'));
+    const sync = (backend: BackendProcess, call: StartedCall) =>
+      backend.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, { session: user.session, body: { matrixRoomId: user.roomId, sessionId: call.content.sessionId } });
+    const first = await spawnBackend(env, { dataDir });
+    try {
+      await first.ready();
+      await waitFor('the user to see the new oracle device', async () => ((await user.client.deviceIds(s.oracle.userId)).includes(whoami.device_id) ? true : undefined));
+      await user.client.client.getCrypto()!.forceDiscardSession(user.roomId);
+      const one = await announceCall(s, { matrix: user.client, roomId: user.roomId });
+      assert.equal((await sync(first, one)).status, 200);
+      const two = await announceCall(s, { matrix: user.client, roomId: user.roomId });
+      assert.equal((await sync(first, two)).status, 200);
+      const devices = await admin.deviceIds(s.oracle.userId);
+      await first.kill('SIGKILL');
+
+      const second = await spawnBackend(env, { dataDir });
+      try {
+        await second.ready(30_000);
+        const three = await announceCall(s, { matrix: user.client, roomId: user.roomId });
+        const response = await sync(second, three);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        assert.deepEqual(await admin.deviceIds(s.oracle.userId), devices, "the oracle account's device list changed");
+        // Give the device's background requests (key uploads) time to run into a clash, if there were one.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.equal(second.stderr(), '');
+        assert.doesNotMatch(second.stdout(), /"level":(50|60)/, 'the restarted backend logged an error');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+    }
   });
 
   it('no Matrix secret reaches the log', () => {
