@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
 import type { StartedCall } from '../helpers/backend.ts';
 import { spawnBackend } from '../helpers/backend-process.ts';
@@ -21,16 +22,6 @@ import { TestMatrixClient } from '../helpers/matrix-client.ts';
 import { SynapseAdmin } from '../helpers/synapse-admin.ts';
 
 const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callStatus', 'callId', 'sessionId', 'callStartedAt', 'm.new_content'];
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backend has its own crypto device)', () => {
   const stack = useStack({ MATRIX_ROOM_KEY_WAIT_SECONDS: '3' }, { matrixProxy: true });

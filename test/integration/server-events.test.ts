@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Room } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
 import type { Stack, TestUser } from '../helpers/backend.ts';
 import { closeRtc } from '../helpers/livekit.ts';
@@ -25,16 +26,6 @@ async function signedWebhook(s: Stack, body: string, signWith = s.livekit.apiSec
 
 async function statusOf(s: Stack, callId: string) {
   return s.backend.store.get(callId);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('calls end from LiveKit webhooks and Matrix edits (real LiveKit, Synapse, HTTP)', () => {
