@@ -116,7 +116,10 @@ export class OracleCall extends LitElement {
   declare oracleDid: string;
   declare userDid: string;
   declare oracleTimeout: number;
-  /** A matrix-js-sdk client the page is signed in with (the element only needs its shape). */
+  /**
+   * A matrix-js-sdk client the page is signed in with (the element only needs its shape). For an
+   * encrypted room it must have encryption on (`initRustCrypto()`) and have synced the room.
+   */
   declare matrixClient: MatrixClientLike | undefined;
   /** Any Matrix transport; wins over `matrixClient` and widget mode. */
   declare transport: MatrixTransport | undefined;

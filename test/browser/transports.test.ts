@@ -42,6 +42,8 @@ describe('MatrixClientTransport (the page supplies a matrix-js-sdk client)', () 
         sends.push(args);
         return { event_id: '$abc:example.org' };
       },
+      getRoom: (roomId) => (roomId === ROOM ? { hasEncryptionStateEvent: () => true } : null),
+      getCrypto: () => ({}),
       ...overrides,
     };
     return { fake, sends };
@@ -63,6 +65,20 @@ describe('MatrixClientTransport (the page supplies a matrix-js-sdk client)', () 
     expect(await rejection(failing({ httpStatus: 403, errcode: 'M_FORBIDDEN' }).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: false });
     expect(await rejection(failing({ httpStatus: 502 }).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true });
     expect(await rejection(failing(new TypeError('Failed to fetch')).sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true });
+  });
+
+  it('sends only into a room the client has synced, and into an encrypted one only with encryption on', async () => {
+    const unknown = client({ getRoom: () => null });
+    const notSynced = await rejection(new MatrixClientTransport(unknown.fake).sendCallEvent(ROOM, CONTENT));
+    expect(notSynced).to.be.instanceOf(MatrixTransportError).and.include({ retryable: true });
+    expect(notSynced.message).to.match(/does not know the room/);
+    const noCrypto = client({ getCrypto: () => undefined });
+    const refused = await rejection(new MatrixClientTransport(noCrypto.fake).sendCallEvent(ROOM, CONTENT));
+    expect(refused).to.include({ retryable: false });
+    expect(refused.message).to.match(/encrypted/);
+    expect([...unknown.sends, ...noCrypto.sends]).to.deep.equal([], 'nothing was sent in clear');
+    const plain = client({ getCrypto: () => undefined, getRoom: () => ({ hasEncryptionStateEvent: () => false }) });
+    expect(await new MatrixClientTransport(plain.fake).sendCallEvent(ROOM, CONTENT)).to.equal('$abc:example.org');
   });
 
   it('refuses an incomplete OpenID token', async () => {

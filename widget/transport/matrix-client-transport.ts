@@ -1,6 +1,11 @@
 /**
  * Matrix through a matrix-js-sdk client that the page already has (and is signed in with). Only the
- * client's shape is needed here, so the element does not depend on matrix-js-sdk.
+ * client's shape is needed here, so the element does not depend on matrix-js-sdk (nor its crypto).
+ *
+ * In an encrypted room the client encrypts the call event and its edits itself (Megolm, with the room
+ * key shared to the members' devices inside `sendEvent`), once the page has called `initRustCrypto()`
+ * and the client has synced the room. matrix-js-sdk sends in clear into a room it has not synced, since
+ * it cannot know that the room is encrypted: the call event is only sent into a room the client knows.
  */
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
 import { MatrixTransportError, checkOpenIdToken } from './matrix-transport.ts';
@@ -12,6 +17,10 @@ export interface MatrixClientLike {
   getOpenIdToken(): Promise<{ access_token: string; matrix_server_name: string; token_type?: string; expires_in?: number }>;
   /** matrix-js-sdk takes an optional transaction ID as the fourth argument. */
   sendEvent(roomId: string, eventType: string, content: Record<string, unknown>, txnId?: string): Promise<{ event_id: string }>;
+  /** The room as the client has synced it, or null when it does not know it (yet). */
+  getRoom(roomId: string): { hasEncryptionStateEvent(): boolean } | null;
+  /** The client's end-to-end encryption; undefined until the page has called `initRustCrypto()`. */
+  getCrypto(): unknown;
 }
 
 /** matrix-js-sdk's `MatrixError` carries `httpStatus`, `errcode` and, for 429, `data.retry_after_ms`. */
@@ -55,6 +64,14 @@ export class MatrixClientTransport implements MatrixTransport {
   }
 
   async sendCallEvent(roomId: string, content: CallEventPayload, options: SendOptions = {}): Promise<string> {
+    const room = this.client.getRoom(roomId);
+    if (!room) {
+      // Worth another try: the client may still be syncing the room.
+      throw new MatrixTransportError(`The page's Matrix client does not know the room ${roomId} (not joined, or not synced yet)`, { retryable: true });
+    }
+    if (room.hasEncryptionStateEvent() && !this.client.getCrypto()) {
+      throw new MatrixTransportError("The room is end-to-end encrypted, and the page's Matrix client has no encryption (initRustCrypto)", { retryable: false });
+    }
     let response: { event_id?: unknown };
     try {
       response = await this.client.sendEvent(roomId, CALL_EVENT_TYPE, { ...content }, options.txnId);
