@@ -3,8 +3,11 @@ export interface DemoConfig {
   readonly backendUrl: string;
   readonly homeserverUrl: string;
   readonly userId: string;
-  readonly accessToken: string;
-  readonly deviceId: string;
+  /**
+   * The demo user's password: each browser logs in with it once and keeps the device it gets (see
+   * `matrix-session.ts`). Served only because these are local accounts made for the demo.
+   */
+  readonly password: string;
   readonly roomId: string;
   /** Where the widget page is served (another origin, as a real widget would be). */
   readonly widgetUrl: string;

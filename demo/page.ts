@@ -1,5 +1,7 @@
-/** The plain demo site: signs the demo user in to Matrix and hands the client to `<oracle-call>`. */
+/** The plain demo site: signs the demo user in to Matrix (with encryption) and hands the client to `<oracle-call>`. */
+import type { MatrixClientLike } from '../widget/index.ts';
 import { loadDemoConfig } from './config.ts';
+import { signedInAs } from './signed-in.ts';
 import { startMatrixClient } from './matrix-client.ts';
 
 const who = document.getElementById('who')!;
@@ -8,8 +10,9 @@ try {
   const call = document.getElementById('call')!;
   call.setAttribute('backend-url', config.backendUrl);
   call.setAttribute('matrix-room-id', config.roomId);
-  (call as HTMLElement & { matrixClient: unknown }).matrixClient = await startMatrixClient(config);
-  who.textContent = `Signed in as ${config.userId}.`;
+  const client = await startMatrixClient(config);
+  (call as HTMLElement & { matrixClient: MatrixClientLike }).matrixClient = client;
+  who.textContent = `${signedInAs(client, config.roomId)}.`;
 } catch (error) {
   who.textContent = `The demo could not sign in: ${(error as Error).message}`;
   who.setAttribute('role', 'alert');

@@ -1,10 +1,12 @@
 /**
- * The demo widget host: signs the demo user in with matrix-js-sdk and hosts the oracle widget (served
- * from another origin) in an iframe through `ClientWidgetApi`, as Element does.
+ * The demo widget host: signs the demo user in with matrix-js-sdk (with encryption) and hosts the oracle
+ * widget (served from another origin) in an iframe through `ClientWidgetApi`, as Element does. The
+ * widget's call events are encrypted here, by the host's client, as Element encrypts them.
  */
 import { ClientWidgetApi, Widget, WidgetApiFromWidgetAction } from 'matrix-widget-api';
 import { loadDemoConfig } from './config.ts';
 import { startMatrixClient } from './matrix-client.ts';
+import { signedInAs } from './signed-in.ts';
 import { OracleWidgetDriver } from './widget-driver.ts';
 
 const who = document.getElementById('who')!;
@@ -13,7 +15,7 @@ const capabilities = document.getElementById('capabilities')!;
 try {
   const config = await loadDemoConfig();
   const client = await startMatrixClient(config);
-  who.textContent = `Signed in as ${config.userId}; the widget runs at ${new URL(config.widgetUrl).origin}.`;
+  who.textContent = `${signedInAs(client, config.roomId)}; the widget runs at ${new URL(config.widgetUrl).origin}.`;
 
   const widgetId = 'oracle-call-demo';
   // The URL template Element fills in; the host adds widgetId and parentUrl. Parameters go in the fragment.

@@ -115,7 +115,7 @@ export async function startCallSetup(progress: (message: string) => void, closin
     ]);
     progress(`agent worker registered, pages built (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     pages = await startDemoServers(
-      { backendUrl: s.backend.url, homeserverUrl: s.synapse.baseUrl, userId: account.userId, accessToken: account.accessToken, deviceId: account.deviceId, roomId },
+      { backendUrl: s.backend.url, homeserverUrl: s.synapse.baseUrl, userId: account.userId, password: account.password, roomId },
       { site: sitePort, widget: widgetPort },
     );
     bare = await startBareServer();

@@ -1,7 +1,8 @@
 /**
  * Serves the built pages (`dist/`, from `npm run build`) for the demo and the end-to-end tests: the demo
- * site (with `/demo-config.json`, the local demo account it signs in with) on one port, and the widget
- * page on another, so the widget runs on its own origin as it would inside Element.
+ * site (with `/demo-config.json`: the local demo account's user ID and password, which each browser logs
+ * in with once to get its own encrypting device) on one port, and the widget page on another, so the
+ * widget runs on its own origin as it would inside Element.
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';

@@ -62,7 +62,7 @@ export function useE2E(): () => E2E {
     await stack.oracle.joinRoom(roomId);
     const [agent, chromiumPath] = await Promise.all([startAgent(stack), installChromium(), buildPages()]);
     const pages = await startDemoServers(
-      { backendUrl: stack.backend.url, homeserverUrl: stack.synapse.baseUrl, userId: account.userId, accessToken: account.accessToken, deviceId: account.deviceId, roomId },
+      { backendUrl: stack.backend.url, homeserverUrl: stack.synapse.baseUrl, userId: account.userId, password: account.password, roomId },
       { site: sitePort, widget: widgetPort },
     );
     const launch = (media: boolean) =>
