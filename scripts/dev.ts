@@ -38,6 +38,21 @@ function port(name: string, fallback: number): number {
   return parsed;
 }
 
+/** The demo room is end-to-end encrypted (Megolm), as every room with the oracle should be. */
+const ROOM_ENCRYPTION = { type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } };
+
+/** Turns encryption on in a demo room made before the demo encrypted it (it cannot be turned off again). */
+async function ensureEncrypted(baseUrl: string, accessToken: string, roomId: string): Promise<void> {
+  const url = `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.encryption/`;
+  const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+  const current = await fetch(url, { headers });
+  if (current.ok) return;
+  if (current.status !== 404) throw new Error(`could not read the demo room's encryption: HTTP ${current.status}`);
+  progress('demo', 'turning on end-to-end encryption in the demo room…');
+  const turnedOn = await fetch(url, { method: 'PUT', headers, body: JSON.stringify(ROOM_ENCRYPTION.content) });
+  if (!turnedOn.ok) throw new Error(`could not turn on encryption in the demo room: HTTP ${turnedOn.status}`);
+}
+
 async function main(): Promise<void> {
   const ports = {
     livekit: { http: port('LIVEKIT_PORT', 7880), tcp: port('LIVEKIT_TCP_PORT', 7881), udp: port('LIVEKIT_UDP_PORT', 7882) },
@@ -69,7 +84,7 @@ async function main(): Promise<void> {
     const created = await fetch(`${synapse.baseUrl}/_matrix/client/v3/createRoom`, {
       method: 'POST',
       headers: headers(user.accessToken),
-      body: JSON.stringify({ preset: 'private_chat', name: 'Demo user ↔ Oracle', invite: [oracle.userId] }),
+      body: JSON.stringify({ preset: 'private_chat', name: 'Demo user ↔ Oracle', invite: [oracle.userId], initial_state: [ROOM_ENCRYPTION] }),
     });
     const { room_id: roomId } = (await created.json()) as { room_id: string };
     await fetch(`${synapse.baseUrl}/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {
@@ -88,6 +103,8 @@ async function main(): Promise<void> {
     };
     writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   }
+
+  await ensureEncrypted(synapse.baseUrl, state.user.accessToken, state.roomId);
 
   if (!state.agentApiKey || !state.sessionSecret) {
     state = { ...state, agentApiKey: state.agentApiKey ?? randomBytes(24).toString('hex'), sessionSecret: state.sessionSecret ?? randomBytes(24).toString('hex') };
