@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { Frame, Page } from 'playwright-core';
 import { CALL_EVENT_TYPE, currentCallState, parseCallId } from '../../protocol/index.ts';
+import type { CallEventContent } from '../../protocol/index.ts';
 import { elementText, listenForMarker, useE2E, waitForPhase } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
+import type { StoredEvent } from '../helpers/synapse-admin.ts';
 
 type Scope = Page | Frame;
 
@@ -32,11 +34,55 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
   }
 }
 
-/** The call's state in Matrix (the event and its edits, as the oracle's account reads them). */
+/**
+ * The call's state in Matrix: the event and its edits, decrypted by another device of the person's;
+ * undefined while a room key has not reached it yet.
+ */
 async function matrixState(e: E2E, callId: string) {
   const { eventId } = parseCallId(callId);
-  const original = await e.stack.oracle.getEvent(e.user.roomId, eventId);
-  return currentCallState(original, await e.stack.oracle.getEdits(e.user.roomId, eventId, CALL_EVENT_TYPE), { editors: [e.stack.oracle.userId] });
+  const { reader, roomId } = e.user;
+  const [original, edits] = await Promise.all([reader.event(roomId, eventId), reader.edits(roomId, eventId, CALL_EVENT_TYPE)]);
+  if (!original || !edits) return undefined;
+  return currentCallState(original, edits, { editors: [e.stack.oracle.userId] });
+}
+
+/** Every key of a JSON value, at any depth. */
+function keysOf(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) keysOf(item, into);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) keysOf(inner, into.add(key));
+  }
+  return into;
+}
+
+const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callStatus', 'callId', 'sessionId'];
+
+/**
+ * What Synapse stores of the call is ciphertext: the call event and its edits are `m.room.encrypted`,
+ * no stored event of the room carries a call field or one of the call's values in clear, and the only
+ * clear part, the edits' `m.relates_to` (the spec keeps it outside the ciphertext), holds the relation alone.
+ */
+async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
+  const { eventId, roomName } = parseCallId(callId);
+  const original = await e.user.reader.event(e.user.roomId, eventId);
+  assert.ok(original, 'the person\'s other device decrypts the call event');
+  const content = original.content as unknown as CallEventContent;
+  const values = [content.encryptionKey, content.sessionId, content.userDid, content.oracleDid, roomName, callId];
+  const stored = await e.storedEvents();
+  const relationOf = (event: StoredEvent) => (event.content as { 'm.relates_to'?: Record<string, unknown> })['m.relates_to'];
+  const call = stored.filter((event) => event.event_id === eventId || relationOf(event)?.event_id === eventId);
+  assert.ok(call.length >= 3, `Synapse holds the call event and its edits to active and ended (found ${call.length})`);
+  assert.deepEqual([...new Set(call.map((event) => event.type))], ['m.room.encrypted']);
+  assert.ok(call.some((event) => event.sender === e.stack.oracle.userId), 'the backend\'s edit is among them, encrypted');
+  for (const event of stored) {
+    assert.notEqual(event.type, CALL_EVENT_TYPE, `${event.event_id} is a call event in clear`);
+    const keys = keysOf(event.content);
+    assert.deepEqual(CALL_FIELDS.filter((field) => keys.has(field)), [], `${event.event_id} (${event.type}) carries call fields in clear`);
+    const text = JSON.stringify(event);
+    assert.deepEqual(values.filter((value) => text.includes(value)), [], `${event.event_id} (${event.type}) carries a value of the call in clear`);
+    const relation = relationOf(event);
+    if (relation) assert.deepEqual(Object.keys(relation).sort(), ['event_id', 'rel_type'], `${event.event_id}: m.relates_to holds more than the relation`);
+  }
 }
 
 /** A whole call in `scope` (the page, or the widget's frame): call, hear the echo, hang up, cleaned up everywhere. */
@@ -48,7 +94,7 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
   assert.match(await elementText(scope), /End-to-end encrypted/);
   await e.screenshot(page, `${name}-in-call`);
 
-  const inMatrix = await matrixState(e, callId);
+  const inMatrix = await eventually('the call event and its edits to be readable in clear', () => matrixState(e, callId));
   assert.equal(inMatrix.sender, e.user.userId, 'the call event in Synapse was sent by the person');
   assert.equal(inMatrix.status, 'active', 'the backend edited the event to active');
   assert.equal((await e.stack.backend.store.get(callId))?.status, 'active');
@@ -62,12 +108,13 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
   await scope.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
   await waitForPhase(scope, 'ended', 15_000);
   await e.screenshot(page, `${name}-ended`);
-  await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId)).status === 'ended');
+  await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId))?.status === 'ended');
   await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
   await eventually('the agent to leave', async () => !(await agentIn(e, parseCallId(callId).roomName)));
+  await assertStoredEncrypted(e, callId);
 }
 
-describe('a whole call in headless Chromium (real Synapse, LiveKit, backend, agent)', () => {
+describe('a whole call in headless Chromium, in an encrypted room (real Synapse, LiveKit, backend, agent)', () => {
   const e2e = useE2E();
 
   it('the script-tag page: call, hear the oracle echo the fake microphone, hang up', async () => {
@@ -75,6 +122,7 @@ describe('a whole call in headless Chromium (real Synapse, LiveKit, backend, age
     const page = await e.newPage();
     await page.goto(e.pages.pageUrl);
     await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#who').textContent() ?? '', /the room with the oracle is end-to-end encrypted/);
     assert.equal(await waitForPhase(page, 'idle'), 'idle');
     await e.screenshot(page, 'page-idle');
     await wholeCall(e, page, page, 'page');
@@ -91,6 +139,40 @@ describe('a whole call in headless Chromium (real Synapse, LiveKit, backend, age
     await waitForPhase(frame, 'idle');
     await wholeCall(e, page, frame, 'widget');
     assert.match(await page.locator('#capabilities').textContent() ?? '', /sent a call event/);
+  });
+
+  describe('the demo pages\' Matrix device', () => {
+    const pageClient = (page: Page) =>
+      page.evaluate(async () => {
+        const client = (document.querySelector('oracle-call') as unknown as { matrixClient: { getDeviceId(): string; getCrypto(): { getOwnDeviceKeys(): Promise<{ ed25519: string }> } } }).matrixClient;
+        return { deviceId: client.getDeviceId(), ed25519: (await client.getCrypto().getOwnDeviceKeys()).ed25519 };
+      });
+    const signedIn = async (page: Page) => {
+      await page.goto(e2e().pages.pageUrl);
+      await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+      return pageClient(page);
+    };
+    const devices = async () =>
+      (await e2e().user.matrix.request<{ devices: { device_id: string }[] }>('GET', '/_matrix/client/v3/devices')).devices.map((d) => d.device_id);
+
+    it('one per browser, with its keys kept; another browser profile gets its own; a second tab a temporary one', async () => {
+      const e = e2e();
+      const page = await e.newPage();
+      const first = await signedIn(page);
+      await page.reload();
+      await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+      assert.deepEqual(await pageClient(page), first, 'a reload keeps the device and its keys');
+
+      const tab = await page.context().newPage();
+      const second = await signedIn(tab);
+      assert.notEqual(second.deviceId, first.deviceId, 'a second tab does not share the device (nor its crypto store)');
+      await tab.close();
+      await eventually('the second tab\'s device to be logged out', async () => !(await devices()).includes(second.deviceId));
+
+      const other = await signedIn(await e.newPage());
+      assert.notEqual(other.deviceId, first.deviceId, 'another browser profile logs in a device of its own');
+      assert.ok((await devices()).includes(first.deviceId));
+    });
   });
 
   describe('failures show the right message and leave nothing open', () => {
@@ -126,7 +208,7 @@ describe('a whole call in headless Chromium (real Synapse, LiveKit, backend, age
       const { error, callId } = await failedCall(page);
       assert.equal(error?.reason, 'connection-failed');
       assert.ok(callId, 'the call had been announced before the connection failed');
-      await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId)).status === 'ended');
+      await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId))?.status === 'ended');
       await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
       await e.screenshot(page, 'error-livekit-unreachable');
     });
@@ -139,7 +221,7 @@ describe('a whole call in headless Chromium (real Synapse, LiveKit, backend, age
       const { error, callId } = await failedCall(page, (p) => p.evaluate(() => document.querySelector('oracle-call')!.setAttribute('oracle-timeout', '6')));
       assert.equal(error?.reason, 'oracle-timeout');
       assert.ok(callId);
-      await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId)).status === 'ended');
+      await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId))?.status === 'ended');
       await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
       await e.screenshot(page, 'error-oracle-timeout');
     });

@@ -2,6 +2,10 @@
  * End to end, everything real: Synapse, the LiveKit server, the backend, the agent worker, the built
  * pages served on two origins, and headless Chromium whose fake microphone speaks the utterance with
  * a 1 kHz marker (so the oracle's echo can be recognised in the page with a WebAudio analyser).
+ *
+ * The person's room with the oracle is end-to-end encrypted, as the demo's is. Each browser context
+ * logs the person in as a device of its own (the demo pages' design); a device of the person's in the
+ * test process reads the call events in clear, and a Synapse admin reads what the homeserver stores.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +23,9 @@ import type { AgentProcess } from './agent-process.ts';
 import { startStack, stopStack } from './backend.ts';
 import type { Stack } from './backend.ts';
 import { TestMatrixClient } from './matrix-client.ts';
+import { DecryptingDevice } from './matrix-e2ee.ts';
+import { SynapseAdmin } from './synapse-admin.ts';
+import type { StoredEvent } from './synapse-admin.ts';
 
 export const MARKER_HZ = 1000;
 export const MARKER_WAV = path.join(PROJECT_ROOT, 'test/fixtures/audio/utterance-marker-16k.wav');
@@ -27,7 +34,16 @@ export const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts/e2e');
 export interface E2E {
   readonly stack: Stack;
   readonly pages: DemoServers;
-  readonly user: { readonly userId: string; readonly matrix: TestMatrixClient; readonly roomId: string };
+  readonly user: {
+    readonly userId: string;
+    readonly matrix: TestMatrixClient;
+    /** The person's encrypted room with the oracle. */
+    readonly roomId: string;
+    /** Another device of the person's, made before any call: reads the room's events in clear. */
+    readonly reader: DecryptingDevice;
+  };
+  /** The room's events as Synapse stores them (read as a server admin). */
+  storedEvents(): Promise<StoredEvent[]>;
   agent: AgentProcess | undefined;
   readonly browser: Browser;
   /** A new browser context (own permissions) and page; `media: false` denies camera and microphone. */
@@ -52,17 +68,21 @@ export const CAPTURE_STREAMS = `(() => {
 export function useE2E(): () => E2E {
   let e2e: E2E | undefined;
   let denyingBrowser: Browser | undefined;
+  let reader: DecryptingDevice | undefined;
   const contexts: BrowserContext[] = [];
   before(async () => {
     const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
     const stack = await startStack({ CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`, LOG_LEVEL: 'info' });
-    const account = await registerUser(stack.synapse.baseUrl, stack.synapse.registrationSharedSecret, 'visitor');
-    const matrix = new TestMatrixClient(stack.synapse.baseUrl, account.userId, account.accessToken);
-    const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId] });
+    const { baseUrl, registrationSharedSecret } = stack.synapse;
+    const account = await registerUser(baseUrl, registrationSharedSecret, 'visitor');
+    const admin = await SynapseAdmin.register(stack.synapse);
+    const matrix = new TestMatrixClient(baseUrl, account.userId, account.accessToken);
+    const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId], encrypted: true });
     await stack.oracle.joinRoom(roomId);
+    reader = await DecryptingDevice.start(baseUrl, account);
     const [agent, chromiumPath] = await Promise.all([startAgent(stack), installChromium(), buildPages()]);
     const pages = await startDemoServers(
-      { backendUrl: stack.backend.url, homeserverUrl: stack.synapse.baseUrl, userId: account.userId, password: account.password, roomId },
+      { backendUrl: stack.backend.url, homeserverUrl: baseUrl, userId: account.userId, password: account.password, roomId },
       { site: sitePort, widget: widgetPort },
     );
     const launch = (media: boolean) =>
@@ -80,7 +100,8 @@ export function useE2E(): () => E2E {
     e2e = {
       stack,
       pages,
-      user: { userId: account.userId, matrix, roomId },
+      user: { userId: account.userId, matrix, roomId, reader },
+      storedEvents: () => admin.roomEvents(roomId),
       agent,
       browser,
       async newPage(options = {}) {
@@ -100,6 +121,7 @@ export function useE2E(): () => E2E {
     await Promise.all(contexts.map((context) => context.close().catch(() => {})));
     await e2e?.browser.close().catch(() => {});
     await denyingBrowser?.close().catch(() => {});
+    reader?.stop();
     await e2e?.agent?.stop();
     await e2e?.pages.close();
     await stopStack(e2e?.stack);
