@@ -6,7 +6,7 @@
  *
  * Requests that fail for a passing reason (network, 429, 5xx) are retried, bounded.
  */
-import { ClientEvent, ConnectionError, MatrixClient, MatrixError, MatrixEvent, PendingEventOrdering, RoomEvent as SdkRoomEvent, SyncState } from 'matrix-js-sdk';
+import { ClientEvent, ConnectionError, Direction, MatrixClient, MatrixError, MatrixEvent, PendingEventOrdering, RoomEvent as SdkRoomEvent, SyncState } from 'matrix-js-sdk';
 import type { IEvent, Room } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
@@ -258,15 +258,23 @@ export class SdkOracleMatrix implements OracleMatrix {
   }
 
   async getEdits(roomId: string, eventId: string): Promise<RoomEvent[]> {
+    // All `m.replace` relations, whatever their wire type: in an encrypted room the homeserver only
+    // sees `m.room.encrypted`, so the call type can be told only after decryption. An edit that cannot
+    // be decrypted (yet) is left out.
     const edits: RoomEvent[] = [];
     let from: string | undefined;
+    let seen = 0;
     do {
       const page = await this.request(() =>
-        this.client.relations(roomId, eventId, 'm.replace', CALL_EVENT_TYPE, { dir: 'f' as never, limit: 100, ...(from ? { from } : {}) }),
+        this.client.relations(roomId, eventId, 'm.replace', null, { dir: Direction.Forward, limit: 100, ...(from ? { from } : {}) }),
       );
-      edits.push(...page.events.map((event) => plain(event, roomId)));
+      seen += page.events.length;
+      for (const event of page.events) {
+        await this.client.decryptEventIfNeeded(event);
+        if (!event.isDecryptionFailure() && event.getType() === CALL_EVENT_TYPE) edits.push(plain(event, roomId));
+      }
       from = page.nextBatch ?? undefined;
-    } while (from && edits.length < 1000);
+    } while (from && seen < 1000);
     return edits;
   }
 

@@ -92,6 +92,14 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     }
   });
 
+  it('a call already edited to ended (an encrypted edit) is refused at sync (409 call_ended)', async () => {
+    const s = stack();
+    const call = await announceCall(s, { matrix: user.client, roomId: user.roomId });
+    const ended = makeCallEdit(call.eventId, call.content, { callStatus: 'ended', callId: call.callId, callEndedAt: new Date().toISOString() });
+    await user.client.sendEvent(user.roomId, CALL_EVENT_TYPE, ended);
+    await assertRefused(s, () => syncCall(s, user, call), 409, 'call_ended');
+  });
+
   it('a call event sent in clear into an encrypted room is refused (422 unencrypted_event)', async () => {
     const s = stack();
     const plainClient = new TestMatrixClient(s.synapse.baseUrl, user.client.userId, user.accessToken);
