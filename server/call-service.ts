@@ -90,7 +90,14 @@ export class CallService {
       if (!event) {
         throw ApiError.notFound('event_not_found', 'No such event in that Matrix room (or the oracle is not in the room)');
       }
-      if (!event.encrypted && (await this.matrix.isRoomEncrypted(body.matrixRoomId))) {
+      const roomEncrypted = await this.matrix.isRoomEncrypted(body.matrixRoomId);
+      if (!roomEncrypted && this.config.matrix.requireEncryption) {
+        throw ApiError.invalidEvent(
+          'room_not_encrypted',
+          'The Matrix room is not end-to-end encrypted; this oracle takes calls only in encrypted rooms (turn encryption on in the room)',
+        );
+      }
+      if (roomEncrypted && !event.encrypted) {
         throw ApiError.invalidEvent('unencrypted_event', 'The room is encrypted, but the call event was sent in clear');
       }
       const content = this.checkEvent(event, userId, roomName, body);

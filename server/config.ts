@@ -56,6 +56,7 @@ export const envSchema = z.object({
   MATRIX_ACCESS_TOKEN: z.string(required("the oracle account's Matrix access token")).min(1),
   MATRIX_OPENID_SERVERS: z.string().optional(),
   MATRIX_ROOM_KEY_WAIT_SECONDS: seconds(10, 0, 120),
+  MATRIX_REQUIRE_ENCRYPTION: z.enum(['true', 'false'], { error: 'expected "true" or "false"' }).default('true'),
   MATRIX_CRYPTO_PASSPHRASE: strongSecret("the passphrase that encrypts the oracle device's Matrix crypto state at rest").optional(),
   CORS_ORIGINS: z.string().default(''),
   CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
@@ -88,6 +89,8 @@ export interface ServerConfig {
     readonly accessToken: string;
     /** Homeservers whose OpenID tokens are accepted: server name → base URL of its federation API. */
     readonly openIdServers: ReadonlyMap<string, string>;
+    /** Calls are taken only in end-to-end encrypted rooms (the default). */
+    readonly requireEncryption: boolean;
     /** How long a sync waits for a call event's Megolm room key to reach the oracle's device. */
     readonly roomKeyWaitSeconds: number;
     /** Encrypts the device's crypto state in the data folder, when set. */
@@ -160,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.MATRIX_BASE_URL.replace(/\/+$/, ''),
       accessToken: e.MATRIX_ACCESS_TOKEN,
       openIdServers: servers,
+      requireEncryption: e.MATRIX_REQUIRE_ENCRYPTION === 'true',
       roomKeyWaitSeconds: e.MATRIX_ROOM_KEY_WAIT_SECONDS,
       ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
     },

@@ -101,6 +101,8 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     MATRIX_BASE_URL: matrixProxy?.url ?? synapse.baseUrl,
     MATRIX_ACCESS_TOKEN: oracleAccount.accessToken,
     CORS_ORIGINS: 'http://127.0.0.1:5173',
+    // Most backend tests use plain rooms (the REST API is what they test); encrypted rooms have their own.
+    MATRIX_REQUIRE_ENCRYPTION: 'false',
     ...extraEnv,
   };
   const config = loadConfig(env);

@@ -72,7 +72,11 @@ export function useE2E(): () => E2E {
   const contexts: BrowserContext[] = [];
   before(async () => {
     const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
-    const stack = await startStack({ CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`, LOG_LEVEL: 'info' });
+    const stack = await startStack({
+      CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
+      LOG_LEVEL: 'info',
+      MATRIX_REQUIRE_ENCRYPTION: 'true',
+    });
     const { baseUrl, registrationSharedSecret } = stack.synapse;
     const account = await registerUser(baseUrl, registrationSharedSecret, 'visitor');
     const admin = await SynapseAdmin.register(stack.synapse);

@@ -24,7 +24,7 @@ import { SynapseAdmin } from '../helpers/synapse-admin.ts';
 const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callStatus', 'callId', 'sessionId', 'callStartedAt', 'm.new_content'];
 
 describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backend has its own crypto device)', () => {
-  const stack = useStack({ MATRIX_ROOM_KEY_WAIT_SECONDS: '3' }, { matrixProxy: true });
+  const stack = useStack({ MATRIX_ROOM_KEY_WAIT_SECONDS: '3', MATRIX_REQUIRE_ENCRYPTION: 'true' }, { matrixProxy: true });
   let user: { client: CryptoMatrixClient; roomId: string; session: string; accessToken: string };
   let client: CryptoMatrixClient | undefined;
   let admin: SynapseAdmin;
@@ -98,6 +98,15 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     const ended = makeCallEdit(call.eventId, call.content, { callStatus: 'ended', callId: call.callId, callEndedAt: new Date().toISOString() });
     await user.client.sendEvent(user.roomId, CALL_EVENT_TYPE, ended);
     await assertRefused(s, () => syncCall(s, user, call), 409, 'call_ended');
+  });
+
+  it('a call in a room without encryption is refused (422 room_not_encrypted), as the backend requires by default', async () => {
+    const s = stack();
+    assert.equal(s.config.matrix.requireEncryption, true);
+    const plain = await s.newUser();
+    const call = await announceCall(s, plain);
+    const refused = await assertRefused(s, () => syncCall(s, plain, call), 422, 'room_not_encrypted');
+    assert.match(refused.body.error.message, /not end-to-end encrypted/);
   });
 
   it('a call event sent in clear into an encrypted room is refused (422 unencrypted_event)', async () => {
