@@ -100,7 +100,7 @@ export const openApiDocument = {
           403: error('The event was sent by someone else'),
           404: error('No such event in that room'),
           409: error('callId, room or key already used, or the call has ended'),
-          422: error('The event fails a check (type, content, room, oracle, freshness, sent in clear into an encrypted room, undecryptable)'),
+          422: error('The event fails a check (type, content, room, oracle, freshness, a room without encryption, sent in clear into an encrypted room, undecryptable)'),
           502: error('LiveKit or Matrix failed'),
           503: error("The event is encrypted and its Matrix room key has not reached the oracle's device within the wait (room_key_unavailable); retry"),
         },
