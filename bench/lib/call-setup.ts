@@ -101,11 +101,16 @@ export async function startCallSetup(progress: (message: string) => void, closin
   try {
     const started = performance.now();
     const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
-    stack = await startStack({ CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`, LOG_LEVEL: 'warn' });
+    stack = await startStack({
+      CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
+      LOG_LEVEL: 'warn',
+      MATRIX_REQUIRE_ENCRYPTION: 'true',
+    });
     progress(`stack up (Synapse, LiveKit server, backend) (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     const account = await registerUser(stack.synapse.baseUrl, stack.synapse.registrationSharedSecret, 'visitor');
     const matrix = new TestMatrixClient(stack.synapse.baseUrl, account.userId, account.accessToken);
-    const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId] });
+    // Encrypted, as a real deployment is: the time to a call includes Megolm key sharing.
+    const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId], encrypted: true });
     await stack.oracle.joinRoom(roomId);
     const s = stack;
     const [startedAgent, chromiumPath] = await Promise.all([
