@@ -7,9 +7,25 @@ import { ApiError } from '../errors.ts';
 import { requireAgent, requireUser, requireUserOrAgent } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import type { Sessions } from '../session.ts';
-import type { CallStore } from '../store/call-store.ts';
+import type { CallRecord, CallStore } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
+
+/**
+ * The JSON of each stored call as the API shows it, made once per stored version: the store replaces a
+ * record with a new object on every change and never edits one in place, so a version's JSON never
+ * goes stale, and the cache lets go of it together with the record.
+ */
+const publicJson = new WeakMap<CallRecord, string>();
+
+function publicCallJson(record: CallRecord): string {
+  let json = publicJson.get(record);
+  if (json === undefined) {
+    json = JSON.stringify(publicCall(record));
+    publicJson.set(record, json);
+  }
+  return json;
+}
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
@@ -37,7 +53,10 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
     const query = parseQuery(ctx, listQuery);
     try {
       const page = await store.list({ userId: ctx.state.userId!, ...query });
-      ctx.body = { calls: page.calls.map(publicCall), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      // `{"calls": [...], "nextCursor"?: "..."}`, put together from each call's JSON.
+      const cursor = page.nextCursor ? `,"nextCursor":${JSON.stringify(page.nextCursor)}` : '';
+      ctx.type = 'json';
+      ctx.body = `{"calls":[${page.calls.map(publicCallJson).join(',')}]${cursor}}`;
     } catch (error) {
       if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
       throw error;
