@@ -35,7 +35,7 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
     ctx.body = await calls.sync(ctx.state.userId!, ctx.params.callId!, body);
   });
 
-  router.get('/calls/:callId/key', rateLimit('key', config.rateLimits.keyPerMinute, false), requireAgent(config.agentApiKey), async (ctx) => {
+  router.get('/calls/:callId/key', rateLimit(config.rateLimits.keyPerMinute, false), requireAgent(config.agentApiKey), async (ctx) => {
     ctx.set('cache-control', 'no-store');
     ctx.body = await calls.keyFor(ctx.params.callId!);
   });
