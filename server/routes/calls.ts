@@ -1,34 +1,19 @@
 /** The call routes: sync (user), key (agent), update (user or agent), list (user). */
 import type Router from '@koa/router';
 import type { CallService } from '../call-service.ts';
-import { publicCall } from '../call-service.ts';
 import type { ServerConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { requireAgent, requireUser, requireUserOrAgent } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import type { Sessions } from '../session.ts';
-import type { CallRecord, CallStore } from '../store/call-store.ts';
+import type { CallStore } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
-
-/**
- * The JSON of each stored call as the API shows it, made once per stored version: the store replaces a
- * record with a new object on every change and never edits one in place, so a version's JSON never
- * goes stale, and the cache lets go of it together with the record.
- */
-const publicJson = new WeakMap<CallRecord, string>();
-
-function publicCallJson(record: CallRecord): string {
-  let json = publicJson.get(record);
-  if (json === undefined) {
-    json = JSON.stringify(publicCall(record));
-    publicJson.set(record, json);
-  }
-  return json;
-}
+import { PageBodies } from './call-json.ts';
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
+  const pages = new PageBodies();
 
   router.post('/calls/:callId/sync', user, async (ctx) => {
     const body = parseBody(ctx, syncBody);
@@ -52,11 +37,11 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
   router.get('/calls', user, async (ctx) => {
     const query = parseQuery(ctx, listQuery);
     try {
-      const page = await store.list({ userId: ctx.state.userId!, ...query });
-      // `{"calls": [...], "nextCursor"?: "..."}`, put together from each call's JSON.
-      const cursor = page.nextCursor ? `,"nextCursor":${JSON.stringify(page.nextCursor)}` : '';
+      const userId = ctx.state.userId!;
+      const page = await store.list({ userId, ...query });
       ctx.type = 'json';
-      ctx.body = `{"calls":[${page.calls.map(publicCallJson).join(',')}]${cursor}}`;
+      // The page's key only picks the cached body to compare with: a body is reused only for the same records.
+      ctx.body = pages.body(`${userId}\n${query.sessionId ?? ''}\n${query.status ?? ''}\n${query.limit}\n${query.cursor ?? ''}`, page);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
       throw error;
