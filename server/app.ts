@@ -1,6 +1,5 @@
 /** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
 import { bodyParser } from '@koa/bodyparser';
-import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
@@ -9,6 +8,7 @@ import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
+import { cors } from './middleware/cors.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { requestLogging } from './middleware/logging.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -35,36 +35,30 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   const koa = new Koa({ proxy: false });
   const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
   const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
-  const allowed = new Set(config.corsOrigins);
   const router = new Router();
   publicRoutes(router, config, deps.matrix.userId);
   authRoutes(router, config, sessions);
   callRoutes(router, config, sessions, calls, deps.store);
   livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
+  // Only POST requests carry a body here; the others skip the parser.
+  const parseJson = bodyParser({
+    parsedMethods: ['POST'],
+    enableTypes: ['json'],
+    extendTypes: { json: ['application/json', 'application/webhook+json'] },
+    jsonLimit: config.bodyLimit,
+    jsonStrict: true,
+    onError: (error: Error & { status?: number }) => {
+      if (error.status === 413) throw new ApiError(413, 'body_too_large', `The body is larger than ${config.bodyLimit}`);
+      if (error.status === 415) throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body');
+      throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
+    },
+  });
+
   koa.use(requestLogging(deps.log));
   koa.use(errorHandler());
-  koa.use(
-    cors({
-      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
-      allowMethods: ['GET', 'POST'],
-      allowHeaders: ['authorization', 'content-type'],
-      maxAge: 600,
-    }),
-  );
-  koa.use(
-    bodyParser({
-      enableTypes: ['json'],
-      extendTypes: { json: ['application/json', 'application/webhook+json'] },
-      jsonLimit: config.bodyLimit,
-      jsonStrict: true,
-      onError: (error: Error & { status?: number }) => {
-        if (error.status === 413) throw new ApiError(413, 'body_too_large', `The body is larger than ${config.bodyLimit}`);
-        if (error.status === 415) throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body');
-        throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
-      },
-    }),
-  );
+  koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
+  koa.use((ctx, next) => (ctx.method === 'POST' ? parseJson(ctx, next) : next()));
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   const routes = router.stack.flatMap((layer) =>
