@@ -55,7 +55,7 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
     },
   });
 
-  koa.use(requestLogging(deps.log));
+  koa.use(requestLogging(koa, deps.log));
   koa.use(errorHandler());
   koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
   koa.use((ctx, next) => (ctx.method === 'POST' ? parseJson(ctx, next) : next()));
