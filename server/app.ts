@@ -1,6 +1,5 @@
 /** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CallService } from './call-service.ts';
@@ -15,6 +14,7 @@ import { authRoutes } from './routes/auth.ts';
 import { callRoutes } from './routes/calls.ts';
 import { livekitWebhookRoutes } from './routes/livekit-webhook.ts';
 import { publicRoutes } from './routes/public.ts';
+import { Router } from './router.ts';
 import { Sessions } from './session.ts';
 import type { CallStore } from './store/call-store.ts';
 
@@ -60,9 +60,5 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
   koa.use((ctx, next) => (ctx.method === 'POST' ? parseJson(ctx, next) : next()));
   koa.use(router.routes());
-  koa.use(router.allowedMethods());
-  const routes = router.stack.flatMap((layer) =>
-    layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })),
-  );
-  return { koa, calls, routes };
+  return { koa, calls, routes: router.list };
 }

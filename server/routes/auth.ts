@@ -1,5 +1,5 @@
 /** `POST /auth/matrix-openid`: a Matrix OpenID token in, a short-lived session token out. */
-import type Router from '@koa/router';
+import type { Router } from '../router.ts';
 import type { ServerConfig } from '../config.ts';
 import { verifyOpenIdToken } from '../matrix/openid.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
