@@ -5,8 +5,9 @@
  * they do not decode). A GET route answers HEAD too. A path that exists answers OPTIONS with 204 and
  * other methods with 405, both saying Allow; a path that does not exist goes on to the next middleware.
  *
- * Per request: one Map lookup (a literal path) or one regular expression per path with params, and
- * one call into a chain made at start.
+ * Per request: a Map lookup for a literal path as written, else one regular expression per path with
+ * params, else a Map lookup for the literal path in lower case without its trailing slash; then one call
+ * into a chain made at start.
  */
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError } from './errors.ts';
@@ -96,7 +97,7 @@ export class Router {
   routes(): Middleware {
     return (ctx: Context, next: Next) => {
       const requested = ctx.path;
-      let path = this.literal.get(requested) ?? this.literal.get(literalKey(requested));
+      let path = this.literal.get(requested);
       let params = NO_PARAMS;
       if (path === undefined) {
         for (const entry of this.withParams) {
@@ -107,6 +108,7 @@ export class Router {
           for (let i = 0; i < path.names.length; i += 1) params[path.names[i]!] = decode(match[i + 1]!);
           break;
         }
+        path ??= this.literal.get(literalKey(requested));
         if (path === undefined) return next();
       }
       const route = path.methods.get(ctx.method);
