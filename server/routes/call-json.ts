@@ -1,9 +1,10 @@
 /**
- * The JSON of calls as the API shows them, made once. The store never edits a record in place: every
- * change stores a new object. So the JSON of one record object never goes stale, and a page made of the
- * very same record objects (and the same next cursor) is the very same bytes.
+ * Answers of the call routes as encoded JSON, made once and served again while they stay the same. The
+ * store never edits a record in place: every change stores a new object. So the JSON of one record
+ * object never goes stale, and a page made of the very same record objects is the very same bytes.
  */
 import { publicCall } from '../call-service.ts';
+import type { CallService } from '../call-service.ts';
 import type { CallRecord, ListPage } from '../store/call-store.ts';
 
 const publicJson = new WeakMap<CallRecord, string>();
@@ -24,34 +25,39 @@ export function pageJson(page: ListPage): string {
   return `{"calls":[${page.calls.map(publicCallJson).join(',')}]${cursor}}`;
 }
 
-interface CachedPage {
-  readonly calls: readonly CallRecord[];
-  readonly nextCursor: string | undefined;
-  readonly body: Buffer;
-}
-
-function samePage(cached: CachedPage, page: ListPage): boolean {
-  if (cached.nextCursor !== page.nextCursor || cached.calls.length !== page.calls.length) return false;
-  for (let i = 0; i < page.calls.length; i += 1) if (cached.calls[i] !== page.calls[i]) return false;
+/** The same records, in the same order, and the same next cursor. */
+export function samePage(a: ListPage, b: ListPage): boolean {
+  if (a.nextCursor !== b.nextCursor || a.calls.length !== b.calls.length) return false;
+  for (let i = 0; i < a.calls.length; i += 1) if (a.calls[i] !== b.calls[i]) return false;
   return true;
 }
 
+export type KeyAnswer = Awaited<ReturnType<CallService['keyFor']>>;
+
+export function sameKeyAnswer(a: KeyAnswer, b: KeyAnswer): boolean {
+  return a.encryptionKey === b.encryptionKey && a.userDid === b.userDid && a.oracleDid === b.oracleDid && a.callType === b.callType;
+}
+
 /**
- * The encoded body of the last page served for each query (user, filters, limit, cursor), served again
- * while the store still answers that query with the same record objects. At most `limit` queries are
- * remembered; the oldest one is dropped first.
+ * The encoded body last served for each key (a query, a call), served again while the answer is the
+ * same by `same`; otherwise encoded anew. The key only picks what to compare with, so a body is never
+ * served for an answer it does not encode. At most `limit` keys are remembered; the oldest goes first.
  */
-export class PageBodies {
-  private readonly pages = new Map<string, CachedPage>();
+export class EncodedBodies<T> {
+  private readonly bodies = new Map<string, { readonly value: T; readonly body: Buffer }>();
 
-  constructor(private readonly limit = 256) {}
+  constructor(
+    private readonly encode: (value: T) => string,
+    private readonly same: (a: T, b: T) => boolean,
+    private readonly limit = 256,
+  ) {}
 
-  body(query: string, page: ListPage): Buffer {
-    const cached = this.pages.get(query);
-    if (cached !== undefined && samePage(cached, page)) return cached.body;
-    const body = Buffer.from(pageJson(page), 'utf8');
-    if (cached === undefined && this.pages.size >= this.limit) this.pages.delete(this.pages.keys().next().value!);
-    this.pages.set(query, { calls: page.calls, nextCursor: page.nextCursor, body });
+  body(key: string, value: T): Buffer {
+    const cached = this.bodies.get(key);
+    if (cached !== undefined && this.same(cached.value, value)) return cached.body;
+    const body = Buffer.from(this.encode(value), 'utf8');
+    if (cached === undefined && this.bodies.size >= this.limit) this.bodies.delete(this.bodies.keys().next().value!);
+    this.bodies.set(key, { value, body });
     return body;
   }
 }

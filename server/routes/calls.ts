@@ -6,14 +6,16 @@ import { ApiError } from '../errors.ts';
 import { requireAgent, requireUser, requireUserOrAgent } from '../middleware/auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import type { Sessions } from '../session.ts';
-import type { CallStore } from '../store/call-store.ts';
+import type { CallStore, ListPage } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
-import { PageBodies } from './call-json.ts';
+import { EncodedBodies, pageJson, sameKeyAnswer, samePage } from './call-json.ts';
+import type { KeyAnswer } from './call-json.ts';
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
-  const pages = new PageBodies();
+  const keys = new EncodedBodies<KeyAnswer>(JSON.stringify, sameKeyAnswer, 1024);
+  const pages = new EncodedBodies<ListPage>(pageJson, samePage);
 
   router.post('/calls/:callId/sync', user, async (ctx) => {
     const body = parseBody(ctx, syncBody);
@@ -21,8 +23,11 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
   });
 
   router.get('/calls/:callId/key', rateLimit(config.rateLimits.keyPerMinute, false), requireAgent(config.agentApiKey), async (ctx) => {
+    const callId = ctx.params.callId!;
     ctx.set('cache-control', 'no-store');
-    ctx.body = await calls.keyFor(ctx.params.callId!);
+    const answer = await calls.keyFor(callId);
+    ctx.type = 'json';
+    ctx.body = keys.body(callId, answer);
   });
 
   router.post('/calls/:callId/update', requireUserOrAgent(sessions, config.agentApiKey), async (ctx) => {
@@ -40,7 +45,6 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
       const userId = ctx.state.userId!;
       const page = await store.list({ userId, ...query });
       ctx.type = 'json';
-      // The page's key only picks the cached body to compare with: a body is reused only for the same records.
       ctx.body = pages.body(`${userId}\n${query.sessionId ?? ''}\n${query.status ?? ''}\n${query.limit}\n${query.cursor ?? ''}`, page);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
