@@ -20,7 +20,8 @@ export function cors(options: CorsOptions) {
   const maxAge = String(options.maxAgeSeconds);
 
   return (ctx: Context, next: Next): Promise<void> => {
-    ctx.vary('Origin');
+    // Set rather than appended: this runs before anything that could add to Vary (see app.ts).
+    ctx.set('Vary', 'Origin');
     const origin = ctx.get('origin');
     if (!allowed.has(origin)) return next();
     if (ctx.method !== 'OPTIONS') {

@@ -7,6 +7,9 @@ import { publicCall } from '../call-service.ts';
 import type { CallService } from '../call-service.ts';
 import type { CallRecord, ListPage } from '../store/call-store.ts';
 
+/** The Content-Type of these bodies, as Koa would set it for a JSON body (set as is, with no lookup). */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 const publicJson = new WeakMap<CallRecord, string>();
 
 /** `publicCall(record)` as JSON, made once per stored version of a call. */

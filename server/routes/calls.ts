@@ -9,7 +9,7 @@ import type { Sessions } from '../session.ts';
 import type { CallStore, ListPage } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
-import { EncodedBodies, pageJson, sameKeyAnswer, samePage } from './call-json.ts';
+import { EncodedBodies, JSON_CONTENT_TYPE, pageJson, sameKeyAnswer, samePage } from './call-json.ts';
 import type { KeyAnswer } from './call-json.ts';
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
@@ -26,7 +26,7 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
     const callId = ctx.params.callId!;
     ctx.set('cache-control', 'no-store');
     const answer = await calls.keyFor(callId);
-    ctx.type = 'json';
+    ctx.set('Content-Type', JSON_CONTENT_TYPE);
     ctx.body = keys.body(callId, answer);
   });
 
@@ -44,7 +44,7 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
     try {
       const userId = ctx.state.userId!;
       const page = await store.list({ userId, ...query });
-      ctx.type = 'json';
+      ctx.set('Content-Type', JSON_CONTENT_TYPE);
       ctx.body = pages.body(`${userId}\n${query.sessionId ?? ''}\n${query.status ?? ''}\n${query.limit}\n${query.cursor ?? ''}`, page);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
