@@ -35,13 +35,7 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   const koa = new Koa({ proxy: false });
   const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
   const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
-  const router = new Router();
-  publicRoutes(router, config, deps.matrix.userId);
-  authRoutes(router, config, sessions);
-  callRoutes(router, config, sessions, calls, deps.store);
-  livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
-
-  // Only POST requests carry a body here; the others skip the parser.
+  // Only POST requests carry a body here: the routes parse it first (see Router), nothing else does.
   const parseJson = bodyParser({
     parsedMethods: ['POST'],
     enableTypes: ['json'],
@@ -54,11 +48,17 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
       throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
     },
   });
+  const router = new Router({ body: parseJson });
+  publicRoutes(router, config, deps.matrix.userId);
+  authRoutes(router, config, sessions);
+  callRoutes(router, config, sessions, calls, deps.store);
+  livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
+  // In this order: the request log, the error handler (first to see every failure), CORS (the first to
+  // set Vary), the routes.
   koa.use(requestLogging(koa, deps.log));
   koa.use(errorHandler());
   koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
-  koa.use((ctx, next) => (ctx.method === 'POST' ? parseJson(ctx, next) : next()));
   koa.use(router.routes());
   return { koa, calls, routes: router.list };
 }

@@ -45,11 +45,18 @@ function literalKey(path: string): string {
   return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toLowerCase();
 }
 
+export interface RouterOptions {
+  /** Runs first in every POST route: the body parser (so that no other request goes through it). */
+  readonly body?: RouteMiddleware;
+}
+
 export class Router {
   private readonly literal = new Map<string, Path>();
   private readonly withParams: { readonly template: string; readonly path: Path }[] = [];
   /** Every route, in the order they were added (HEAD not listed). */
   readonly list: { method: string; path: string }[] = [];
+
+  constructor(private readonly options: RouterOptions = {}) {}
 
   get(template: string, ...middleware: RouteMiddleware[]): this {
     return this.add('GET', template, middleware);
@@ -62,7 +69,7 @@ export class Router {
   private add(method: string, template: string, middleware: RouteMiddleware[]): this {
     const path = this.path(template);
     if (path.methods.has(method)) throw new Error(`${method} ${template} is routed twice`);
-    const run = chain(middleware);
+    const run = chain(method === 'POST' && this.options.body ? [this.options.body, ...middleware] : middleware);
     path.methods.set(method, run);
     if (method === 'GET') path.methods.set('HEAD', run);
     path.allow = [...path.methods.keys()].join(', ');
