@@ -42,23 +42,23 @@ export function sameKeyAnswer(a: KeyAnswer, b: KeyAnswer): boolean {
 }
 
 /**
- * The encoded body last served for each key (a query, a call), served again while the answer is the
- * same by `same`; otherwise encoded anew. The key only picks what to compare with, so a body is never
- * served for an answer it does not encode. At most `limit` keys are remembered; the oldest goes first.
+ * The body last served for each key (a query, a call), served again while the answer is the same by
+ * `same`; otherwise encoded anew. The key only picks what to compare with, so a body is never served
+ * for an answer it does not encode. At most `limit` keys are remembered; the oldest goes first.
  */
 export class EncodedBodies<T> {
-  private readonly bodies = new Map<string, { readonly value: T; readonly body: Buffer }>();
+  private readonly bodies = new Map<string, { readonly value: T; readonly body: string | Buffer }>();
 
   constructor(
-    private readonly encode: (value: T) => string,
+    private readonly encode: (value: T) => string | Buffer,
     private readonly same: (a: T, b: T) => boolean,
     private readonly limit = 256,
   ) {}
 
-  body(key: string, value: T): Buffer {
+  body(key: string, value: T): string | Buffer {
     const cached = this.bodies.get(key);
     if (cached !== undefined && this.same(cached.value, value)) return cached.body;
-    const body = Buffer.from(this.encode(value), 'utf8');
+    const body = this.encode(value);
     if (cached === undefined && this.bodies.size >= this.limit) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(key, { value, body });
     return body;

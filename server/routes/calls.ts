@@ -14,8 +14,10 @@ import type { KeyAnswer } from './call-json.ts';
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
-  const keys = new EncodedBodies<KeyAnswer>(JSON.stringify, sameKeyAnswer, 1024);
-  const pages = new EncodedBodies<ListPage>(pageJson, samePage);
+  // A key answer stays a string (Node sends a short string body and the headers in one piece); a page
+  // is kept as bytes (no encoding of some 10 kB per request).
+  const keys = new EncodedBodies<KeyAnswer>((answer) => JSON.stringify(answer), sameKeyAnswer, 1024);
+  const pages = new EncodedBodies<ListPage>((page) => Buffer.from(pageJson(page), 'utf8'), samePage);
 
   router.post('/calls/:callId/sync', user, async (ctx) => {
     const body = parseBody(ctx, syncBody);
