@@ -1,7 +1,5 @@
 /** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
 import { bodyParser } from '@koa/bodyparser';
-import cors from '@koa/cors';
-import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CallService } from './call-service.ts';
@@ -9,12 +7,14 @@ import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
+import { cors } from './middleware/cors.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { requestLogging } from './middleware/logging.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callRoutes } from './routes/calls.ts';
 import { livekitWebhookRoutes } from './routes/livekit-webhook.ts';
 import { publicRoutes } from './routes/public.ts';
+import { Router } from './router.ts';
 import { Sessions } from './session.ts';
 import type { CallStore } from './store/call-store.ts';
 
@@ -35,40 +35,30 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   const koa = new Koa({ proxy: false });
   const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
   const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
-  const allowed = new Set(config.corsOrigins);
-  const router = new Router();
+  // Only POST requests carry a body here: the routes parse it first (see Router), nothing else does.
+  const parseJson = bodyParser({
+    parsedMethods: ['POST'],
+    enableTypes: ['json'],
+    extendTypes: { json: ['application/json', 'application/webhook+json'] },
+    jsonLimit: config.bodyLimit,
+    jsonStrict: true,
+    onError: (error: Error & { status?: number }) => {
+      if (error.status === 413) throw new ApiError(413, 'body_too_large', `The body is larger than ${config.bodyLimit}`);
+      if (error.status === 415) throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body');
+      throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
+    },
+  });
+  const router = new Router({ body: parseJson });
   publicRoutes(router, config, deps.matrix.userId);
   authRoutes(router, config, sessions);
   callRoutes(router, config, sessions, calls, deps.store);
   livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
-  koa.use(requestLogging(deps.log));
+  // In this order: the request log, the error handler (first to see every failure), CORS (the first to
+  // set Vary), the routes.
+  koa.use(requestLogging(koa, deps.log));
   koa.use(errorHandler());
-  koa.use(
-    cors({
-      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
-      allowMethods: ['GET', 'POST'],
-      allowHeaders: ['authorization', 'content-type'],
-      maxAge: 600,
-    }),
-  );
-  koa.use(
-    bodyParser({
-      enableTypes: ['json'],
-      extendTypes: { json: ['application/json', 'application/webhook+json'] },
-      jsonLimit: config.bodyLimit,
-      jsonStrict: true,
-      onError: (error: Error & { status?: number }) => {
-        if (error.status === 413) throw new ApiError(413, 'body_too_large', `The body is larger than ${config.bodyLimit}`);
-        if (error.status === 415) throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body');
-        throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
-      },
-    }),
-  );
+  koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
   koa.use(router.routes());
-  koa.use(router.allowedMethods());
-  const routes = router.stack.flatMap((layer) =>
-    layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })),
-  );
-  return { koa, calls, routes };
+  return { koa, calls, routes: router.list };
 }

@@ -42,6 +42,12 @@ export class Sessions {
     return { token, userId, expiresAt: new Date(expires * 1000).toISOString() };
   }
 
+  /** The Matrix user ID of a token already verified and not expired; undefined when {@link verify} must decide. */
+  known(token: string): string | undefined {
+    const cached = this.verified.get(token);
+    return cached !== undefined && cached.expiresAtMs > Date.now() ? cached.userId : undefined;
+  }
+
   /** The Matrix user ID of a valid session token; 401 otherwise. */
   async verify(token: string): Promise<string> {
     const cached = this.verified.get(token);

@@ -1,7 +1,9 @@
 /**
  * One structured log line per request (pino): method, path (a callId is not a secret), status, time.
- * Never the query string, headers or bodies, which carry tokens and keys.
+ * Never the query string, headers or bodies, which carry tokens and keys. Answers below 400 are logged
+ * at debug level, so at the default level (info) a successful request builds no log entry at all.
  */
+import type Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 
@@ -11,17 +13,20 @@ declare module 'koa' {
   }
 }
 
-export function requestLogging(log: Logger) {
+/** `ctx.log` for every request, set once on the app's context prototype; then the request log. */
+export function requestLogging(app: Koa, log: Logger) {
+  app.context.log = log;
   return async (ctx: Context, next: Next): Promise<void> => {
-    ctx.log = log;
     const started = performance.now();
     try {
       await next();
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
       const level = ctx.status >= 500 ? 'error' : ctx.status >= 400 ? 'info' : 'debug';
-      const code = (ctx.body as { error?: { code?: string } } | undefined)?.error?.code;
-      ctx.log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms, ...(code ? { code } : {}) }, 'request');
+      if (log.isLevelEnabled(level)) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const code = (ctx.body as { error?: { code?: string } } | undefined)?.error?.code;
+        log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms, ...(code ? { code } : {}) }, 'request');
+      }
     }
   };
 }

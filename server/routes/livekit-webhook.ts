@@ -1,5 +1,5 @@
 /** `POST /livekit/webhook`: signed LiveKit events; the end of a room, or the user leaving it, ends the call. */
-import type Router from '@koa/router';
+import type { Router } from '../router.ts';
 import type { CallService } from '../call-service.ts';
 import type { LiveKitGateway } from '../livekit.ts';
 import type { CallStore } from '../store/call-store.ts';

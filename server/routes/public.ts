@@ -1,5 +1,5 @@
 /** Routes anyone may call: liveness, the oracle's public facts, the API description. */
-import type Router from '@koa/router';
+import type { Router } from '../router.ts';
 import type { ServerConfig } from '../config.ts';
 import { openApiDocument } from '../openapi.ts';
 

@@ -20,8 +20,16 @@ export class StoreLockedError extends Error {
   override readonly name = 'StoreLockedError';
 }
 
+/** The cursor after each record, made once per record (records are never changed in place). */
+const cursors = new WeakMap<CallRecord, string>();
+
 function encodeCursor(record: CallRecord): string {
-  return Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
+  let cursor = cursors.get(record);
+  if (cursor === undefined) {
+    cursor = Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
+    cursors.set(record, cursor);
+  }
+  return cursor;
 }
 
 function decodeCursor(cursor: string): [string, string] | undefined {
