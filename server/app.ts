@@ -1,5 +1,6 @@
 /** `createApp(config, deps)`: the Koa app, its middleware in order, and its routes. */
 import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CallService } from './call-service.ts';
@@ -7,7 +8,6 @@ import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
-import { cors } from './middleware/cors.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { requestLogging } from './middleware/logging.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -54,11 +54,18 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   callRoutes(router, config, sessions, calls, deps.store);
   livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
-  // In this order: the request log, the error handler (first to see every failure), CORS (the first to
-  // set Vary), the routes.
+  // In this order: the request log, the error handler (first to see every failure), CORS, the routes.
   koa.use(requestLogging(koa, deps.log));
   koa.use(errorHandler());
-  koa.use(cors({ origins: config.corsOrigins, methods: ['GET', 'POST'], headers: ['authorization', 'content-type'], maxAgeSeconds: 600 }));
+  const allowed = new Set(config.corsOrigins);
+  koa.use(
+    cors({
+      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+      allowMethods: ['GET', 'POST'],
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    }),
+  );
   koa.use(router.routes());
   return { koa, calls, routes: router.list };
 }
