@@ -72,8 +72,5 @@ export interface CallStore {
   list(query: ListQuery): Promise<ListPage>;
   /** Calls whose Matrix event does not yet show their status (an edit that failed or was cut short). */
   unmirrored(): Promise<CallRecord[]>;
-  /** A small key-value area for the backend's own state (the Matrix sync position). */
-  getMeta(key: string): Promise<string | undefined>;
-  setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }

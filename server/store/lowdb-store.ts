@@ -13,7 +13,6 @@ import { DurableJsonFile } from './durable-json-file.ts';
 interface StoreData {
   version: 1;
   calls: CallRecord[];
-  meta: Record<string, string>;
 }
 
 export class StoreLockedError extends Error {
@@ -101,12 +100,13 @@ export class LowdbCallStore implements CallStore {
       throw error;
     }
     try {
-      const db = new Low<StoreData>(new DurableJsonFile<StoreData>(file), { version: 1, calls: [], meta: {} });
+      const db = new Low<StoreData>(new DurableJsonFile<StoreData>(file), { version: 1, calls: [] });
       await db.read();
       if (db.data.version !== 1 || !Array.isArray(db.data.calls)) {
         throw new Error(`${file} is not a call store of version 1`);
       }
-      db.data.meta ??= {};
+      // Files written before the Matrix crypto device kept a sync position here; nothing reads it now.
+      delete (db.data as { meta?: unknown }).meta;
       return new LowdbCallStore(db, release);
     } catch (error) {
       await release();
@@ -194,16 +194,6 @@ export class LowdbCallStore implements CallStore {
 
   async unmirrored(): Promise<CallRecord[]> {
     return [...this.byId.values()].filter((record) => record.status !== 'pending' && record.mirroredStatus !== record.status);
-  }
-
-  async getMeta(key: string): Promise<string | undefined> {
-    return this.db.data.meta[key];
-  }
-
-  async setMeta(key: string, value: string): Promise<void> {
-    if (this.db.data.meta[key] === value) return;
-    this.db.data.meta[key] = value;
-    await this.persist();
   }
 
   async close(): Promise<void> {

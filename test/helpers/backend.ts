@@ -223,7 +223,7 @@ export function syncCall(stack: Stack, user: { session: string; roomId: string }
 
 /**
  * The calls in the store file, as text: compared before and after a refused request to prove nothing
- * changed. (The file's `meta` part moves on by itself as the Matrix sync loop advances.)
+ * changed.
  */
 export async function storeSnapshot(stack: Stack): Promise<string> {
   const { readFile } = await import('node:fs/promises');

@@ -36,7 +36,6 @@ interface StoredCall {
 interface StoreFile {
   version: number;
   calls: StoredCall[];
-  meta: Record<string, string>;
 }
 
 function readStoreFile(dataDir: string): StoreFile {
