@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -121,6 +122,9 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
     apiKey,
     apiSecret,
     process: proc,
-    stop: () => proc.stop(),
+    async stop() {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -142,7 +143,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
   let port = options.port ?? (await freeTcpPort());
   let secret = randomBytes(24).toString('hex');
   if (existsSync(stateFile) && existsSync(configFile)) {
-    const state = JSON.parse(await (await import('node:fs/promises')).readFile(stateFile, 'utf8')) as { secret: string; port: number };
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { secret: string; port: number };
     secret = state.secret;
     port = options.port ?? state.port;
   } else {
@@ -167,6 +168,10 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
     registrationSharedSecret: secret,
     dataDir: dir,
     process: proc,
-    stop: () => proc.stop(10_000),
+    async stop() {
+      await proc.stop(10_000);
+      // A temporary homeserver goes with its folder; a kept one (the demo's) stays.
+      if (!options.dataDir) await rm(dir, { recursive: true, force: true });
+    },
   };
 }

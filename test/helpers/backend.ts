@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -170,6 +171,7 @@ export async function stopStack(stack: Stack | undefined): Promise<void> {
   await stack.backend.close().catch(() => {});
   await stack.matrixProxy?.stop();
   await Promise.all([stack.livekit.stop(), stack.synapse.stop()]);
+  await rm(stack.env.DATA_DIR!, { recursive: true, force: true });
 }
 
 /** Starts a stack before the file's tests and stops it after. */

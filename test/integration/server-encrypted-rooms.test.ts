@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -216,6 +216,7 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
       }
     } finally {
       await first.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
