@@ -1,14 +1,27 @@
 /**
- * A loopback HTTP proxy between the backend and Synapse that can hold back the backend's /sync answers
- * that carry to-device messages (where Megolm room keys travel): the room-key race, on demand.
+ * A loopback HTTP proxy between a backend and Synapse that can hold traffic back on demand:
+ * - the backend's /sync answers that carry to-device messages (where Megolm room keys travel), which
+ *   go through when released: the room-key race;
+ * - chosen requests (the oracle's call-event sends), never forwarded and cut off when released: a
+ *   send that was lost with the process that made it.
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+type RequestMatch = (method: string, url: string) => boolean;
+
+/** The oracle's sends of call events (plain rooms: the type is in the path). */
+export const CALL_EVENT_SENDS: RequestMatch = (method, url) => method === 'PUT' && /\/send\/m\.ixo\.oracles_call\//.test(url);
+
+const DROPPED_HEADERS = ['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'];
+
 export class MatrixProxy {
-  private holding = false;
-  private held: (() => void)[] = [];
+  private holdingToDevice = false;
+  private heldAnswers: (() => void)[] = [];
+  private requestMatch: RequestMatch | undefined;
+  private heldRequests: ServerResponse[] = [];
+  private onRequestHeld: (() => void) | undefined;
   /** How many /sync answers with to-device messages were held back so far. */
   heldCount = 0;
 
@@ -22,24 +35,7 @@ export class MatrixProxy {
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', async () => {
-        try {
-          const headers = Object.fromEntries(
-            Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)) as [string, string][],
-          );
-          const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-          const upstream = await fetch(`${target}${request.url}`, { method: request.method!, headers, ...(body ? { body } : {}) });
-          const text = await upstream.text();
-          if (proxy.holding && request.url?.startsWith('/_matrix/client/v3/sync') && carriesToDevice(text)) {
-            proxy.heldCount += 1;
-            await new Promise<void>((resolve) => proxy.held.push(resolve));
-          }
-          response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-          response.end(text);
-        } catch (error) {
-          response.writeHead(502).end(String(error));
-        }
-      });
+      request.on('end', () => void proxy.forward(target, request.method!, request.url ?? '/', request.headers, Buffer.concat(chunks), response));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -47,15 +43,48 @@ export class MatrixProxy {
     return proxy;
   }
 
-  /** From now on, /sync answers with to-device messages wait until {@link release}. */
-  hold(): void {
-    this.holding = true;
+  private async forward(target: string, method: string, url: string, incoming: NodeJS.Dict<string | string[]>, body: Buffer, response: ServerResponse): Promise<void> {
+    if (this.requestMatch?.(method, url)) {
+      this.heldRequests.push(response);
+      this.onRequestHeld?.();
+      return;
+    }
+    try {
+      const headers = Object.fromEntries(
+        Object.entries(incoming).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !DROPPED_HEADERS.includes(entry[0])),
+      );
+      const upstream = await fetch(`${target}${url}`, { method, headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
+      const text = await upstream.text();
+      if (this.holdingToDevice && url.startsWith('/_matrix/client/v3/sync') && carriesToDevice(text)) {
+        this.heldCount += 1;
+        await new Promise<void>((resolve) => this.heldAnswers.push(resolve));
+      }
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      response.end(text);
+    } catch (error) {
+      response.writeHead(502).end(String(error));
+    }
   }
 
-  /** Lets every held answer through and stops holding. */
+  /** From now on, /sync answers with to-device messages wait until {@link release}. */
+  hold(): void {
+    this.holdingToDevice = true;
+  }
+
+  /** From now on, requests that `match` accepts are not forwarded; resolves when the first one arrives. */
+  holdRequests(match: RequestMatch): Promise<void> {
+    this.requestMatch = match;
+    return new Promise((resolve) => {
+      this.onRequestHeld = resolve;
+    });
+  }
+
+  /** Stops holding: held answers go through, held requests are cut off. */
   release(): void {
-    this.holding = false;
-    for (const resume of this.held.splice(0)) resume();
+    this.holdingToDevice = false;
+    this.requestMatch = undefined;
+    for (const resume of this.heldAnswers.splice(0)) resume();
+    for (const response of this.heldRequests.splice(0)) response.destroy();
   }
 
   async stop(): Promise<void> {

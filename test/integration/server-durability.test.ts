@@ -5,9 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentDispatchClient } from 'livekit-server-sdk';
@@ -17,6 +14,7 @@ import { AGENT_API_KEY, announceCall, syncCall, useStack } from '../helpers/back
 import type { ApiOptions, ApiResponse, StartedCall, Stack, TestUser } from '../helpers/backend.ts';
 import { runBackendToExit, spawnBackend, stopAllBackends, tempDataDir } from '../helpers/backend-process.ts';
 import type { BackendProcess } from '../helpers/backend-process.ts';
+import { CALL_EVENT_SENDS, MatrixProxy } from '../helpers/matrix-proxy.ts';
 
 type User = TestUser & { roomId: string };
 type Api = (method: string, pathname: string, options?: ApiOptions) => Promise<ApiResponse>;
@@ -74,62 +72,6 @@ async function childEnv(s: Stack): Promise<Record<string, string>> {
 async function ourDispatches(s: Stack, roomName: string) {
   const all = await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).listDispatch(roomName);
   return all.filter((dispatch) => dispatch.agentName === 'oracle');
-}
-
-/**
- * A pass-through HTTP proxy in front of the real Synapse that can hold (never answer) the oracle's
- * call-event sends: a way to stop the backend between its store write and its Matrix edit.
- */
-async function startMatrixProxy(target: string) {
-  let holding = false;
-  const held: ServerResponse[] = [];
-  let onHeld: (() => void) | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (holding && req.method === 'PUT' && /\/send\/m\.ixo\.oracles_call\//.test(req.url ?? '')) {
-        held.push(res);
-        onHeld?.();
-        return;
-      }
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string' && !['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'].includes(name)) headers[name] = value;
-      }
-      const body = Buffer.concat(chunks);
-      fetch(`${target}${req.url}`, { method: req.method!, headers, ...(body.length > 0 ? { body } : {}) })
-        .then(async (response) => {
-          const text = Buffer.from(await response.arrayBuffer());
-          res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json' });
-          res.end(text);
-        })
-        .catch(() => {
-          res.writeHead(502);
-          res.end();
-        });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    /** Holds the next call-event sends; resolves when the first one arrives. */
-    holdCallEvents(): Promise<void> {
-      holding = true;
-      return new Promise((resolve) => {
-        onHeld = resolve;
-      });
-    },
-    release(): void {
-      holding = false;
-      for (const res of held.splice(0)) res.destroy();
-    },
-    async close(): Promise<void> {
-      this.release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
@@ -361,7 +303,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
 
   it('still edits the Matrix event to ended when an end that was on disk before a crash is retried', async () => {
     const s = stack();
-    const proxy = await startMatrixProxy(s.synapse.baseUrl);
+    const proxy = await MatrixProxy.start(s.synapse.baseUrl);
     try {
       const dataDir = tempDataDir();
       const env = { ...(await childEnv(s)), MATRIX_BASE_URL: proxy.url };
@@ -378,7 +320,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
       // The agent ends the call; the backend writes the end to disk, then sends the Matrix edit, which
       // the proxy holds. The backend dies right there: the end is on disk, the edit never went out,
       // and the agent got no answer.
-      const held = proxy.holdCallEvents();
+      const held = proxy.holdRequests(CALL_EVENT_SENDS);
       const end = first
         .api('POST', `/calls/${enc(call.callId)}/update`, { apiKey: AGENT_API_KEY, body: { status: 'ended' } })
         .then((response) => `answered ${response.status}`, () => 'no answer');
@@ -409,7 +351,7 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
       assert.equal(edits.at(-1), 'ended', `the call event is edited to ended after the retry (oracle edits: [${edits.join(', ')}])`);
     } finally {
       await stopAllBackends();
-      await proxy.close();
+      await proxy.stop();
     }
   });
 
