@@ -1,6 +1,8 @@
 /**
  * An IndexedDB for Node that lives in one file: `fake-indexeddb` in memory, loaded from the file at
- * start and written back whole (durably) by `save()` when anything changed. The Rust crypto of
+ * start and written back whole (durably) by `save()` when anything changed. Changes are noticed as
+ * they complete (a read-write or upgrade transaction, a deleted database), so a `save()` with nothing
+ * new reads nothing. The Rust crypto of
  * matrix-js-sdk keeps its state (the device's keys, Olm and Megolm sessions) in IndexedDB, which Node
  * does not have.
  *
@@ -127,8 +129,34 @@ async function restore(factory: IDBFactory, databases: readonly DatabaseSnapshot
   }
 }
 
+/** Calls `onChange` whenever a database of `factory` completes a write (or is created, upgraded or deleted). */
+function watchWrites(factory: IDBFactory, onChange: () => void): void {
+  const open = factory.open.bind(factory);
+  const deleteDatabase = factory.deleteDatabase.bind(factory);
+  factory.open = (name: string, version?: number) => {
+    const request = version === undefined ? open(name) : open(name, version);
+    // Registered before the caller's handlers, so the connection is watched before it is used.
+    request.addEventListener('upgradeneeded', onChange);
+    request.addEventListener('success', () => {
+      const db = request.result;
+      const transaction = db.transaction.bind(db);
+      db.transaction = ((names: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) => {
+        const created = transaction(names, mode, options);
+        if (mode === 'readwrite') created.addEventListener('complete', onChange);
+        return created;
+      }) as IDBDatabase['transaction'];
+    });
+    return request;
+  };
+  factory.deleteDatabase = (name: string) => {
+    const request = deleteDatabase(name);
+    request.addEventListener('success', onChange);
+    return request;
+  };
+}
+
 export class IndexedDbSnapshot {
-  private lastWritten: Buffer | undefined;
+  private changed = false;
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -144,7 +172,10 @@ export class IndexedDbSnapshot {
     try {
       bytes = await readFile(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return snapshot;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        watchWrites(factory, () => (snapshot.changed = true));
+        return snapshot;
+      }
       throw error;
     }
     let parsed: { format?: unknown; databases?: unknown };
@@ -157,17 +188,22 @@ export class IndexedDbSnapshot {
       throw new Error(`the Matrix crypto store ${file} is not a ${FORMAT} file; it was left as it is`);
     }
     await restore(factory, parsed.databases as DatabaseSnapshot[]);
-    snapshot.lastWritten = bytes;
+    // What was just restored is what the file holds: only later writes count as changes.
+    watchWrites(factory, () => (snapshot.changed = true));
     return snapshot;
   }
 
   /** Writes every database to the file, durably, when something changed since the last write. */
   save(): Promise<void> {
     const next = this.saving.then(async () => {
-      const bytes = serialize({ format: FORMAT, databases: await snapshotOf(this.factory) });
-      if (this.lastWritten?.equals(bytes)) return;
-      await writeFileDurably(this.file, bytes);
-      this.lastWritten = bytes;
+      if (!this.changed) return;
+      this.changed = false;
+      try {
+        await writeFileDurably(this.file, serialize({ format: FORMAT, databases: await snapshotOf(this.factory) }));
+      } catch (error) {
+        this.changed = true;
+        throw error;
+      }
     });
     this.saving = next.catch(() => {});
     return next;
