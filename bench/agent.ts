@@ -40,6 +40,7 @@ import { processCpu, sampleMachine, sampleTree } from './lib/agent-cpu.ts';
 import { AgentLog } from './lib/agent-log.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
+import { RUN_START, elapsed, guardRun, progress, timed } from './lib/run.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const STEPS = (process.env.BENCH_STEPS ?? '1,2,4,6,8').split(',').map((step) => {
@@ -84,17 +85,7 @@ const ECHO_TAIL_MS = 7000;
 const SATURATED_SHARE = 0.9;
 const WATCHDOG_MS = KEEP_GOING ? 450_000 : 330_000;
 
-const t0 = performance.now();
-const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
-const progress = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-async function timed<T>(what: string, task: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await task();
-  progress(`${what} (${((performance.now() - started) / 1000).toFixed(2)} s)`);
-  return result;
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -158,18 +149,7 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 
-async function abort(reason: string): Promise<never> {
-  process.stderr.write(`[bench] ${reason}: stopping the agent, the calls and the stack\n`);
-  const timer = setTimeout(() => process.exit(2), 20_000);
-  timer.unref();
-  await cleanUp().catch(() => {});
-  process.exit(2);
-}
-
-const watchdog = setTimeout(() => void abort(`the run took longer than ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
-watchdog.unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
+guardRun({ stopping: 'the agent, the calls and the stack', watchdogMs: WATCHDOG_MS, graceMs: 20_000, cleanUp });
 
 type User = TestUser & { roomId: string };
 
@@ -331,7 +311,7 @@ function describe(call: LiveCall, spokenAt: number, log: AgentLog, verdict: Judg
   const heard = log.heardBetween(call.callId, spokenAt - 6000, spokenAt + 6000);
   const what = verdict.missing ? 'missing' : `${verdict.dropouts.map((d) => `${ms(d)} ms dropout`).join(', ')}${verdict.short ? ' short' : ''}`;
   return (
-    `call ${call.index + 1}, utterance sent at ${fixed((spokenAt - t0) / 1000, 1)}s: ${what}; echoes received at ` +
+    `call ${call.index + 1}, utterance sent at ${fixed((spokenAt - RUN_START) / 1000, 1)}s: ${what}; echoes received at ` +
     `${near.map((e) => `${rel(e.startAt)} ms (${ms(e.spanMs)} ms long${e.dropouts.length ? `, holes ${e.dropouts.map((d, i) => `${ms(d)}@${ms(e.dropoutOffsets[i]!)}`).join(' ')}` : ''})`).join('; ') || 'none'}; ` +
     `oracle heard ${heard.map((h) => `${rel(h.at)} ms (${ms(h.speechMs)} ms of speech)`).join('; ') || 'nothing'}`
   );
@@ -680,6 +660,5 @@ try {
   process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
 } finally {
   await timed('agent, calls and stack stopped', cleanUp).catch((error) => progress(`clean-up failed: ${(error as Error).message}`));
-  clearTimeout(watchdog);
 }
 process.exit(ok ? 0 : 1);

@@ -37,6 +37,7 @@ import { startCallSetup } from './lib/call-setup.ts';
 import type { CallSetup } from './lib/call-setup.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
+import { guardRun, progress } from './lib/run.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const WARMUP = setting('BENCH_WARMUP', 1, 0, 5);
@@ -44,8 +45,6 @@ const GOAL_MS = 1500;
 const WATCHDOG_MS = 240_000;
 const WAIT_MS = 20_000;
 
-const t0 = performance.now();
-const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${message}\n`);
 
 const closing: { close?: () => Promise<void> } = {};
 let cleaning: Promise<void> | undefined;
@@ -54,16 +53,7 @@ const cleanUp = (): Promise<void> => (cleaning ??= (async () => {
   await closing.close?.();
 })());
 
-async function abort(reason: string): Promise<never> {
-  process.stderr.write(`[bench] ${reason}: stopping everything\n`);
-  setTimeout(() => process.exit(2), 20_000).unref();
-  await cleanUp().catch(() => {});
-  process.exit(2);
-}
-
-setTimeout(() => void abort(`the run took longer than ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS).unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
+guardRun({ stopping: 'everything', watchdogMs: WATCHDOG_MS, graceMs: 20_000, cleanUp });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

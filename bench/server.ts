@@ -30,6 +30,7 @@ import { pool, recordForEvent, syntheticCall } from './lib/seed.ts';
 import type { Owner } from './lib/seed.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
+import { elapsed, guardRun, progress, timed } from './lib/run.ts';
 
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 10, 1, 200);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 2, 0, 10);
@@ -40,17 +41,6 @@ const SEEDED_CALLS = setting('BENCH_CALLS', 1000, 1, 10_000);
 const REAL_SYNCS = 3;
 const GOAL_RATIO = 0.6;
 const WATCHDOG_MS = 150_000;
-
-const t0 = performance.now();
-const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
-const progress = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
-
-async function timed<T>(what: string, task: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await task();
-  progress(`${what} (${((performance.now() - started) / 1000).toFixed(2)} s)`);
-  return result;
-}
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`check failed: ${message}`);
@@ -72,18 +62,7 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 
-async function abort(reason: string): Promise<never> {
-  process.stderr.write(`[bench] ${reason}: stopping the stack\n`);
-  const timer = setTimeout(() => process.exit(2), 15_000);
-  timer.unref();
-  await cleanUp().catch(() => {});
-  process.exit(2);
-}
-
-const watchdog = setTimeout(() => void abort(`the run took longer than ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
-watchdog.unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
+guardRun({ stopping: 'the stack', watchdogMs: WATCHDOG_MS, graceMs: 15_000, cleanUp });
 
 interface Target {
   readonly job: Omit<LoadJob, 'connections' | 'durationSeconds'>;
@@ -261,6 +240,5 @@ try {
   process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
 } finally {
   await timed('stack stopped', cleanUp);
-  clearTimeout(watchdog);
 }
 process.exit(ok ? 0 : 1);
