@@ -237,16 +237,21 @@ export class CallService {
     await this.matrix.sendCallEvent(record.matrixRoomId, edit);
   }
 
-  /** The encrypted key for the agent; refused for unknown, ended or expired calls. */
-  async keyFor(callId: string): Promise<{ encryptionKey: string; userDid: string; oracleDid: string; callType: string }> {
-    parseCallId(callId);
+  /**
+   * The call whose encrypted key the agent fetches; refused for unknown, ended or expired calls. The
+   * callId is checked only when no call has it: a stored call's callId was checked when it was stored.
+   */
+  async callForKey(callId: string): Promise<CallRecord> {
     const record = await this.store.get(callId);
-    if (!record) throw ApiError.notFound('call_not_found', 'No such call');
+    if (!record) {
+      parseCallId(callId);
+      throw ApiError.notFound('call_not_found', 'No such call');
+    }
     if (record.status === 'ended') throw ApiError.gone('call_ended', 'The call has ended');
     if (Date.parse(record.callStartedAt) + this.config.callMaxDurationSeconds * 1000 < Date.now()) {
       throw ApiError.gone('call_expired', 'The call is older than the longest call allowed');
     }
-    return { encryptionKey: record.encryptionKey, userDid: record.userDid, oracleDid: record.oracleDid, callType: record.callType };
+    return record;
   }
 
   /**

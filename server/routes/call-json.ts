@@ -4,7 +4,6 @@
  * object never goes stale, and a page made of the very same record objects is the very same bytes.
  */
 import { publicCall } from '../call-service.ts';
-import type { CallService } from '../call-service.ts';
 import type { CallRecord, ListPage } from '../store/call-store.ts';
 
 /** The Content-Type of these bodies, as Koa would set it for a JSON body (set as is, with no lookup). */
@@ -35,10 +34,17 @@ export function samePage(a: ListPage, b: ListPage): boolean {
   return true;
 }
 
-export type KeyAnswer = Awaited<ReturnType<CallService['keyFor']>>;
+const keyJson = new WeakMap<CallRecord, string>();
 
-export function sameKeyAnswer(a: KeyAnswer, b: KeyAnswer): boolean {
-  return a.encryptionKey === b.encryptionKey && a.userDid === b.userDid && a.oracleDid === b.oracleDid && a.callType === b.callType;
+/** The agent's key answer for a call, `{encryptionKey, userDid, oracleDid, callType}`, made once per stored version. */
+export function keyAnswerJson(record: CallRecord): string {
+  let json = keyJson.get(record);
+  if (json === undefined) {
+    const { encryptionKey, userDid, oracleDid, callType } = record;
+    json = JSON.stringify({ encryptionKey, userDid, oracleDid, callType });
+    keyJson.set(record, json);
+  }
+  return json;
 }
 
 /**

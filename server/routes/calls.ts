@@ -9,14 +9,12 @@ import type { Sessions } from '../session.ts';
 import type { CallStore, ListPage } from '../store/call-store.ts';
 import { InvalidCursorError } from '../store/lowdb-store.ts';
 import { listQuery, parseBody, parseQuery, syncBody, updateBody } from '../validation.ts';
-import { EncodedBodies, JSON_CONTENT_TYPE, pageJson, sameKeyAnswer, samePage } from './call-json.ts';
-import type { KeyAnswer } from './call-json.ts';
+import { EncodedBodies, JSON_CONTENT_TYPE, keyAnswerJson, pageJson, samePage } from './call-json.ts';
 
 export function callRoutes(router: Router, config: ServerConfig, sessions: Sessions, calls: CallService, store: CallStore): void {
   const user = requireUser(sessions);
   // A key answer stays a string (Node sends a short string body and the headers in one piece); a page
   // is kept as bytes (no encoding of some 10 kB per request).
-  const keys = new EncodedBodies<KeyAnswer>((answer) => JSON.stringify(answer), sameKeyAnswer, 1024);
   const pages = new EncodedBodies<ListPage>((page) => Buffer.from(pageJson(page), 'utf8'), samePage);
 
   router.post('/calls/:callId/sync', user, async (ctx) => {
@@ -24,12 +22,11 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
     ctx.body = await calls.sync(ctx.state.userId!, ctx.params.callId!, body);
   });
 
-  router.get('/calls/:callId/key', rateLimit(config.rateLimits.keyPerMinute, false), requireAgent(config.agentApiKey), async (ctx) => {
-    const callId = ctx.params.callId!;
+  router.get('/calls/:callId/key', { browsers: false }, rateLimit(config.rateLimits.keyPerMinute, false), requireAgent(config.agentApiKey), async (ctx) => {
     ctx.set('cache-control', 'no-store');
-    const answer = await calls.keyFor(callId);
+    const call = await calls.callForKey(ctx.params.callId!);
     ctx.set('Content-Type', JSON_CONTENT_TYPE);
-    ctx.body = keys.body(callId, answer);
+    ctx.body = keyAnswerJson(call);
   });
 
   router.post('/calls/:callId/update', requireUserOrAgent(sessions, config.agentApiKey), async (ctx) => {
