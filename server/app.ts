@@ -48,24 +48,23 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
       throw ApiError.badRequest('malformed_json', 'The body is not valid JSON (an object or an array)');
     },
   });
-  const router = new Router({ body: parseJson });
+  const allowed = new Set(config.corsOrigins);
+  const browserCors = cors({
+    origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+    allowMethods: ['GET', 'POST'],
+    allowHeaders: ['authorization', 'content-type'],
+    maxAge: 600,
+  });
+  const router = new Router({ cors: browserCors, body: parseJson });
   publicRoutes(router, config, deps.matrix.userId);
   authRoutes(router, config, sessions);
   callRoutes(router, config, sessions, calls, deps.store);
   livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
-  // In this order: the request log, the error handler (first to see every failure), CORS, the routes.
+  // In this order: the request log, the error handler (first to see every failure), the routes (each
+  // browser route with CORS; see Router).
   koa.use(requestLogging(koa, deps.log));
   koa.use(errorHandler());
-  const allowed = new Set(config.corsOrigins);
-  koa.use(
-    cors({
-      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
-      allowMethods: ['GET', 'POST'],
-      allowHeaders: ['authorization', 'content-type'],
-      maxAge: 600,
-    }),
-  );
   koa.use(router.routes());
   return { koa, calls, routes: router.list };
 }

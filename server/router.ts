@@ -4,6 +4,10 @@
  * one trailing slash ignored). A GET route answers HEAD too. A path that exists answers OPTIONS with
  * 204 and other methods with 405, both saying Allow; a path that does not exist goes on to the next
  * middleware.
+ *
+ * Routes are for browsers unless added with `{ browsers: false }`: the CORS middleware runs first in a
+ * browser route and answers the preflight of its path. A route only servers call (the agent's key, the
+ * LiveKit webhook) has no CORS at all, so no web page can read its answers, whatever its origin.
  */
 import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
@@ -15,6 +19,12 @@ export type RouteMiddleware = (ctx: RouteContext, next: Next) => unknown;
 
 interface Route {
   readonly run: RouteMiddleware;
+  readonly browsers: boolean;
+}
+
+export interface RouteOptions {
+  /** Whether web pages call the route (CORS for the configured origins); true unless said. */
+  readonly browsers?: boolean;
 }
 
 /** The route's middleware as one function, each one's `next` calling the one after it. */
@@ -26,9 +36,13 @@ function chain(middleware: readonly RouteMiddleware[]): RouteMiddleware {
 }
 
 export interface RouterOptions {
-  /** Runs first in every POST route: the body parser (so that no other request goes through it). */
+  /** Runs first in every browser route, and answers the preflight of their paths. */
+  readonly cors?: RouteMiddleware;
+  /** Runs first in every POST route (after CORS): the body parser, so that no other request goes through it. */
   readonly body?: RouteMiddleware;
 }
+
+type RouteArgs = [RouteOptions, ...RouteMiddleware[]] | RouteMiddleware[];
 
 const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST'];
 
@@ -39,16 +53,22 @@ export class Router {
 
   constructor(private readonly options: RouterOptions = {}) {}
 
-  get(template: string, ...middleware: RouteMiddleware[]): this {
-    return this.add('GET', template, middleware);
+  get(template: string, ...args: RouteArgs): this {
+    return this.add('GET', template, args);
   }
 
-  post(template: string, ...middleware: RouteMiddleware[]): this {
-    return this.add('POST', template, middleware);
+  post(template: string, ...args: RouteArgs): this {
+    return this.add('POST', template, args);
   }
 
-  private add(method: 'GET' | 'POST', template: string, middleware: RouteMiddleware[]): this {
-    const route: Route = { run: chain(method === 'POST' && this.options.body ? [this.options.body, ...middleware] : middleware) };
+  private add(method: 'GET' | 'POST', template: string, args: RouteArgs): this {
+    const [first, ...rest] = args;
+    const options: RouteOptions = typeof first === 'object' ? first : {};
+    const middleware = (typeof first === 'function' ? [first, ...rest] : rest) as RouteMiddleware[];
+    const browsers = options.browsers ?? true;
+    const { cors, body } = this.options;
+    const run = chain([...(browsers && cors ? [cors] : []), ...(method === 'POST' && body ? [body] : []), ...middleware]);
+    const route: Route = { run, browsers };
     // find-my-way itself refuses a method and path routed twice.
     this.tree.on(method, template, () => {}, route);
     if (method === 'GET') this.tree.on('HEAD', template, () => {}, route);
@@ -56,9 +76,12 @@ export class Router {
     return this;
   }
 
-  /** The methods routed for the request's path (for Allow), or an empty list when the path is unknown. */
-  private allowed(path: string): string[] {
-    return METHODS.filter((method) => this.tree.find(method, path) !== null);
+  /** The routes of the request's path, by method (for Allow), none when the path is unknown. */
+  private routesOf(path: string): { method: HTTPMethod; route: Route }[] {
+    return METHODS.flatMap((method) => {
+      const found = this.tree.find(method, path);
+      return found === null ? [] : [{ method, route: found.store as Route }];
+    });
   }
 
   /** The middleware that runs the route for the request's method and path. */
@@ -66,14 +89,20 @@ export class Router {
     return (ctx: Context, next: Next) => {
       const found = METHODS.includes(ctx.method as HTTPMethod) ? this.tree.find(ctx.method as HTTPMethod, ctx.path) : null;
       if (found === null) {
-        const allow = this.allowed(ctx.path);
-        if (allow.length === 0) return next();
-        if (ctx.method === 'OPTIONS') {
+        const routes = this.routesOf(ctx.path);
+        if (routes.length === 0) return next();
+        const allow = routes.map((r) => r.method).join(', ');
+        const answer = (): Promise<void> => {
+          if (ctx.method !== 'OPTIONS') {
+            throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed here (allowed: ${allow})`, { allow });
+          }
           ctx.status = 204;
-          ctx.set('Allow', allow.join(', '));
-          return undefined;
-        }
-        throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed here (allowed: ${allow.join(', ')})`, { allow: allow.join(', ') });
+          ctx.set('Allow', allow);
+          return Promise.resolve();
+        };
+        // CORS answers a preflight itself for a configured origin; anything else gets the answer above.
+        const { cors } = this.options;
+        return cors && routes.some((r) => r.route.browsers) ? cors(ctx as RouteContext, answer) : answer();
       }
       (ctx as RouteContext).params = found.params as Record<string, string>;
       return (found.store as Route).run(ctx as RouteContext, next);

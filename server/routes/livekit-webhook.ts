@@ -5,7 +5,7 @@ import type { LiveKitGateway } from '../livekit.ts';
 import type { CallStore } from '../store/call-store.ts';
 
 export function livekitWebhookRoutes(router: Router, livekit: LiveKitGateway, calls: CallService, store: CallStore): void {
-  router.post('/livekit/webhook', async (ctx) => {
+  router.post('/livekit/webhook', { browsers: false }, async (ctx) => {
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     const event = await livekit.receiveWebhook(raw, ctx.get('authorization') || undefined);
     const roomName = event.room?.name;

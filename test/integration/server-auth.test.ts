@@ -53,6 +53,31 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://127.0.0.1:5173');
     const other = await s.api('GET', '/oracle', { headers: { origin: 'https://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+    // Refusals on a browser route are readable by the page too (401, and 405 on a known path).
+    const origin = { origin: 'http://127.0.0.1:5173' };
+    const unauthorized = await s.api('GET', '/calls', { headers: origin });
+    assert.equal(unauthorized.status, 401);
+    assert.equal(unauthorized.headers.get('access-control-allow-origin'), origin.origin);
+    const wrongMethod = await s.api('PUT', '/calls', { headers: origin });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('access-control-allow-origin'), origin.origin);
+  });
+
+  it('gives the server-only routes (the agent key, the LiveKit webhook) no CORS, even for a configured origin', async () => {
+    const s = stack();
+    const origin = 'http://127.0.0.1:5173';
+    for (const [path, method] of [['/calls/%24x%40call-room1234/key', 'GET'], ['/livekit/webhook', 'POST']] as const) {
+      const preflight = await s.api('OPTIONS', path, { headers: { origin, 'access-control-request-method': method } });
+      assert.equal(preflight.status, 204, path);
+      assert.equal(preflight.headers.get('allow'), method === 'GET' ? 'GET, HEAD' : 'POST', path);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null, path);
+      assert.equal(preflight.headers.get('access-control-allow-methods'), null, path);
+    }
+    const key = await s.api('GET', '/calls/%24x%40call-room1234/key', { headers: { origin } });
+    assert.equal(key.status, 401);
+    assert.equal(key.body.error.code, 'missing_api_key');
+    assert.equal(key.headers.get('access-control-allow-origin'), null);
+    assert.equal(key.headers.get('vary'), null);
   });
 
   it('unknown routes answer 404 with a code', async () => {
