@@ -19,6 +19,9 @@ export class StoreLockedError extends Error {
   override readonly name = 'StoreLockedError';
 }
 
+/** How many pages {@link LowdbCallStore.list} keeps for queries asked again. */
+const PAGE_MEMO_LIMIT = 256;
+
 /** The cursor after each record, made once per record (records are never changed in place). */
 const cursors = new WeakMap<CallRecord, string>();
 
@@ -65,6 +68,10 @@ export class LowdbCallStore implements CallStore {
   private readonly byRoom = new Map<string, string>();
   private readonly byKey = new Map<string, string>();
   private readonly byUser = new Map<string, CallRecord[]>();
+  /** Bumped on every change to a user's calls: a page cut from an older version is stale. */
+  private readonly userVersion = new Map<string, number>();
+  /** Pages served lately, by query, with the version of the user's calls they were cut from. */
+  private readonly pages = new Map<string, { readonly version: number; readonly page: ListPage }>();
   private scheduled: Promise<void> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -119,6 +126,7 @@ export class LowdbCallStore implements CallStore {
     this.byId.set(record.callId, record);
     this.byRoom.set(record.roomName, record.callId);
     this.byKey.set(record.encryptionKey, record.callId);
+    this.userVersion.set(record.userId, (this.userVersion.get(record.userId) ?? 0) + 1);
     let list = this.byUser.get(record.userId);
     if (!list) this.byUser.set(record.userId, (list = []));
     const at = position(list, [record.createdAt, record.callId]);
@@ -171,7 +179,24 @@ export class LowdbCallStore implements CallStore {
     return next;
   }
 
+  /**
+   * A page of the user's calls, newest first. While the user's calls are unchanged, the same query is
+   * answered with the very same page object (so a caller may keep what it derives from a page, such as
+   * its JSON, by the page).
+   */
   async list(query: ListQuery): Promise<ListPage> {
+    const version = this.userVersion.get(query.userId) ?? 0;
+    // sessionId and cursor are quoted: a quoted string holds no raw newline, so no two queries share a key.
+    const key = `${query.userId}\n${query.limit}\n${query.status ?? ''}\n${query.sessionId === undefined ? '' : JSON.stringify(query.sessionId)}\n${query.cursor === undefined ? '' : JSON.stringify(query.cursor)}`;
+    const memo = this.pages.get(key);
+    if (memo !== undefined && memo.version === version) return memo.page;
+    const page = this.cutPage(query);
+    if (memo === undefined && this.pages.size >= PAGE_MEMO_LIMIT) this.pages.delete(this.pages.keys().next().value!);
+    this.pages.set(key, { version, page });
+    return page;
+  }
+
+  private cutPage(query: ListQuery): ListPage {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !cursor) throw new InvalidCursorError('the cursor is not one this server gave out');
     const calls: CallRecord[] = [];

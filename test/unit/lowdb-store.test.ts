@@ -60,6 +60,35 @@ describe('LowdbCallStore', () => {
     assert.deepEqual(seen, expected);
   });
 
+  it('answers a query asked again with the same page until the user’s calls change, and never a stale one', async () => {
+    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'store-')));
+    const alice = [record(), record(), record()];
+    for (const r of alice) await store.insert(r);
+    const bob = record({ userId: '@bob:localhost' });
+    await store.insert(bob);
+    const query = { userId: '@alice:localhost', limit: 2 };
+    const first = await store.list(query);
+    assert.equal(await store.list({ ...query }), first, 'same query, unchanged calls: the same page object');
+    assert.deepEqual(first.calls.map((c) => c.callId), [alice[2]!.callId, alice[1]!.callId]);
+    // A filtered query is a query of its own, even with a sessionId holding the key's separator.
+    const filtered = await store.list({ ...query, sessionId: 'session\n2' });
+    assert.deepEqual(filtered.calls, []);
+    assert.equal((await store.list({ ...query, sessionId: 'session' })).calls.length, 2);
+
+    await store.update(bob.callId, (current) => ({ ...current, status: 'ended' }));
+    assert.equal(await store.list(query), first, "another user's change leaves the page as it was");
+
+    await store.update(alice[2]!.callId, (current) => ({ ...current, status: 'ended' }));
+    const afterUpdate = await store.list(query);
+    assert.notEqual(afterUpdate, first);
+    assert.equal(afterUpdate.calls[0]!.status, 'ended');
+    assert.equal((await store.list({ ...query, status: 'active' })).calls.length, 2);
+
+    const newest = record();
+    await store.insert(newest);
+    assert.deepEqual((await store.list(query)).calls.map((c) => c.callId), [newest.callId, alice[2]!.callId]);
+  });
+
   it('refuses a taken callId, a bound room name and a reused encrypted key, atomically', async () => {
     const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'store-')));
     const first = record();
