@@ -6,12 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeTcpPort } from '../../scripts/services/process.ts';
 import type { ApiOptions, ApiResponse } from './backend.ts';
+import { tempDir } from './temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,7 +45,7 @@ process.once('exit', () => {
 
 /** A new empty data folder. */
 export function tempDataDir(prefix = 'oracle-call-child-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /** Only what node needs from the parent, then `env`; keys whose value is undefined are left out. */

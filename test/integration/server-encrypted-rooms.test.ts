@@ -5,10 +5,7 @@
  * a restart. What Synapse stores is read back through its admin API.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
@@ -20,6 +17,7 @@ import type { BackendProcess } from '../helpers/backend-process.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
 import { TestMatrixClient } from '../helpers/matrix-client.ts';
 import { SynapseAdmin } from '../helpers/synapse-admin.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callStatus', 'callId', 'sessionId', 'callStartedAt', 'm.new_content'];
 
@@ -185,7 +183,7 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     const accessToken = await s.newOracleDevice();
     const whoami = (await (await fetch(`${s.synapse.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { device_id: string };
     const env = { ...s.env, LOG_LEVEL: 'info', MATRIX_BASE_URL: s.synapse.baseUrl, MATRIX_ACCESS_TOKEN: accessToken };
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-crash-'));
+    const dataDir = tempDir('oracle-call-crash-');
     const sync = (backend: BackendProcess, call: StartedCall) =>
       backend.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, { session: user.session, body: { matrixRoomId: user.roomId, sessionId: call.content.sessionId } });
     const first = await spawnBackend(env, { dataDir });

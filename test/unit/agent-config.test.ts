@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as silero from '@livekit/agents-plugin-silero';
@@ -9,6 +8,7 @@ import { EchoBrain } from '../../agent/brains/echo.ts';
 import { OpenAiBrain } from '../../agent/brains/openai.ts';
 import { AgentConfigError, loadAgentConfig } from '../../agent/config.ts';
 import { generateOracleKeyPair } from '../../protocol/index.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const oracle = generateOracleKeyPair();
 const base = {
@@ -35,7 +35,7 @@ describe('agent configuration', () => {
   });
 
   it('reads the private key from a file', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'agent-')), 'oracle.key');
+    const file = path.join(tempDir('agent-'), 'oracle.key');
     writeFileSync(file, `${oracle.privateKey}\n`);
     const { ORACLE_PRIVATE_KEY: _inline, ...env } = base;
     assert.equal(loadAgentConfig({ ...env, ORACLE_PRIVATE_KEY_FILE: file }).oraclePrivateKey, oracle.privateKey);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { IndexedDbSnapshot } from '../../server/matrix/indexeddb-snapshot.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -30,7 +30,7 @@ async function write(db: IDBDatabase, store: string, records: [unknown, IDBValid
   });
 }
 
-const tempFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'idb-snapshot-')), 'state.v8');
+const tempFile = () => path.join(tempDir('idb-snapshot-'), 'state.v8');
 
 describe('IndexedDbSnapshot', () => {
   it('brings back every database, store, index and record (typed arrays, out-of-line keys) after a save', async () => {

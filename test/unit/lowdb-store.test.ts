@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { StoreConflict } from '../../server/store/call-store.ts';
 import type { CallRecord } from '../../server/store/call-store.ts';
 import { LowdbCallStore, StoreLockedError } from '../../server/store/lowdb-store.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 let counter = 0;
 function record(overrides: Partial<CallRecord> = {}): CallRecord {
@@ -43,7 +43,7 @@ afterEach(async () => {
 
 describe('LowdbCallStore', () => {
   it('pages through every call exactly once, newest first, even when creation times tie', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     const store = await openStore(dir);
     const tie = '2026-02-02T00:00:00.000Z';
     const records = Array.from({ length: 120 }, (_, i) => record(i % 3 === 0 ? { createdAt: tie } : {}));
@@ -61,7 +61,7 @@ describe('LowdbCallStore', () => {
   });
 
   it('answers a query asked again with the same page until the user’s calls change, and never a stale one', async () => {
-    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'store-')));
+    const store = await openStore(tempDir('store-'));
     const alice = [record(), record(), record()];
     for (const r of alice) await store.insert(r);
     const bob = record({ userId: '@bob:localhost' });
@@ -90,7 +90,7 @@ describe('LowdbCallStore', () => {
   });
 
   it('refuses a taken callId, a bound room name and a reused encrypted key, atomically', async () => {
-    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'store-')));
+    const store = await openStore(tempDir('store-'));
     const first = record();
     await store.insert(first);
     for (const [clash, conflict] of [
@@ -104,7 +104,7 @@ describe('LowdbCallStore', () => {
   });
 
   it('keeps every acknowledged write on disk, and serves it after reopening', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     const store = await openStore(dir);
     const records = Array.from({ length: 50 }, () => record());
     await Promise.all(records.map((r) => store.insert(r)));
@@ -118,7 +118,7 @@ describe('LowdbCallStore', () => {
   });
 
   it('refuses updates that change what identifies a call', async () => {
-    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'store-')));
+    const store = await openStore(tempDir('store-'));
     const r = record();
     await store.insert(r);
     for (const change of [{ roomName: 'other-room' }, { encryptionKey: 'other' }, { userId: '@bob:localhost' }, { createdAt: '2030-01-01T00:00:00.000Z' }]) {
@@ -128,14 +128,14 @@ describe('LowdbCallStore', () => {
   });
 
   it('refuses to open a data file that is not valid JSON, and leaves it as it is', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     writeFileSync(path.join(dir, 'calls.json'), '{"version":1,"calls":[');
     await assert.rejects(LowdbCallStore.open(dir), /not valid JSON/);
     assert.equal(readFileSync(path.join(dir, 'calls.json'), 'utf8'), '{"version":1,"calls":[');
   });
 
   it('refuses a second opener of the same data file', { timeout: 30_000 }, async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     await openStore(dir);
     await assert.rejects(LowdbCallStore.open(dir), (error: unknown) => error instanceof StoreLockedError && /in use/.test(error.message));
   });
