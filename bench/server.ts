@@ -65,9 +65,17 @@ function cleanUp(): Promise<void> {
 
 guardRun({ stopping: 'the stack', watchdogMs: WATCHDOG_MS, graceMs: 15_000, cleanUp });
 
+interface Round extends LoadResult {
+  /**
+   * CPU time of this process (the backend and the bare app both run here) per 2xx answer, in µs: a
+   * steadier view of the cost than req/s, which also moves with the load generator's share of the cores.
+   */
+  readonly serverCpuUs: number;
+}
+
 interface Target {
   readonly job: Omit<LoadJob, 'connections' | 'durationSeconds'>;
-  readonly rounds: LoadResult[];
+  readonly rounds: Round[];
 }
 
 const median = (values: readonly number[]): number => {
@@ -89,7 +97,10 @@ async function measureAll(load: LoadGenerator, targets: readonly Target[]): Prom
   for (let round = 1; round <= ROUNDS; round += 1) {
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) {
-      target.rounds.push(await load.run({ ...target.job, connections: CONNECTIONS, durationSeconds: MEASURED_SECONDS }));
+      const before = process.cpuUsage();
+      const result = await load.run({ ...target.job, connections: CONNECTIONS, durationSeconds: MEASURED_SECONDS });
+      const cpu = process.cpuUsage(before);
+      target.rounds.push({ ...result, serverCpuUs: (cpu.user + cpu.system) / result.ok });
     }
     progress(`round ${round}/${ROUNDS}: ${targets.map((t) => `${t.job.name} ${fixed(t.rounds.at(-1)!.reqPerSec, 0)}/s`).join(', ')}`);
   }
@@ -160,10 +171,11 @@ async function main(): Promise<boolean> {
     p50: median(target.rounds.map((r) => r.p50)),
     p99: median(target.rounds.map((r) => r.p99)),
     ratio: median(target.rounds.map((r, i) => r.reqPerSec / baseline.rounds[i]!.reqPerSec)),
+    serverCpuUs: median(target.rounds.map((r) => r.serverCpuUs)),
     perRound: target.rounds.map((r) => fixed(r.reqPerSec, 0)).join(' / '),
     failures: target.rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
   }));
-  const rows = summaries.map((r) => [r.name, fixed(r.reqPerSec, 0), fixed(r.p50, 2), fixed(r.p99, 2), fixed(r.ratio, 2), r.perRound, String(r.failures)]);
+  const rows = summaries.map((r) => [r.name, fixed(r.reqPerSec, 0), fixed(r.p50, 2), fixed(r.p99, 2), fixed(r.ratio, 2), fixed(r.serverCpuUs, 1), r.perRound, String(r.failures)]);
   const loadClean = targets.every((target) => target.rounds.every((r) => r.non2xx === 0 && r.errors === 0 && r.ok > 0));
 
   // 200 concurrent status updates by the agent, each mirrored to Matrix as an edit of a real event.
@@ -206,9 +218,10 @@ async function main(): Promise<boolean> {
     '',
     `Backend benchmark: loopback, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${MEASURED_SECONDS} s per target ` +
       `after ${WARMUP_SECONDS} s warm-up; ${SEEDED_CALLS + REAL_SYNCS} stored calls for the user; node ${process.version}`,
-    'req/s, p50, p99 and "vs bare" (req/s over the bare app\'s in the same round) are medians over the rounds.',
+    'req/s, p50, p99, "vs bare" (req/s over the bare app\'s in the same round) and "server µs/req" (CPU time of the',
+    'process serving them per answer) are medians over the rounds.',
     '',
-    table(['name', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'req/s per round', 'failures'], rows),
+    table(['name', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'server µs/req', 'req/s per round', 'failures'], rows),
     '',
     `goal: both API routes at >= ${GOAL_RATIO} of the bare app's req/s -> ` +
       summaries
