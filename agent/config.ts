@@ -3,6 +3,7 @@
  * setting (the oracle private key above all) stops it with one line per problem naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parsePrivateKey, publicKeyFromPrivateKey } from '../protocol/index.ts';
 
@@ -37,6 +38,8 @@ const envSchema = z.object({
   KEY_FETCH_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
   // The framework treats 0 as "its default" (up to 4), so at least one warm process is asked for.
   AGENT_IDLE_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
+  AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(256).optional(),
+  AGENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -63,8 +66,19 @@ export interface AgentConfig {
   readonly openai: OpenAiSettings;
   readonly keyFetchAttempts: number;
   readonly idleProcesses: number;
+  /** Calls the worker takes at once; its load is the share of these in use. */
+  readonly maxCalls: number;
+  /** The worker's health endpoint. */
+  readonly httpPort: number;
   readonly logLevel: string;
 }
+
+/**
+ * Calls per CPU core when AGENT_MAX_CALLS is not set. An echo call costs the agent about a fifth of a
+ * core (bench:agent), and the job processes, the VAD and the E2EE need room to breathe: two per core
+ * keeps every call's audio on time on a small host.
+ */
+export const CALLS_PER_CORE = 2;
 
 export class AgentConfigError extends Error {
   override readonly name = 'AgentConfigError';
@@ -129,6 +143,8 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     },
     keyFetchAttempts: e.KEY_FETCH_ATTEMPTS,
     idleProcesses: e.AGENT_IDLE_PROCESSES,
+    maxCalls: e.AGENT_MAX_CALLS ?? CALLS_PER_CORE * availableParallelism(),
+    httpPort: e.AGENT_HTTP_PORT,
     logLevel: e.AGENT_LOG_LEVEL,
   };
 }

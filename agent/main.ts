@@ -18,15 +18,8 @@ try {
   throw error;
 }
 
-const maxCalls = Number(process.env.AGENT_MAX_CALLS ?? 10);
-if (!Number.isInteger(maxCalls) || maxCalls < 1) {
-  process.stderr.write('oracle-call agent cannot start: AGENT_MAX_CALLS must be a positive integer\n');
-  process.exit(1);
-}
-const port = Number(process.env.AGENT_HTTP_PORT ?? 8081);
-
 if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);
-process.stderr.write(`oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain) connecting to ${config.livekit.url}\n`);
+process.stderr.write(`oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls) connecting to ${config.livekit.url}\n`);
 
 cli.runApp(
   new ServerOptions({
@@ -37,12 +30,12 @@ cli.runApp(
     apiSecret: config.livekit.apiSecret,
     numIdleProcesses: config.idleProcesses,
     // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts.
-    loadFunc: async (server) => server.activeJobs.length / maxCalls,
+    loadFunc: async (server) => server.activeJobs.length / config.maxCalls,
     loadThreshold: 1,
     // Starting a job process (TypeScript, the framework, the VAD model) takes a few CPU-seconds: on a
     // busy host the framework's 10 s default kills and restarts it in a loop.
     initializeProcessTimeout: 60_000,
     host: '127.0.0.1',
-    port,
+    port: config.httpPort,
   }),
 );

@@ -352,8 +352,11 @@ async function main(): Promise<boolean> {
   );
   stack = await timed('stack up (Synapse, LiveKit server, backend)', () => startStack({ LOG_LEVEL: 'warn' }));
   const s = stack;
-  agent = await timed(`agent worker registered (AGENT_IDLE_PROCESSES=${IDLE_PROCESSES})`, () =>
-    startAgent(s, { AGENT_IDLE_PROCESSES: String(IDLE_PROCESSES) }),
+  // The worker may take as many calls as the largest step: the run measures where calls break down,
+  // not where the worker's default limit (AGENT_MAX_CALLS) would stop taking them.
+  const callLimit = String(STEPS[STEPS.length - 1]);
+  agent = await timed(`agent worker registered (AGENT_IDLE_PROCESSES=${IDLE_PROCESSES}, AGENT_MAX_CALLS=${callLimit})`, () =>
+    startAgent(s, { AGENT_IDLE_PROCESSES: String(IDLE_PROCESSES), AGENT_MAX_CALLS: callLimit }),
   );
   const agentPid = agent.child.pid!;
   const log = new AgentLog(agent);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as silero from '@livekit/agents-plugin-silero';
 import { createBrain } from '../../agent/brain.ts';
 import { EchoBrain } from '../../agent/brains/echo.ts';
 import { OpenAiBrain } from '../../agent/brains/openai.ts';
-import { AgentConfigError, loadAgentConfig } from '../../agent/config.ts';
+import { AgentConfigError, CALLS_PER_CORE, loadAgentConfig } from '../../agent/config.ts';
 import { generateOracleKeyPair } from '../../protocol/index.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -32,6 +33,18 @@ describe('agent configuration', () => {
     assert.equal(config.brain, 'echo');
     assert.equal(config.oraclePublicKey, oracle.publicKey);
     assert.equal(config.keyFetchAttempts, 4);
+    assert.equal(config.maxCalls, CALLS_PER_CORE * availableParallelism(), 'two calls per core unless set');
+    assert.equal(config.httpPort, 8081);
+  });
+
+  it('reads the worker limits, and refuses ones that make no sense', () => {
+    const config = loadAgentConfig({ ...base, AGENT_MAX_CALLS: '12', AGENT_HTTP_PORT: '9000', AGENT_IDLE_PROCESSES: '2' });
+    assert.deepEqual([config.maxCalls, config.httpPort, config.idleProcesses], [12, 9000, 2]);
+    refused({ ...base, AGENT_MAX_CALLS: '0' }, /AGENT_MAX_CALLS:/);
+    refused({ ...base, AGENT_MAX_CALLS: 'many' }, /AGENT_MAX_CALLS:/);
+    refused({ ...base, AGENT_MAX_CALLS: '2.5' }, /AGENT_MAX_CALLS:/);
+    refused({ ...base, AGENT_HTTP_PORT: '70000' }, /AGENT_HTTP_PORT:/);
+    refused({ ...base, AGENT_IDLE_PROCESSES: '0' }, /AGENT_IDLE_PROCESSES:/);
   });
 
   it('reads the private key from a file', () => {
