@@ -176,7 +176,16 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     progress('demo', 'stopping…');
+    // The agent first, while the LiveKit server it is connected to still runs: it drains (ends its
+    // calls) and leaves; after 10 s it is killed.
+    const agentGone = new Promise<void>((resolve) => {
+      if (agent.exitCode !== null || agent.signalCode !== null) resolve();
+      else agent.once('exit', () => resolve());
+    });
     agent.kill('SIGTERM');
+    const deadline = setTimeout(() => agent.kill('SIGKILL'), 10_000);
+    await agentGone;
+    clearTimeout(deadline);
     await pages.close();
     await backend.close();
     await Promise.all([livekit.stop(), synapse.stop()]);
