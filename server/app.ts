@@ -8,8 +8,7 @@ import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
-import { errorHandler } from './middleware/errors.ts';
-import { requestLogging } from './middleware/logging.ts';
+import { handleRequests } from './middleware/request.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callRoutes } from './routes/calls.ts';
 import { livekitWebhookRoutes } from './routes/livekit-webhook.ts';
@@ -61,10 +60,9 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   callRoutes(router, config, sessions, calls, deps.store);
   livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
 
-  // In this order: the request log, the error handler (first to see every failure), the routes (each
+  // Every failure answered and every request logged (first to see them all), then the routes (each
   // browser route with CORS; see Router).
-  koa.use(requestLogging(koa, deps.log));
-  koa.use(errorHandler());
+  koa.use(handleRequests(koa, deps.log));
   koa.use(router.routes());
   return { koa, calls, routes: router.list };
 }
