@@ -22,16 +22,8 @@ export class StoreLockedError extends Error {
 /** How many pages {@link LowdbCallStore.list} keeps for queries asked again. */
 const PAGE_MEMO_LIMIT = 256;
 
-/** The cursor after each record, made once per record (records are never changed in place). */
-const cursors = new WeakMap<CallRecord, string>();
-
 function encodeCursor(record: CallRecord): string {
-  let cursor = cursors.get(record);
-  if (cursor === undefined) {
-    cursor = Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
-    cursors.set(record, cursor);
-  }
-  return cursor;
+  return Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): [string, string] | undefined {
