@@ -77,6 +77,17 @@ function classify(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** An SDK request, its failures classified and the passing ones retried. */
+async function request<T>(task: () => Promise<T>, retry: RetryOptions): Promise<T> {
+  return withRetry(async () => {
+    try {
+      return await task();
+    } catch (error) {
+      throw classify(error);
+    }
+  }, retry);
+}
+
 function plain(event: MatrixEvent, roomId: string): RoomEvent & { room_id: string } {
   const clear = event.getEffectiveEvent();
   const content: Record<string, unknown> = { ...(clear.content ?? {}) };
@@ -141,13 +152,7 @@ export class SdkOracleMatrix implements OracleMatrix {
    */
   static async connect(options: MatrixOptions): Promise<SdkOracleMatrix> {
     const probe = new MatrixClient({ baseUrl: options.baseUrl, accessToken: options.accessToken, logger: sdkLogger(options.log) });
-    const whoami = await withRetry(async () => {
-      try {
-        return await probe.whoami();
-      } catch (error) {
-        throw classify(error);
-      }
-    }, options.retry ?? DEFAULT_RETRY);
+    const whoami = await request(() => probe.whoami(), options.retry ?? DEFAULT_RETRY);
     if (!whoami.device_id) throw new Error('the access token has no device (the homeserver named none in whoami)');
     const crypto = await IndexedDbSnapshot.load(cryptoStateFile(options.dataDir, whoami.device_id));
     const client = new MatrixClient({
@@ -214,20 +219,10 @@ export class SdkOracleMatrix implements OracleMatrix {
     await this.crypto.save();
   }
 
-  private async request<T>(task: () => Promise<T>): Promise<T> {
-    return withRetry(async () => {
-      try {
-        return await task();
-      } catch (error) {
-        throw classify(error);
-      }
-    }, this.retry);
-  }
-
   async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
     let raw: Partial<IEvent>;
     try {
-      raw = await this.request(() => this.client.fetchRoomEvent(roomId, eventId));
+      raw = await request(() => this.client.fetchRoomEvent(roomId, eventId), this.retry);
     } catch (error) {
       if (error instanceof MatrixRequestError && (error.status === 404 || error.status === 403)) return undefined;
       throw error;
@@ -265,8 +260,9 @@ export class SdkOracleMatrix implements OracleMatrix {
     let from: string | undefined;
     let seen = 0;
     do {
-      const page = await this.request(() =>
-        this.client.relations(roomId, eventId, 'm.replace', null, { dir: Direction.Forward, limit: 100, ...(from ? { from } : {}) }),
+      const page = await request(
+        () => this.client.relations(roomId, eventId, 'm.replace', null, { dir: Direction.Forward, limit: 100, ...(from ? { from } : {}) }),
+        this.retry,
       );
       seen += page.events.length;
       for (const event of page.events) {
@@ -286,13 +282,13 @@ export class SdkOracleMatrix implements OracleMatrix {
     const txnId = this.client.makeTxnId();
     const pending = () => room.getPendingEvents().find((event) => event.getTxnId() === txnId);
     try {
-      const eventId = await this.request(async () => {
+      const eventId = await request(async () => {
         const failed = pending();
         const response = failed
           ? await this.client.resendEvent(failed, room)
           : await this.client.sendEvent(roomId, CALL_EVENT_TYPE as never, content as never, txnId);
         return response.event_id;
-      });
+      }, this.retry);
       return eventId;
     } catch (error) {
       const failed = pending();
