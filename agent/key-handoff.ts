@@ -1,5 +1,5 @@
 /**
- * Steps 9 of the call: fetch the call key, still encrypted, from the backend with the agent API key,
+ * Step 9 of the call (README, "How a call works"): fetch the call key, still encrypted, from the backend with the agent API key,
  * and decrypt it with the oracle's private key. A failed request is retried a bounded number of times
  * (not when the answer is final: a wrong API key, an unknown or ended call); a key that does not
  * decrypt is reported to the backend so the call's status says why the oracle stayed out.
