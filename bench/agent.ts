@@ -1,7 +1,7 @@
 /**
  * `npm run bench:agent`: the oracle agent (the real agent worker process, echo brain) in real calls,
  * on loopback, against the real stack (Synapse, the LiveKit server and the backend, from
- * test/helpers/backend.ts). The simulated people are `@livekit/rtc-node` participants in this process.
+ * scripts/stack/stack.ts). The simulated people are `@livekit/rtc-node` participants in this process.
  *
  * 1. Dispatch: BENCH_CALLS calls, one after another. Each call is announced in Matrix and synced (the
  *    backend dispatches the agent during sync); measured from the sync answer to the moment the
@@ -29,11 +29,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import type { Room } from '@livekit/rtc-node';
-import { startAgent } from '../test/helpers/agent-process.ts';
-import type { AgentProcess } from '../test/helpers/agent-process.ts';
-import { announceCall, startStack, stopStack, syncCall } from '../test/helpers/backend.ts';
-import type { Stack, TestUser } from '../test/helpers/backend.ts';
-import { closeRtc } from '../test/helpers/livekit.ts';
+import { startAgent } from '../scripts/stack/agent-process.ts';
+import type { AgentProcess } from '../scripts/stack/agent-process.ts';
+import { announceCall, startStack, stopStack, syncCall } from '../scripts/stack/stack.ts';
+import type { Stack, TestUser } from '../scripts/stack/stack.ts';
+import { closeRtc } from '../scripts/stack/participants.ts';
 import { EchoListener, Speaker, joinAndWaitForOracle, utteranceSeconds, voiceEndSeconds } from './lib/agent-call.ts';
 import type { Echo, Spoken } from './lib/agent-call.ts';
 import { processCpu, sampleMachine, sampleTree } from './lib/agent-cpu.ts';

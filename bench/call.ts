@@ -12,7 +12,7 @@
  *    agent worker has a prewarmed idle job process again (the warm case).
  * 2. Bare joins: as many joins of a blank page in the same Chromium (livekit-client's UMD build, E2EE
  *    with a shared string key, the element's Room options) into a room where an rtc-node participant
- *    (test/helpers/livekit.ts) already publishes a tone, also after one warm-up.
+ *    (scripts/stack/participants.ts) already publishes a tone, also after one warm-up.
  *
  * Timed in the page (bench/lib/call-page.ts): from the click (or the bare page's connect start) to
  * - "first decoded audio": the first inbound-rtp audio stats report with decoded, not concealed,
@@ -28,9 +28,9 @@
 import './lib/call-quiet.ts';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { waitForPhase } from '../test/helpers/e2e.ts';
-import { closeRtc, joinEncrypted, participantToken, publishTone } from '../test/helpers/livekit.ts';
-import type { AgentProcess } from '../test/helpers/agent-process.ts';
+import { waitForPhase } from '../scripts/stack/page-probes.ts';
+import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scripts/stack/participants.ts';
+import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { bareJoin, bareLeave, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
 import { startCallSetup } from './lib/call-setup.ts';

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:server`: the backend under load, on loopback, against the real stack (Synapse, the
- * LiveKit server and the backend over real HTTP, from test/helpers/backend.ts).
+ * LiveKit server and the backend over real HTTP, from scripts/stack/stack.ts).
  *
  * 1. Seeds 1,000 active calls for one user (direct store inserts) plus a few calls synced through the API.
  * 2. Measures req/s and p50/p99 latency with autocannon (in its own process) for `GET /calls/:callId/key`
@@ -21,8 +21,8 @@ import pino from 'pino';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
 import type { CallRecord } from '../server/store/call-store.ts';
-import { AGENT_API_KEY, announceCall, startStack, stopStack, syncCall } from '../test/helpers/backend.ts';
-import type { Stack } from '../test/helpers/backend.ts';
+import { AGENT_API_KEY, announceCall, startStack, stopStack, syncCall } from '../scripts/stack/stack.ts';
+import type { Stack } from '../scripts/stack/stack.ts';
 import { startBareApp } from './lib/bare-app.ts';
 import type { BareApp } from './lib/bare-app.ts';
 import { LoadGenerator } from './lib/load.ts';

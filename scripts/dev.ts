@@ -14,6 +14,7 @@ import type { MatrixAccount } from './services/matrix-admin.ts';
 import { cacheDir, progress } from './services/paths.ts';
 import { startSynapse } from './services/synapse.ts';
 import { buildPages, startDemoServers } from './services/demo-server.ts';
+import { MatrixRestClient } from './stack/matrix-client.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
@@ -80,18 +81,12 @@ async function main(): Promise<void> {
     progress('demo', 'first run: creating the demo users and their room…');
     const user = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'demo', { displayName: 'Demo user' });
     const oracle = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle', { displayName: 'Oracle' });
-    const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
-    const created = await fetch(`${synapse.baseUrl}/_matrix/client/v3/createRoom`, {
-      method: 'POST',
-      headers: headers(user.accessToken),
-      body: JSON.stringify({ preset: 'private_chat', name: 'Demo user ↔ Oracle', invite: [oracle.userId], initial_state: [ROOM_ENCRYPTION] }),
+    const roomId = await new MatrixRestClient(synapse.baseUrl, user.userId, user.accessToken).createRoom({
+      name: 'Demo user ↔ Oracle',
+      invite: [oracle.userId],
+      encrypted: true,
     });
-    const { room_id: roomId } = (await created.json()) as { room_id: string };
-    await fetch(`${synapse.baseUrl}/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {
-      method: 'POST',
-      headers: headers(oracle.accessToken),
-      body: '{}',
-    });
+    await new MatrixRestClient(synapse.baseUrl, oracle.userId, oracle.accessToken).joinRoom(roomId);
     state = {
       livekit: { apiKey: livekit.apiKey, apiSecret: livekit.apiSecret },
       agentApiKey: randomBytes(24).toString('hex'),

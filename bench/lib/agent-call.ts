@@ -1,6 +1,6 @@
 /**
  * The person's side of a call for the agent benchmark, on `@livekit/rtc-node` with the call key (E2EE,
- * as the product and test/helpers/livekit.ts do it):
+ * as the product and scripts/stack/participants.ts do it):
  *
  * - {@link joinAndWaitForOracle}: joins with listeners attached before connecting, so the moments the
  *   oracle joined and its voice track was subscribed are taken when they happen.
@@ -11,7 +11,7 @@
  */
 import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import type { RemoteParticipant, RemoteTrack, RemoteTrackPublication } from '@livekit/rtc-node';
-import { UTTERANCE_WAV, encryptedRoomOptions, readWav } from '../../test/helpers/livekit.ts';
+import { UTTERANCE_WAV, encryptedRoomOptions, readWav } from '../../scripts/stack/participants.ts';
 
 export const RECEIVE_RATE = 48_000;
 /** Analysis window: 10 ms. */
@@ -97,7 +97,7 @@ export interface Spoken {
 
 /**
  * A microphone that sends silence and, when asked, the utterance with a marker tone mixed in (the same
- * signal as `speakUtterance` in test/helpers/livekit.ts, which speaks only once).
+ * signal as `speakUtterance` in scripts/stack/participants.ts, which speaks only once).
  *
  * When an utterance has been "spoken": `speakUtterance` resolves `spoken` once its last frame has been
  * handed to the AudioSource, but the source queues up to a second of audio ahead of what it sends, so

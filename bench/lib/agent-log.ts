@@ -1,9 +1,9 @@
 /**
  * Reads the agent worker's log lines (pino JSON from the worker and its job processes, as captured by
- * test/helpers/agent-process.ts) for what the benchmark needs: which job processes are warmed up and
+ * scripts/stack/agent-process.ts) for what the benchmark needs: which job processes are warmed up and
  * idle, when the oracle heard each utterance, and the framework's warnings about stalls.
  */
-import type { AgentProcess } from '../../test/helpers/agent-process.ts';
+import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
 
 interface LogLine {
   readonly time?: number;

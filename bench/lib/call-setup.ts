@@ -1,7 +1,7 @@
 /**
- * The whole stack for bench/call.ts, without node:test: the start-up steps of test/helpers/e2e.ts's
- * `useE2E()` (Synapse, LiveKit, backend, the agent worker, the built pages on two origins, headless
- * Chromium with the fake microphone speaking the marker utterance), plus a tiny static server for the
+ * The whole stack for bench/call.ts: the browser stack of the end-to-end tests (Synapse, LiveKit,
+ * backend, the agent worker, the built pages on two origins, headless Chromium with the fake microphone
+ * speaking the marker utterance, from scripts/stack/browser-stack.ts), plus a tiny static server for the
  * bare LiveKit page (livekit-client's UMD build and its E2EE worker, on a loopback origin so that the
  * page is a secure context).
  */
@@ -11,19 +11,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, installChromium } from '../../scripts/services/chromium.ts';
-import { buildPages, startDemoServers } from '../../scripts/services/demo-server.ts';
 import type { DemoServers } from '../../scripts/services/demo-server.ts';
-import { registerUser } from '../../scripts/services/matrix-admin.ts';
-import { freeTcpPort } from '../../scripts/services/process.ts';
-import { startAgent } from '../../test/helpers/agent-process.ts';
-import type { AgentProcess } from '../../test/helpers/agent-process.ts';
-import { startStack, stopStack } from '../../test/helpers/backend.ts';
-import type { Stack } from '../../test/helpers/backend.ts';
-import { CAPTURE_STREAMS, MARKER_WAV } from '../../test/helpers/e2e.ts';
-import { TestMatrixClient } from '../../test/helpers/matrix-client.ts';
+import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
+import { startBrowserStack } from '../../scripts/stack/browser-stack.ts';
+import type { BrowserStack } from '../../scripts/stack/browser-stack.ts';
+import { CAPTURE_STREAMS } from '../../scripts/stack/page-probes.ts';
+import type { Stack } from '../../scripts/stack/stack.ts';
 
 /**
  * Init script for every page: records each MediaStream the page plays (as e2e.ts does), every
@@ -79,61 +73,35 @@ async function startBareServer(): Promise<Server> {
 }
 
 /**
- * Brings everything up; `progress` reports each step. On failure whatever had started is stopped.
- * `closing` is filled in as parts start, so a watchdog can stop a half-started setup.
+ * Brings everything up (scripts/stack/browser-stack.ts, as the end-to-end tests do) plus the bare page's
+ * server; `progress` reports each step. On failure whatever had started is stopped. `closing` is
+ * filled in as parts start, so a watchdog can stop a half-started setup.
  */
 export async function startCallSetup(progress: (message: string) => void, closing: { close?: () => Promise<void> }): Promise<CallSetup> {
-  let stack: Stack | undefined;
-  let agent: AgentProcess | undefined;
-  let pages: DemoServers | undefined;
+  let started: BrowserStack | undefined;
   let browser: Browser | undefined;
   let bare: Server | undefined;
   const contexts: BrowserContext[] = [];
   const close = async () => {
     await Promise.all(contexts.map((context) => context.close().catch(() => {})));
     await browser?.close().catch(() => {});
-    await agent?.stop().catch(() => {});
-    await pages?.close().catch(() => {});
     if (bare) await new Promise<void>((resolve) => (bare!.close(() => resolve()), bare!.closeAllConnections()));
-    await stopStack(stack).catch(() => {});
+    await started?.stop();
   };
-  closing.close = close;
+  const stackClosing: { close?: () => Promise<void> } = {};
+  closing.close = async () => {
+    await close();
+    await stackClosing.close?.();
+  };
   try {
-    const started = performance.now();
-    const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
-    stack = await startStack({
-      CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
-      LOG_LEVEL: 'warn',
-      MATRIX_REQUIRE_ENCRYPTION: 'true',
-    });
-    progress(`stack up (Synapse, LiveKit server, backend) (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    const account = await registerUser(stack.synapse.baseUrl, stack.synapse.registrationSharedSecret, 'visitor');
-    const matrix = new TestMatrixClient(stack.synapse.baseUrl, account.userId, account.accessToken);
-    // Encrypted, as a real deployment is: the time to a call includes Megolm key sharing.
-    const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId], encrypted: true });
-    await stack.oracle.joinRoom(roomId);
-    const s = stack;
-    const [startedAgent, chromiumPath] = await Promise.all([
-      startAgent(s).then((a) => (agent = a)),
-      installChromium(),
-      buildPages(),
-    ]);
-    progress(`agent worker registered, pages built (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    pages = await startDemoServers(
-      { backendUrl: s.backend.url, homeserverUrl: s.synapse.baseUrl, userId: account.userId, password: account.password, roomId },
-      { site: sitePort, widget: widgetPort },
-    );
+    started = await startBrowserStack({ logLevel: 'warn', progress, closing: stackClosing });
     bare = await startBareServer();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [...CHROMIUM_FLAGS, '--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${MARKER_WAV}`],
-    });
+    browser = await started.launch();
     const b = browser;
     return {
-      stack: s,
-      pages,
-      agent: startedAgent,
+      stack: started.stack,
+      pages: started.pages,
+      agent: started.agent,
       browser: b,
       bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`,
       async newPage() {

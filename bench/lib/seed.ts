@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { base64urlnopad } from '@scure/base';
 import { encryptCallKey, formatCallId, generateCallKey, generateRoomName } from '../../protocol/index.ts';
 import type { CallRecord } from '../../server/store/call-store.ts';
-import type { StartedCall } from '../../test/helpers/backend.ts';
+import type { StartedCall } from '../../scripts/stack/stack.ts';
 import { USER_DID } from '../../test/fixtures/call-events.ts';
 
 export interface Owner {

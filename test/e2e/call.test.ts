@@ -4,7 +4,8 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import type { Frame, Page } from 'playwright-core';
 import { CALL_EVENT_TYPE, currentCallState, parseCallId } from '../../protocol/index.ts';
 import type { CallEventContent } from '../../protocol/index.ts';
-import { elementText, listenForMarker, useE2E, waitForPhase } from '../helpers/e2e.ts';
+import { elementText, listenForMarker, waitForPhase } from '../../scripts/stack/page-probes.ts';
+import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
 import type { StoredEvent } from '../helpers/synapse-admin.ts';
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freeTcpPort } from '../../scripts/services/process.ts';
-import type { ApiOptions, ApiResponse } from './backend.ts';
+import type { ApiOptions, ApiResponse } from '../../scripts/stack/stack.ts';
 import { tempDir } from './temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -7,7 +7,7 @@ import { Direction, MatrixEvent } from 'matrix-js-sdk';
 import { login } from '../../scripts/services/matrix-admin.ts';
 import type { MatrixAccount } from '../../scripts/services/matrix-admin.ts';
 import { CryptoMatrixClient } from './crypto-matrix-client.ts';
-import type { RoomEvent } from './matrix-client.ts';
+import type { RoomEvent } from '../../scripts/stack/matrix-client.ts';
 
 export class DecryptingDevice {
   private constructor(private readonly device: CryptoMatrixClient) {}

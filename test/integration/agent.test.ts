@@ -5,12 +5,13 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import { base58 } from '@scure/base';
 import * as eciesjs from 'eciesjs';
 import { generateCallKey, parsePublicKey } from '../../protocol/index.ts';
-import { startAgent } from '../helpers/agent-process.ts';
-import type { AgentProcess } from '../helpers/agent-process.ts';
-import { announceCall, syncCall, useStack } from '../helpers/backend.ts';
-import type { Stack, StartedCall, TestUser } from '../helpers/backend.ts';
-import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../helpers/livekit.ts';
-import { goertzelPower } from '../helpers/tone.ts';
+import { startAgent } from '../../scripts/stack/agent-process.ts';
+import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
+import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
+import type { Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
+import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
+import { goertzelPower } from '../../scripts/stack/tone.ts';
 
 type User = TestUser & { roomId: string };
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Room } from '@livekit/rtc-node';
 import { generateCallKey, generateRoomName } from '../../protocol/index.ts';
-import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinEncrypted, publishTone, recordAudio } from '../helpers/livekit.ts';
+import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinEncrypted, publishTone, recordAudio } from '../../scripts/stack/participants.ts';
 import { useLiveKit } from '../helpers/services.ts';
-import { dominantFrequency, rms, toneShare } from '../helpers/tone.ts';
+import { dominantFrequency, rms, toneShare } from '../../scripts/stack/tone.ts';
 
 const TONE_HZ = 440;
 

@@ -3,21 +3,21 @@ import { before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, currentCallState, formatCallId, makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
 import { newCallContent } from '../fixtures/call-events.ts';
-import { TestMatrixClient } from '../helpers/matrix-client.ts';
+import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
 import { useSynapse } from '../helpers/services.ts';
 
 describe('call events on a real Synapse', () => {
   const synapse = useSynapse();
-  let user: TestMatrixClient;
-  let oracle: TestMatrixClient;
-  let stranger: TestMatrixClient;
+  let user: MatrixRestClient;
+  let oracle: MatrixRestClient;
+  let stranger: MatrixRestClient;
   let roomId: string;
 
   before(async () => {
     const { baseUrl, registrationSharedSecret } = synapse();
     const account = async (name: string) => {
       const created = await registerUser(baseUrl, registrationSharedSecret, name);
-      return new TestMatrixClient(baseUrl, created.userId, created.accessToken);
+      return new MatrixRestClient(baseUrl, created.userId, created.accessToken);
     };
     [user, oracle, stranger] = await Promise.all([account('alice'), account('oracle'), account('mallory')]);
     roomId = await user.createRoom({ name: 'alice ↔ oracle', invite: [oracle.userId, stranger.userId] });

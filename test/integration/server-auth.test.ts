@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
-import { TestMatrixClient } from '../helpers/matrix-client.ts';
-import { assertRefused, useStack } from '../helpers/backend.ts';
+import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
+import { assertRefused, useStack } from '../helpers/use-stack.ts';
 
 describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP)', () => {
   const stack = useStack({ RATE_LIMIT_AUTH_PER_MINUTE: '12' });
@@ -21,7 +21,7 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
   it('POST /auth/matrix-openid turns a real OpenID token into a session for that user', async () => {
     const s = stack();
     const account = await registerUser(s.synapse.baseUrl, s.synapse.registrationSharedSecret, 'grace');
-    const matrix = new TestMatrixClient(s.synapse.baseUrl, account.userId, account.accessToken);
+    const matrix = new MatrixRestClient(s.synapse.baseUrl, account.userId, account.accessToken);
     const response = await s.api('POST', '/auth/matrix-openid', { body: await matrix.openIdToken() });
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.equal(response.body.userId, '@grace:localhost');
@@ -35,7 +35,7 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
   it('refuses an unconfigured server name, an unknown token and malformed bodies', async () => {
     const s = stack();
     const account = await registerUser(s.synapse.baseUrl, s.synapse.registrationSharedSecret, 'heidi');
-    const token = await new TestMatrixClient(s.synapse.baseUrl, account.userId, account.accessToken).openIdToken();
+    const token = await new MatrixRestClient(s.synapse.baseUrl, account.userId, account.accessToken).openIdToken();
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { ...token, matrix_server_name: 'evil.example' } }), 403, 'server_not_allowed');
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { ...token, matrix_server_name: '127.0.0.1:1' } }), 403, 'server_not_allowed');
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { ...token, access_token: 'made-up-token' } }), 401, 'invalid_openid_token');

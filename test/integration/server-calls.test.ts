@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, currentCallState, encryptCallKey, generateCallKey, generateRoomName } from '../../protocol/index.ts';
-import { AGENT_API_KEY, announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
-import type { Stack, TestUser } from '../helpers/backend.ts';
+import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { assertRefused, useStack } from '../helpers/use-stack.ts';
+import type { Stack, TestUser } from '../../scripts/stack/stack.ts';
 
 type User = TestUser & { roomId: string };
 

@@ -10,11 +10,12 @@ import { after, describe, it } from 'node:test';
 import { AgentDispatchClient } from 'livekit-server-sdk';
 import { decryptCallKey } from '../../protocol/index.ts';
 import { loadConfig } from '../../server/config.ts';
-import { AGENT_API_KEY, announceCall, syncCall, useStack } from '../helpers/backend.ts';
-import type { ApiOptions, ApiResponse, StartedCall, Stack, TestUser } from '../helpers/backend.ts';
+import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
+import type { ApiOptions, ApiResponse, StartedCall, Stack, TestUser } from '../../scripts/stack/stack.ts';
 import { runBackendToExit, spawnBackend, stopAllBackends, tempDataDir } from '../helpers/backend-process.ts';
 import type { BackendProcess } from '../helpers/backend-process.ts';
-import { CALL_EVENT_SENDS, MatrixProxy } from '../helpers/matrix-proxy.ts';
+import { CALL_EVENT_SENDS, MatrixProxy } from '../../scripts/stack/matrix-proxy.ts';
 
 type User = TestUser & { roomId: string };
 type Api = (method: string, pathname: string, options?: ApiOptions) => Promise<ApiResponse>;

@@ -10,12 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
-import type { StartedCall } from '../helpers/backend.ts';
+import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { assertRefused, useStack } from '../helpers/use-stack.ts';
+import type { StartedCall } from '../../scripts/stack/stack.ts';
 import { spawnBackend } from '../helpers/backend-process.ts';
 import type { BackendProcess } from '../helpers/backend-process.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
-import { TestMatrixClient } from '../helpers/matrix-client.ts';
+import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
 import { SynapseAdmin } from '../helpers/synapse-admin.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -109,7 +110,7 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
 
   it('a call event sent in clear into an encrypted room is refused (422 unencrypted_event)', async () => {
     const s = stack();
-    const plainClient = new TestMatrixClient(s.synapse.baseUrl, user.client.userId, user.accessToken);
+    const plainClient = new MatrixRestClient(s.synapse.baseUrl, user.client.userId, user.accessToken);
     const call = await announceCall(s, { matrix: plainClient, roomId: user.roomId });
     await assertRefused(s, () => syncCall(s, user, call), 422, 'unencrypted_event');
   });

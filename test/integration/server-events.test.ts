@@ -5,9 +5,10 @@ import { Room } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { CALL_EVENT_TYPE, makeCallEdit } from '../../protocol/index.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
-import type { Stack, TestUser } from '../helpers/backend.ts';
-import { closeRtc } from '../helpers/livekit.ts';
+import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { assertRefused, useStack } from '../helpers/use-stack.ts';
+import type { Stack, TestUser } from '../../scripts/stack/stack.ts';
+import { closeRtc } from '../../scripts/stack/participants.ts';
 
 type User = TestUser & { roomId: string };
 

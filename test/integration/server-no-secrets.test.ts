@@ -12,10 +12,11 @@ import { after, describe, it } from 'node:test';
 import { AccessToken } from 'livekit-server-sdk';
 import { decryptCallKey } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
-import { AGENT_API_KEY, announceCall, useStack } from '../helpers/backend.ts';
-import type { ApiOptions, ApiResponse, StartedCall, Stack } from '../helpers/backend.ts';
+import { AGENT_API_KEY, announceCall } from '../../scripts/stack/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
+import type { ApiOptions, ApiResponse, StartedCall, Stack } from '../../scripts/stack/stack.ts';
 import { runBackendToExit, spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
-import { TestMatrixClient } from '../helpers/matrix-client.ts';
+import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
 
 type Api = (method: string, pathname: string, options?: ApiOptions) => Promise<ApiResponse>;
 
@@ -74,7 +75,7 @@ async function signedWebhook(s: Stack, body: string): Promise<string> {
 
 async function fullFlow(s: Stack, api: Api): Promise<FlowResult> {
   const account = await registerUser(s.synapse.baseUrl, s.synapse.registrationSharedSecret, `nosecrets${crypto.randomUUID().slice(0, 8)}`);
-  const matrix = new TestMatrixClient(s.synapse.baseUrl, account.userId, account.accessToken);
+  const matrix = new MatrixRestClient(s.synapse.baseUrl, account.userId, account.accessToken);
   const roomId = await matrix.createRoom({ invite: [s.oracle.userId] });
   await s.oracle.joinRoom(roomId);
   const user = { matrix, roomId };

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { AgentDispatchClient } from 'livekit-server-sdk';
 import { CALL_EVENT_TYPE, decryptCallKey, formatCallId, generateRoomName, makeCallEdit } from '../../protocol/index.ts';
-import { AGENT_API_KEY, announceCall, assertRefused, syncCall, useStack } from '../helpers/backend.ts';
-import type { TestUser } from '../helpers/backend.ts';
+import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { assertRefused, useStack } from '../helpers/use-stack.ts';
+import type { TestUser } from '../../scripts/stack/stack.ts';
 
 type User = TestUser & { roomId: string };
 

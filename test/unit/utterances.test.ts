@@ -4,7 +4,7 @@ import { initializeLogger } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { AudioFrame, dispose } from '@livekit/rtc-node';
 import { AudioHistory, UtteranceCollector } from '../../agent/utterances.ts';
-import { UTTERANCE_WAV, readWav } from '../helpers/livekit.ts';
+import { UTTERANCE_WAV, readWav } from '../../scripts/stack/participants.ts';
 
 const RATE = 48_000;
 

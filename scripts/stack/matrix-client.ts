@@ -1,4 +1,4 @@
-/** A minimal Matrix client-server API client for tests: rooms, events, edits. */
+/** A minimal Matrix client-server API client (plain HTTP, no crypto) for the local stack, tests and the demo: rooms, events, edits. */
 import type { MatrixEventLike } from '../../protocol/index.ts';
 
 export interface RoomEvent extends MatrixEventLike {
@@ -6,7 +6,7 @@ export interface RoomEvent extends MatrixEventLike {
   readonly unsigned?: Record<string, unknown>;
 }
 
-export class TestMatrixClient {
+export class MatrixRestClient {
   private txn = 0;
 
   constructor(

@@ -1,36 +1,37 @@
 /**
- * A whole backend for integration tests: real Synapse, real LiveKit server (webhooks pointed at the
- * backend), an oracle account, users and a room, and the backend itself over real HTTP. Its logs are
- * captured so tests can search them.
+ * The local stack that tests, benchmarks and `npm start` build on: real Synapse, real LiveKit server
+ * (webhooks pointed at the backend), an oracle account, users with a room shared with the oracle, and
+ * the backend itself over real HTTP. Its logs are captured so callers can search them. Node's test
+ * runner wraps it in `test/helpers/use-stack.ts`.
  */
-import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before } from 'node:test';
 import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName } from '../../protocol/index.ts';
 import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
-import { startLiveKit } from '../../scripts/services/livekit.ts';
-import type { LiveKitServer } from '../../scripts/services/livekit.ts';
-import { login, registerUser } from '../../scripts/services/matrix-admin.ts';
-import { freeTcpPort } from '../../scripts/services/process.ts';
-import { startSynapse } from '../../scripts/services/synapse.ts';
-import type { SynapseServer } from '../../scripts/services/synapse.ts';
+import { startLiveKit } from '../services/livekit.ts';
+import type { LiveKitServer } from '../services/livekit.ts';
+import { login, registerUser } from '../services/matrix-admin.ts';
+import { freeTcpPort } from '../services/process.ts';
+import { startSynapse } from '../services/synapse.ts';
+import type { SynapseServer } from '../services/synapse.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { ServerConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import { startServer } from '../../server/server.ts';
 import type { RunningServer } from '../../server/server.ts';
-import { ORACLE_DID, USER_DID } from '../fixtures/call-events.ts';
-import { TestMatrixClient } from './matrix-client.ts';
+import { MatrixRestClient } from './matrix-client.ts';
 import { MatrixProxy } from './matrix-proxy.ts';
 
 export const AGENT_API_KEY = 'agent-key-7f3a9c2e5b8d1f4a6c0e9b2d7f5a3c8e';
+/** The DIDs the stack's oracle and users go by (test fixtures use the same). */
+export const ORACLE_DID = 'did:ixo:ixo1oracle0test';
+export const USER_DID = 'did:ixo:ixo1user0test';
 
 export interface TestUser {
-  readonly matrix: TestMatrixClient;
+  readonly matrix: MatrixRestClient;
   /** A backend session token, from a real OpenID exchange. */
   session: string;
 }
@@ -39,7 +40,7 @@ export interface Stack {
   readonly synapse: SynapseServer;
   readonly livekit: LiveKitServer;
   readonly oracleKeys: OracleKeyPair;
-  readonly oracle: TestMatrixClient;
+  readonly oracle: MatrixRestClient;
   readonly env: Record<string, string>;
   readonly config: ServerConfig;
   readonly logs: string[];
@@ -85,7 +86,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
   const port = await freeTcpPort();
   const livekit = await startLiveKit({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
   const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
-  const oracle = new TestMatrixClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);
+  const oracle = new MatrixRestClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);
   const oracleKeys = generateOracleKeyPair();
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
@@ -153,7 +154,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     },
     async newUser(name = `user${++userCounter}`) {
       const account = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, name);
-      const matrix = new TestMatrixClient(synapse.baseUrl, account.userId, account.accessToken);
+      const matrix = new MatrixRestClient(synapse.baseUrl, account.userId, account.accessToken);
       const roomId = await matrix.createRoom({ invite: [oracle.userId] });
       await oracle.joinRoom(roomId);
       const openId = await matrix.openIdToken();
@@ -174,19 +175,6 @@ export async function stopStack(stack: Stack | undefined): Promise<void> {
   await rm(stack.env.DATA_DIR!, { recursive: true, force: true });
 }
 
-/** Starts a stack before the file's tests and stops it after. */
-export function useStack(extraEnv?: Record<string, string>, options?: StackOptions): () => Stack {
-  let stack: Stack | undefined;
-  before(async () => {
-    stack = await startStack(extraEnv, options);
-  });
-  after(() => stopStack(stack));
-  return () => {
-    if (!stack) throw new Error('the test stack did not start (see the error above)');
-    return stack;
-  };
-}
-
 export interface StartedCall {
   readonly callId: string;
   readonly eventId: string;
@@ -197,7 +185,7 @@ export interface StartedCall {
 /** What the element does before sync: a call key, encrypted to the oracle, announced in Matrix. */
 export async function announceCall(
   stack: Stack,
-  user: { matrix: Pick<TestMatrixClient, 'sendEvent'>; roomId: string },
+  user: { matrix: Pick<MatrixRestClient, 'sendEvent'>; roomId: string },
   overrides: Partial<CallEventContent> = {},
 ): Promise<StartedCall> {
   const callKey = generateCallKey();
@@ -231,20 +219,4 @@ export async function storeSnapshot(stack: Stack): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path.join(stack.env.DATA_DIR!, 'calls.json'), 'utf8').catch(() => '{}');
   return JSON.stringify((JSON.parse(text) as { calls?: unknown }).calls ?? []);
-}
-
-/** Asserts the refusal's status and code, and that the store file did not change. */
-export async function assertRefused(
-  stack: Stack,
-  request: () => Promise<ApiResponse>,
-  status: number,
-  code: string,
-): Promise<ApiResponse> {
-  const before = await storeSnapshot(stack);
-  const response = await request();
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);
-  assert.equal(response.body?.error?.code, code, JSON.stringify(response.body));
-  assert.equal(typeof response.body.error.message, 'string');
-  assert.equal(await storeSnapshot(stack), before, 'the store changed');
-  return response;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { AudioFrame, AudioSource, AudioStream, EncryptionType, dispose, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import type { RemoteTrack } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
-import type { LiveKitServer } from '../../scripts/services/livekit.ts';
+import type { LiveKitServer } from '../services/livekit.ts';
 import { sineFrame } from './tone.ts';
 
 export const SAMPLE_RATE = 48_000;
@@ -156,7 +156,7 @@ export function readWav(file: string): { samples: Int16Array; sampleRate: number
   throw new Error(`${file} has no data chunk`);
 }
 
-export const UTTERANCE_WAV = new URL('../fixtures/audio/utterance-16k.wav', import.meta.url).pathname;
+export const UTTERANCE_WAV = new URL('../../test/fixtures/audio/utterance-16k.wav', import.meta.url).pathname;
 
 /**
  * Speaks the utterance once (with a quiet marker tone mixed in, so its echo can be recognised), then

@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../scripts/services/paths.ts';
-import { freeTcpPort } from '../../scripts/services/process.ts';
-import type { Stack } from './backend.ts';
-import { AGENT_API_KEY } from './backend.ts';
+import { PROJECT_ROOT } from '../services/paths.ts';
+import { freeTcpPort } from '../services/process.ts';
+import type { Stack } from './stack.ts';
+import { AGENT_API_KEY } from './stack.ts';
 
 export interface AgentProcess {
   readonly name: string;
