@@ -5,4 +5,4 @@ export * from './call-status.ts';
 export * from './call-event.ts';
 export * from './call-state.ts';
 export * from './ecies.ts';
-export * from './api/index.ts';
+export * from './retry.ts';

@@ -3,15 +3,9 @@
  * the user, the agent, Matrix and LiveKit, and what the agent may learn (the still-encrypted key).
  */
 import type { Logger } from 'pino';
-import {
-  CALL_EVENT_TYPE,
-  assertEncryptedCallKeyShape,
-  assertTransition,
-  currentCallState,
-  makeCallEdit,
-  parseCallId,
-} from '../protocol/index.ts';
-import type { ApiCall, CallContent, CallStatus, KeyAnswer, MatrixEventLike, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/index.ts';
+import { CALL_EVENT_TYPE, assertEncryptedCallKeyShape, assertTransition, currentCallState, makeCallEdit, parseCallId } from '../protocol/index.ts';
+import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index.ts';
+import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ApiError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';

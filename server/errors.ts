@@ -1,6 +1,7 @@
 /** Errors the API answers with: an HTTP status, a snake_case `code`, and a message a developer can act on. */
 import { ProtocolError } from '../protocol/index.ts';
-import type { ApiErrorCode, ProtocolErrorReason } from '../protocol/index.ts';
+import type { ProtocolErrorReason } from '../protocol/index.ts';
+import type { ApiErrorCode } from '../protocol/api/index.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';

@@ -4,8 +4,8 @@
  * drift from what the server validates and the clients parse. Each failure status lists its codes.
  */
 import { z } from 'zod';
-import { API_ROUTES, routeErrors } from '../protocol/index.ts';
-import type { ApiErrorCode, ApiRoute, ErrorStatus, RouteAuth } from '../protocol/index.ts';
+import { API_ROUTES, routeErrors } from '../protocol/api/index.ts';
+import type { ApiErrorCode, ApiRoute, ErrorStatus, RouteAuth } from '../protocol/api/index.ts';
 
 type JsonSchema = Record<string, unknown>;
 

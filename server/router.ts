@@ -12,7 +12,7 @@
 import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
 import type { Context, Middleware, Next } from 'koa';
-import type { ApiRoute } from '../protocol/index.ts';
+import type { ApiRoute } from '../protocol/api/index.ts';
 import { ApiError } from './errors.ts';
 
 export type RouteContext = Context & { params: Record<string, string> };

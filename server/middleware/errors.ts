@@ -3,7 +3,7 @@
  * and answered as a plain 500 that never shows its internal message.
  */
 import type { Context } from 'koa';
-import type { ApiErrorCode, ErrorAnswer } from '../../protocol/index.ts';
+import type { ApiErrorCode, ErrorAnswer } from '../../protocol/api/index.ts';
 import { toApiError } from '../errors.ts';
 
 function failure(code: ApiErrorCode, message: string): ErrorAnswer {

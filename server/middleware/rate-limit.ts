@@ -5,7 +5,7 @@
  * its own; windows that have ended are swept once a minute, so idle clients cost no memory.
  */
 import type { Context, Next } from 'koa';
-import type { ErrorAnswer } from '../../protocol/index.ts';
+import type { ErrorAnswer } from '../../protocol/api/index.ts';
 
 const WINDOW_MS = 60_000;
 

@@ -1,6 +1,6 @@
 /** `POST /auth/matrix-openid`: a Matrix OpenID token in, a short-lived session token out. */
-import { API_ROUTES } from '../../protocol/index.ts';
-import type { SessionAnswer } from '../../protocol/index.ts';
+import { API_ROUTES } from '../../protocol/api/index.ts';
+import type { SessionAnswer } from '../../protocol/api/index.ts';
 import type { Router } from '../router.ts';
 import type { ServerConfig } from '../config.ts';
 import { verifyOpenIdToken } from '../matrix/openid.ts';

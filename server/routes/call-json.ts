@@ -5,7 +5,7 @@
  * object can never go stale; a change means a new object, hence new JSON. (Unit-tested in
  * `test/unit/call-json.test.ts`.)
  */
-import type { CallListAnswer } from '../../protocol/index.ts';
+import type { CallListAnswer } from '../../protocol/api/index.ts';
 import { keyAnswer, publicCall } from '../call-service.ts';
 import type { CallRecord, ListPage } from '../store/call-store.ts';
 

@@ -1,5 +1,5 @@
 /** The call routes: sync (user), key (agent), update (user or agent), list (user). */
-import { API_ROUTES } from '../../protocol/index.ts';
+import { API_ROUTES } from '../../protocol/api/index.ts';
 import type { Router } from '../router.ts';
 import type { CallService } from '../call-service.ts';
 import type { ServerConfig } from '../config.ts';

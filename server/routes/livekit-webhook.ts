@@ -1,6 +1,6 @@
 /** `POST /livekit/webhook`: signed LiveKit events; the end of a room, or the user leaving it, ends the call. */
-import { API_ROUTES } from '../../protocol/index.ts';
-import type { WebhookAnswer } from '../../protocol/index.ts';
+import { API_ROUTES } from '../../protocol/api/index.ts';
+import type { WebhookAnswer } from '../../protocol/api/index.ts';
 import type { Router } from '../router.ts';
 import type { CallService } from '../call-service.ts';
 

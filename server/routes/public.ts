@@ -1,6 +1,6 @@
 /** Routes anyone may call: liveness, the oracle's public facts, the API description. */
-import { API_ROUTES } from '../../protocol/index.ts';
-import type { HealthAnswer, OracleAnswer } from '../../protocol/index.ts';
+import { API_ROUTES } from '../../protocol/api/index.ts';
+import type { HealthAnswer, OracleAnswer } from '../../protocol/api/index.ts';
 import type { Router } from '../router.ts';
 import type { ServerConfig } from '../config.ts';
 import { openApiDocument } from '../openapi.ts';

@@ -8,7 +8,8 @@
  * (`routes/call-json.ts`) rely on this, and the freezing makes an in-place edit throw instead of
  * leaving a cached answer stale.
  */
-import type { ApiCall, CallStatus } from '../../protocol/index.ts';
+import type { CallStatus } from '../../protocol/index.ts';
+import type { ApiCall } from '../../protocol/api/index.ts';
 
 /** A call as the API shows it (`ApiCall`), plus what only the backend sees. */
 export type CallRecord = Readonly<ApiCall> & {

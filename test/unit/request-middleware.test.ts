@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
-import type { ApiErrorCode } from '../../protocol/index.ts';
+import type { ApiErrorCode } from '../../protocol/api/index.ts';
 import { ApiError } from '../../server/errors.ts';
 import { createLogger } from '../../server/logger.ts';
 import { handleRequests } from '../../server/middleware/request.ts';
