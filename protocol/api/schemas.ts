@@ -51,11 +51,14 @@ export type ListQueryParams = z.infer<typeof listQuery>;
 
 // ---------------------------------------------------------------- answers
 
+/** The oracle's DID: one definition for every answer that carries it (the oracle, a call, a key). */
+const oracleFields = { oracleDid: z.string().min(1) };
+
 export const healthAnswer = z.object({ status: z.literal('ok') });
 export type HealthAnswer = z.infer<typeof healthAnswer>;
 
 export const oracleAnswer = z.object({
-  oracleDid: z.string().min(1),
+  ...oracleFields,
   /** base58btc, compressed secp256k1. */
   publicKey: z.string().min(1),
   livekitUrl: z.string(),
@@ -81,7 +84,7 @@ export const apiCall = z.object({
   /** The Matrix user who started the call (the event's sender). */
   userId: z.string(),
   userDid: z.string(),
-  oracleDid: z.string(),
+  ...oracleFields,
   sessionId: z.string(),
   callType: z.enum(CALL_TYPES),
   status: z.enum(CALL_STATUSES),
@@ -106,7 +109,7 @@ export const keyAnswer = z.object({
   /** The ECIES ciphertext of the call key (base58btc), as the call event carries it. */
   encryptionKey: z.string().min(1),
   userDid: apiCall.shape.userDid,
-  oracleDid: apiCall.shape.oracleDid,
+  ...oracleFields,
   callType: apiCall.shape.callType,
   /** The call's user as the backend verified it (Matrix OpenID at sign-in, and the event's sender). */
   userId: apiCall.shape.userId,
