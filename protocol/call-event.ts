@@ -12,6 +12,10 @@ export const CALL_EVENT_TYPE = 'm.ixo.oracles_call';
 export const CALL_TYPES = ['audio', 'video'] as const;
 export type CallType = (typeof CALL_TYPES)[number];
 
+export function isCallType(value: unknown): value is CallType {
+  return typeof value === 'string' && (CALL_TYPES as readonly string[]).includes(value);
+}
+
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const BASE58_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/;
 
