@@ -1,34 +1,10 @@
 /**
- * The oracle's behaviour in a call, behind one interface, chosen by configuration: the offline echo
- * oracle (default) or an OpenAI-compatible voice pipeline.
+ * Chooses the oracle's behaviour by configuration: the offline echo oracle (default) or an
+ * OpenAI-compatible voice pipeline. The interface they implement is in `oracle-brain.ts`, so the
+ * brains import it without importing this factory back.
  */
-import type { VAD, log } from '@livekit/agents';
-import type { RemoteParticipant, Room } from '@livekit/rtc-node';
 import type { AgentConfig } from './config.ts';
-
-/** The agents framework's logger (pino). */
-export type Log = ReturnType<typeof log>;
-
-export interface CallSession {
-  /** Connected, with E2EE on. */
-  readonly room: Room;
-  /** The person in the call. */
-  readonly user: RemoteParticipant;
-  readonly callType: 'audio' | 'video';
-  readonly log: Log;
-  /** Aborted when the call ends (the user left, or the job shuts down). */
-  readonly signal: AbortSignal;
-}
-
-export interface OracleBrain {
-  /** Runs the oracle's side of the call until the session's signal aborts. */
-  run(session: CallSession): Promise<void>;
-}
-
-/** What a job process loads once (in prewarm) and shares between its calls. */
-export interface BrainResources {
-  readonly vad: VAD;
-}
+import type { BrainResources, OracleBrain } from './oracle-brain.ts';
 
 export async function createBrain(config: AgentConfig, resources: BrainResources): Promise<OracleBrain> {
   if (config.brain === 'openai') {

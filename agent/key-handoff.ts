@@ -1,26 +1,25 @@
 /**
  * Step 9 of the call (README, "How a call works"): fetch the call key, still encrypted, from the backend with the agent API key,
- * and decrypt it with the oracle's private key. A failed request is retried a bounded number of times
- * (not when the answer is final: a wrong API key, an unknown or ended call); a key that does not
- * decrypt is reported to the backend so the call's status says why the oracle stayed out.
+ * and decrypt it with the oracle's private key. The answer is parsed with the API's schema
+ * (`protocol/api/`): one that does not match is refused naming the route and the field. A failed
+ * request is retried a bounded number of times (not when the answer is final: a wrong API key, an
+ * unknown or ended call, an answer that does not match the API); a key that does not decrypt is
+ * reported to the backend so the call's status says why the oracle stayed out.
  */
-import { decryptCallKey } from '../protocol/index.ts';
+import { decryptCallKey, withRetry } from '../protocol/index.ts';
+import { API_ROUTES, AnswerMismatchError, parseAnswer, routePath } from '../protocol/api/index.ts';
+import type { CallType } from '../protocol/index.ts';
+import type { AgentFailureReason, KeyAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { AgentConfig } from './config.ts';
-
-export type HandoffFailure =
-  | 'backend_unreachable'
-  | 'api_key_refused'
-  | 'call_not_found'
-  | 'call_ended'
-  | 'backend_error'
-  | 'key_decryption_failed';
 
 export class HandoffError extends Error {
   override readonly name = 'HandoffError';
 
   constructor(
-    readonly reason: HandoffFailure,
+    readonly reason: AgentFailureReason,
     message: string,
+    /** Whether asking again may help (the backend unreachable or failing for a moment). */
+    readonly retryable = false,
   ) {
     super(message);
   }
@@ -31,32 +30,37 @@ export interface CallKeyInfo {
   readonly callKey: string;
   readonly userDid: string;
   readonly oracleDid: string;
-  readonly callType: 'audio' | 'video';
+  readonly callType: CallType;
+  /** The call's Matrix user, as the backend verified it. */
+  readonly userId: string;
 }
 
-interface KeyResponse {
-  encryptionKey: string;
-  userDid: string;
-  oracleDid: string;
-  callType?: 'audio' | 'video';
-}
+const FINAL: Partial<Record<number, AgentFailureReason>> = { 401: 'api_key_refused', 403: 'api_key_refused', 404: 'call_not_found', 410: 'call_ended' };
 
-const FINAL: Record<number, HandoffFailure> = { 401: 'api_key_refused', 403: 'api_key_refused', 404: 'call_not_found', 410: 'call_ended' };
-
-async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyResponse> {
+async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyAnswer> {
+  const route = API_ROUTES.callKey;
   let response: Response;
   try {
-    response = await fetch(`${config.backendUrl}/calls/${encodeURIComponent(callId)}/key`, {
+    response = await fetch(`${config.backendUrl}${routePath(route, { callId })}`, {
       headers: { 'x-api-key': config.agentApiKey },
       signal: AbortSignal.timeout(5000),
     });
   } catch (error) {
-    throw new HandoffError('backend_unreachable', `the backend could not be reached (${(error as Error).message})`);
+    throw new HandoffError('backend_unreachable', `the backend could not be reached (${(error as Error).message})`, true);
   }
-  const body = (await response.json().catch(() => ({}))) as KeyResponse & { error?: { code?: string; message?: string } };
-  if (response.ok) return body;
-  const detail = `${response.status} ${body.error?.code ?? ''}`.trim();
-  throw new HandoffError(FINAL[response.status] ?? 'backend_error', `the backend refused the key request (${detail})`);
+  const body = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) {
+    const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+    const detail = `${response.status} ${typeof code === 'string' ? code : ''}`.trim();
+    const final = FINAL[response.status];
+    throw new HandoffError(final ?? 'backend_error', `the backend refused the key request (${detail})`, final === undefined);
+  }
+  try {
+    return parseAnswer(route, body);
+  } catch (error) {
+    if (error instanceof AnswerMismatchError) throw new HandoffError('backend_error', error.message);
+    throw error;
+  }
 }
 
 /** Fetches and decrypts the call key; throws {@link HandoffError} with the reason. */
@@ -65,34 +69,27 @@ export async function obtainCallKey(
   callId: string,
   onRetry: (attempt: number, error: HandoffError) => void = () => {},
 ): Promise<CallKeyInfo> {
-  let answer: KeyResponse | undefined;
-  for (let attempt = 1; !answer; attempt += 1) {
-    try {
-      answer = await fetchOnce(config, callId);
-    } catch (error) {
-      const failure = error as HandoffError;
-      const final = ['api_key_refused', 'call_not_found', 'call_ended'].includes(failure.reason);
-      if (final || attempt >= config.keyFetchAttempts) throw failure;
-      onRetry(attempt, failure);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-    }
-  }
+  const answer = await withRetry(() => fetchOnce(config, callId), { attempts: config.keyFetchAttempts, baseDelayMs: 500, maxDelayMs: 4000 }, {
+    onRetry: (attempt, error) => onRetry(attempt, error as HandoffError),
+  });
   let callKey: string;
   try {
     callKey = decryptCallKey(answer.encryptionKey, config.oraclePrivateKey);
   } catch {
     throw new HandoffError('key_decryption_failed', 'the call key could not be decrypted (wrong oracle key or tampered ciphertext)');
   }
-  return { callKey, userDid: answer.userDid, oracleDid: answer.oracleDid, callType: answer.callType === 'audio' ? 'audio' : 'video' };
+  return { callKey, userDid: answer.userDid, oracleDid: answer.oracleDid, callType: answer.callType, userId: answer.userId };
 }
 
 /** Tells the backend the oracle could not join, so the call ends with that reason. Best effort. */
-export async function reportFailure(config: AgentConfig, callId: string, reason: HandoffFailure): Promise<boolean> {
+export async function reportFailure(config: AgentConfig, callId: string, reason: AgentFailureReason): Promise<boolean> {
+  const route = API_ROUTES.updateCall;
+  const body: UpdateBody = { status: 'ended', reason };
   try {
-    const response = await fetch(`${config.backendUrl}/calls/${encodeURIComponent(callId)}/update`, {
-      method: 'POST',
+    const response = await fetch(`${config.backendUrl}${routePath(route, { callId })}`, {
+      method: route.method,
       headers: { 'x-api-key': config.agentApiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ status: 'ended', reason }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
     });
     return response.ok;

@@ -29,6 +29,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import type { Room } from '@livekit/rtc-node';
+import type { CallType } from '../protocol/index.ts';
 import { startAgent } from '../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { announceCall, startStack, stopStack, syncCall } from '../scripts/stack/stack.ts';
@@ -59,7 +60,7 @@ const DROPOUT_MS = setting('BENCH_DROPOUT_MS', 60, 20, 600);
 const IDLE_PROCESSES = setting('AGENT_IDLE_PROCESSES', 1, 1, 16);
 /** BENCH_KEEP_GOING=1: run every step even after underruns or saturation (a diagnosis, not the benchmark's answer). */
 const KEEP_GOING = process.env.BENCH_KEEP_GOING === '1';
-const CALL_TYPE = (process.env.BENCH_CALL_TYPE ?? 'audio') as 'audio' | 'video';
+const CALL_TYPE = (process.env.BENCH_CALL_TYPE ?? 'audio') as CallType;
 if (CALL_TYPE !== 'audio' && CALL_TYPE !== 'video') throw new Error('BENCH_CALL_TYPE must be audio or video');
 
 const CORES = os.availableParallelism();

@@ -9,6 +9,13 @@ import { ProtocolError } from './errors.ts';
 
 export const CALL_EVENT_TYPE = 'm.ixo.oracles_call';
 
+export const CALL_TYPES = ['audio', 'video'] as const;
+export type CallType = (typeof CALL_TYPES)[number];
+
+export function isCallType(value: unknown): value is CallType {
+  return typeof value === 'string' && (CALL_TYPES as readonly string[]).includes(value);
+}
+
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const BASE58_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/;
 
@@ -17,10 +24,11 @@ const timestamp = z.iso.datetime({ offset: true });
 
 /** The fields every version of the content carries; none of them may change after the first event. */
 const callFields = {
-  callType: z.enum(['audio', 'video']),
+  callType: z.enum(CALL_TYPES),
   callStartedAt: timestamp,
   encryptionKey: z.string().min(1).max(1024).regex(BASE58_PATTERN, 'expected base58btc'),
   sessionId: z.string().min(1).max(256),
+  /** The LiveKit room name (the seed's wire name; code calls it the room name). */
   roomId: z.string().regex(ROOM_NAME_PATTERN, 'expected a LiveKit room name (8 to 64 of A-Z a-z 0-9 _ -)'),
   userDid: did,
   oracleDid: did,

@@ -1,5 +1,6 @@
 /**
- * The current state of a call, from its first event and the edits that relate to it.
+ * The current state of a call as Matrix shows it (`CallEventState`: the element's own UI lifecycle is
+ * `CallState` in `widget/state.ts`), from its first event and the edits that relate to it.
  *
  * Only edits of the same type, that replace the original event, from the original sender or an allowed
  * account (the oracle's), with valid content that keeps every immutable field, and that follow the
@@ -25,7 +26,7 @@ export interface IgnoredEdit {
   readonly reason: string;
 }
 
-export interface CallState {
+export interface CallEventState {
   readonly eventId: string;
   readonly sender: string;
   readonly status: CallStatus;
@@ -36,7 +37,7 @@ export interface CallState {
   readonly ignored: readonly IgnoredEdit[];
 }
 
-export interface CallStateOptions {
+export interface CallEventStateOptions {
   /** Matrix user IDs besides the original sender whose edits count (the oracle's account). */
   readonly editors?: readonly string[];
 }
@@ -80,8 +81,8 @@ function whyNot(
 export function currentCallState(
   original: MatrixEventLike,
   edits: readonly MatrixEventLike[],
-  options: CallStateOptions = {},
-): CallState {
+  options: CallEventStateOptions = {},
+): CallEventState {
   let content: CallContent = parseCallEventContent(original.content);
   let lastEditEventId: string | undefined;
   const ignored: IgnoredEdit[] = [];

@@ -2,17 +2,19 @@
  * Why a protocol rule refused an input. Servers map reasons to HTTP status and `code`;
  * the element maps them to messages a person understands.
  */
-export type ProtocolErrorReason =
-  | 'invalid_call_id'
-  | 'invalid_room_name'
-  | 'invalid_event_id'
-  | 'invalid_call_content'
-  | 'invalid_call_key'
-  | 'invalid_public_key'
-  | 'invalid_private_key'
-  | 'invalid_ciphertext'
-  | 'decryption_failed'
-  | 'invalid_transition';
+export const PROTOCOL_ERROR_REASONS = [
+  'invalid_call_id',
+  'invalid_room_name',
+  'invalid_event_id',
+  'invalid_call_content',
+  'invalid_call_key',
+  'invalid_public_key',
+  'invalid_private_key',
+  'invalid_ciphertext',
+  'decryption_failed',
+  'invalid_transition',
+] as const;
+export type ProtocolErrorReason = (typeof PROTOCOL_ERROR_REASONS)[number];
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -5,3 +5,4 @@ export * from './call-status.ts';
 export * from './call-event.ts';
 export * from './call-state.ts';
 export * from './ecies.ts';
+export * from './retry.ts';

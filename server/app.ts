@@ -57,8 +57,8 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   const router = new Router({ cors: browserCors, body: parseJson });
   publicRoutes(router, config, deps.matrix.userId);
   authRoutes(router, config, sessions);
-  callRoutes(router, config, sessions, calls, deps.store);
-  livekitWebhookRoutes(router, deps.livekit, calls, deps.store);
+  callRoutes(router, config, sessions, calls);
+  livekitWebhookRoutes(router, calls);
 
   // Every failure answered and every request logged (first to see them all), then the routes (each
   // browser route with CORS; see Router).

@@ -3,45 +3,33 @@
  * the user, the agent, Matrix and LiveKit, and what the agent may learn (the still-encrypted key).
  */
 import type { Logger } from 'pino';
-import {
-  CALL_EVENT_TYPE,
-  assertEncryptedCallKeyShape,
-  assertTransition,
-  currentCallState,
-  makeCallEdit,
-  parseCallId,
-} from '../protocol/index.ts';
+import { CALL_EVENT_TYPE, assertEncryptedCallKeyShape, assertTransition, currentCallState, makeCallEdit, parseCallId } from '../protocol/index.ts';
 import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index.ts';
+import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ApiError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { DispatchFailedError, InvalidWebhookError } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
-import { StoreConflict } from './store/call-store.ts';
-import type { CallRecord, CallStore } from './store/call-store.ts';
+import { InvalidCursorError, StoreConflict } from './store/call-store.ts';
+import type { CallRecord, CallStore, ListPage, ListQuery } from './store/call-store.ts';
 
 /** A call as the API shows it: everything but the encrypted key and internal bookkeeping. */
-export type PublicCall = Omit<CallRecord, 'encryptionKey' | 'dispatchId' | 'mirroredStatus'>;
-
-export function publicCall(record: CallRecord): PublicCall {
+export function publicCall(record: CallRecord): ApiCall {
   const { encryptionKey: _key, dispatchId: _dispatch, mirroredStatus: _mirrored, ...rest } = record;
   return rest;
 }
 
+/** The agent's key answer for a call. */
+export function keyAnswer({ encryptionKey, userDid, oracleDid, callType, userId }: CallRecord): KeyAnswer {
+  return { encryptionKey, userDid, oracleDid, callType, userId };
+}
+
 export type Actor = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'agent' };
 
-export interface SyncResult {
-  readonly call: PublicCall;
-  readonly livekit: { readonly url: string; readonly token: string };
-}
-
-export interface UpdateResult {
-  readonly call: PublicCall;
-  /** Whether the change reached the Matrix event (as an edit by the oracle's account). */
-  readonly mirrored: boolean;
-}
-
+/** The call event's content for a stored call (its `roomId` is the LiveKit room name). */
 function contentOf(record: CallRecord): CallContent {
   return {
     callType: record.callType,
@@ -75,7 +63,7 @@ export class CallService {
   ) {}
 
   /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
-  sync(userId: string, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncResult> {
+  sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {
     const { eventId, roomName } = parseCallId(callId);
     return this.lock.run(callId, async () => {
       const existing = await this.store.get(callId);
@@ -120,14 +108,15 @@ export class CallService {
         createdAt: now,
         updatedAt: now,
       };
+      let stored: CallRecord;
       try {
-        await this.store.insert(record);
+        stored = await this.store.insert(record);
       } catch (error) {
         if (error instanceof StoreConflict) throw ApiError.conflict(error.conflict, CONFLICT_MESSAGES[error.conflict]);
         throw error;
       }
-      this.log.info({ callId, userId, callType: record.callType }, 'call stored');
-      return this.finishSync(record);
+      this.log.info({ callId, userId, callType: stored.callType }, 'call stored');
+      return this.finishSync(stored);
     });
   }
 
@@ -160,7 +149,9 @@ export class CallService {
       throw ApiError.invalidEvent('not_a_call_start', "The event is an edit; sync the call's first event");
     }
     const { content } = currentCallState(event, []);
-    if (content.roomId !== roomName) {
+    // The event's `roomId` is the LiveKit room name (the seed's wire name), not a Matrix room ID.
+    const liveKitRoomName = content.roomId;
+    if (liveKitRoomName !== roomName) {
       throw ApiError.invalidEvent('room_mismatch', "The event's roomId is not the room named in the callId");
     }
     if (content.oracleDid !== this.config.oracleDid) {
@@ -178,12 +169,17 @@ export class CallService {
   }
 
   /** Dispatch, edit to active (each once), then a fresh room token. */
-  private async finishSync(record: CallRecord): Promise<SyncResult> {
+  private async finishSync(record: CallRecord): Promise<SyncAnswer> {
     if (record.status === 'ended') throw ApiError.conflict('call_ended', 'The call has ended');
     let current = record;
     if (current.status === 'pending') {
       if (!current.dispatchId) {
-        const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId);
+        const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId).catch((error: unknown) => {
+          if (error instanceof DispatchFailedError) {
+            throw ApiError.upstream('dispatch_failed', `The oracle agent could not be dispatched: ${error.message}`);
+          }
+          throw error;
+        });
         current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
         this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
       }
@@ -259,7 +255,7 @@ export class CallService {
    * Ending an ended call again is answered with the call as it is (the user, Matrix and LiveKit race
    * to end a call; the first one wins).
    */
-  async update(actor: Actor, callId: string, change: { status: CallStatus; reason?: string }): Promise<UpdateResult> {
+  async update(actor: Actor, callId: string, change: UpdateBody): Promise<UpdateAnswer> {
     parseCallId(callId);
     return this.lock.run(callId, async () => {
       const record = await this.store.get(callId);
@@ -302,12 +298,45 @@ export class CallService {
     });
   }
 
+  /** A page of the user's calls (the store's page object: see `routes/call-json.ts`). */
+  async list(query: ListQuery): Promise<ListPage> {
+    try {
+      return await this.store.list(query);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw ApiError.badRequest('invalid_cursor', error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * A signed LiveKit webhook: the room finishing, or the call's user leaving it, ends the call. Answers
+   * the event's name; refuses (401) anything not signed by this LiveKit server.
+   */
+  async receiveLiveKitEvent(rawBody: string, authorization: string | undefined): Promise<string> {
+    let event;
+    try {
+      event = await this.livekit.receiveWebhook(rawBody, authorization);
+    } catch (error) {
+      if (error instanceof InvalidWebhookError) throw ApiError.unauthorized('invalid_webhook', 'The webhook is not signed by this LiveKit server');
+      throw error;
+    }
+    const roomName = event.room?.name;
+    if (roomName && event.event === 'room_finished') {
+      await this.endByRoom(roomName, 'livekit');
+    } else if (roomName && event.event === 'participant_left') {
+      const call = await this.store.findByRoomName(roomName);
+      if (call && event.participant?.identity === call.userId) await this.endByRoom(roomName, 'user_left');
+    }
+    return event.event;
+  }
+
   /** An edit seen in the Matrix sync: the user's (or oracle's) `ended` edit ends the call here too. */
   async applyMatrixEdit(event: MatrixEventLike): Promise<void> {
     const content = event.content as { 'm.relates_to'?: { rel_type?: unknown; event_id?: unknown } } | undefined;
     const relation = content?.['m.relates_to'];
     if (!relation || relation.rel_type !== 'm.replace' || typeof relation.event_id !== 'string') return;
     const newContent = (content as Record<string, unknown>)['m.new_content'] as { callId?: unknown; roomId?: unknown } | undefined;
+    // The content's `roomId` is the LiveKit room name (the seed's wire name), not a Matrix room ID.
     const roomName = typeof newContent?.roomId === 'string' ? newContent.roomId : undefined;
     if (!roomName) return;
     const record = await this.store.findByRoomName(roomName);

@@ -1,54 +1,55 @@
 /** Errors the API answers with: an HTTP status, a snake_case `code`, and a message a developer can act on. */
 import { ProtocolError } from '../protocol/index.ts';
 import type { ProtocolErrorReason } from '../protocol/index.ts';
+import type { ApiErrorCode } from '../protocol/api/index.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
 
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 
-  static badRequest(code: string, message: string): ApiError {
+  static badRequest(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(400, code, message);
   }
 
-  static unauthorized(code: string, message: string): ApiError {
+  static unauthorized(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(401, code, message, { 'www-authenticate': 'Bearer' });
   }
 
-  static forbidden(code: string, message: string): ApiError {
+  static forbidden(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(403, code, message);
   }
 
-  static notFound(code: string, message: string): ApiError {
+  static notFound(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(404, code, message);
   }
 
-  static conflict(code: string, message: string): ApiError {
+  static conflict(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(409, code, message);
   }
 
-  static gone(code: string, message: string): ApiError {
+  static gone(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(410, code, message);
   }
 
   /** The Matrix event exists but fails one of the checks at sync. */
-  static invalidEvent(code: string, message: string): ApiError {
+  static invalidEvent(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(422, code, message);
   }
 
-  static upstream(code: string, message: string): ApiError {
+  static upstream(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(502, code, message);
   }
 
   /** Something the request needs has not happened yet; the same request may succeed a moment later. */
-  static unavailable(code: string, message: string, retryAfterSeconds: number): ApiError {
+  static unavailable(code: ApiErrorCode, message: string, retryAfterSeconds: number): ApiError {
     return new ApiError(503, code, message, { 'retry-after': String(retryAfterSeconds) });
   }
 }

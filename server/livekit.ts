@@ -1,8 +1,17 @@
 /** The backend's side of LiveKit: room tokens for users, agent dispatch, and signed webhooks. */
 import { AccessToken, AgentDispatchClient, WebhookReceiver } from 'livekit-server-sdk';
 import type { WebhookEvent } from 'livekit-server-sdk';
-import { ApiError } from './errors.ts';
 import type { ServerConfig } from './config.ts';
+
+/** The agent could not be dispatched into a room (the LiveKit server refused or was unreachable). */
+export class DispatchFailedError extends Error {
+  override readonly name = 'DispatchFailedError';
+}
+
+/** A webhook that is not signed by this LiveKit server (or does not parse). */
+export class InvalidWebhookError extends Error {
+  override readonly name = 'InvalidWebhookError';
+}
 
 export class LiveKitGateway {
   private readonly dispatch: AgentDispatchClient;
@@ -28,26 +37,22 @@ export class LiveKitGateway {
     return token.toJwt();
   }
 
-  /** Dispatches the oracle agent into the room; the callId travels as the dispatch metadata. */
+  /** Dispatches the oracle agent into the room; the callId travels as the dispatch metadata. Throws {@link DispatchFailedError}. */
   async dispatchAgent(roomName: string, callId: string): Promise<string> {
     try {
       const dispatch = await this.dispatch.createDispatch(roomName, this.config.agentName, { metadata: callId });
       return dispatch.id;
     } catch (error) {
-      throw ApiError.upstream('dispatch_failed', `The oracle agent could not be dispatched: ${(error as Error).message}`);
+      throw new DispatchFailedError((error as Error).message, { cause: error });
     }
   }
 
-  async listDispatches(roomName: string) {
-    return this.dispatch.listDispatch(roomName);
-  }
-
-  /** Verifies the signature (over the raw body) and parses the event; 401 for anything not signed by our LiveKit. */
+  /** Verifies the signature (over the raw body) and parses the event; {@link InvalidWebhookError} for anything not signed by our LiveKit. */
   async receiveWebhook(rawBody: string, authorization: string | undefined): Promise<WebhookEvent> {
     try {
       return await this.receiver.receive(rawBody, authorization);
-    } catch {
-      throw ApiError.unauthorized('invalid_webhook', 'The webhook is not signed by this LiveKit server');
+    } catch (error) {
+      throw new InvalidWebhookError((error as Error).message, { cause: error });
     }
   }
 }

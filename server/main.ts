@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './server.ts';
-import { StoreLockedError } from './store/lowdb-store.ts';
+import { StoreLockedError } from './store/call-store.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();

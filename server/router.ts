@@ -12,6 +12,7 @@
 import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
 import type { Context, Middleware, Next } from 'koa';
+import type { ApiRoute } from '../protocol/api/index.ts';
 import { ApiError } from './errors.ts';
 
 export type RouteContext = Context & { params: Record<string, string> };
@@ -52,6 +53,15 @@ export class Router {
   readonly list: { method: string; path: string }[] = [];
 
   constructor(private readonly options: RouterOptions = {}) {}
+
+  /**
+   * Serves a route of the API table (`protocol/api/routes.ts`) at its method and path. Routes only
+   * servers call (the agent's API key, LiveKit's signature) are not for browsers: no CORS.
+   */
+  serve(route: ApiRoute, ...middleware: RouteMiddleware[]): this {
+    const browsers = route.auth !== 'apiKey' && route.auth !== 'livekit';
+    return this.add(route.method, route.path, [{ browsers }, ...middleware]);
+  }
 
   get(template: string, ...args: RouteArgs): this {
     return this.add('GET', template, args);

@@ -9,12 +9,13 @@ import { LiveKitGateway } from './livekit.ts';
 import { SdkOracleMatrix } from './matrix/client.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { DEFAULT_RETRY } from './matrix/retry.ts';
+import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly matrix: OracleMatrix;
-  readonly store: LowdbCallStore;
+  readonly store: CallStore;
   readonly routes: readonly { method: string; path: string }[];
   close(): Promise<void>;
 }
@@ -51,7 +52,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
 }
 
-async function listen(config: ServerConfig, log: Logger, store: LowdbCallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
+async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
     const openIdServers =
       config.matrix.openIdServers.size > 0
         ? config.matrix.openIdServers

@@ -1,36 +1,24 @@
 /**
- * The backend API the element calls (see server/openapi.ts): the oracle's public facts, sign-in with a
- * Matrix OpenID token, admitting a call (sync) and ending it. `BackendClient` is the seam the element's
- * tests replace; `HttpBackendClient` is the real one, on `fetch`.
+ * The backend API the element calls (`protocol/api/`): the oracle's public facts, sign-in with a
+ * Matrix OpenID token, admitting a call (sync) and ending it. Answers are parsed with the API's own
+ * schemas: one that does not match is a `BackendError` (`invalid_response`) naming the route and the
+ * field. `BackendClient` is the seam the element's tests replace; `HttpBackendClient` is the real one,
+ * on `fetch`.
  */
+import type { AnswerOf, ApiErrorCode, ApiRoutes, OracleAnswer, RouteName, SessionAnswer, SyncAnswer, SyncBody, UpdateBody } from '../protocol/api/index.ts';
 import type { OpenIdToken } from './transport/matrix-transport.ts';
 
-export interface OracleInfo {
-  readonly oracleDid: string;
-  /** base58btc, compressed secp256k1. */
-  readonly publicKey: string;
-  readonly livekitUrl?: string;
-  readonly matrixUserId?: string;
-}
+/**
+ * The API's route table and schemas, loaded with the first request (a call is starting then, and
+ * loads LiveKit too): a page that only shows the element does not pay for them up front.
+ */
+let contract: Promise<typeof import('../protocol/api/index.ts')> | undefined;
+const loadContract = () => (contract ??= import('../protocol/api/index.ts'));
 
-export interface BackendSession {
-  readonly token: string;
-  readonly userId: string;
-  readonly expiresAt: string;
-}
+/** The oracle's facts the element needs: from `GET /oracle`, or pinned by the page (DID and key only). */
+export type OracleInfo = Pick<OracleAnswer, 'oracleDid' | 'publicKey'> & Partial<Pick<OracleAnswer, 'livekitUrl' | 'matrixUserId'>>;
 
-/** The call as the backend shows it (the fields the element reads). */
-export interface BackendCall {
-  readonly callId: string;
-  readonly status: 'pending' | 'active' | 'ended';
-  readonly callType: 'audio' | 'video';
-  readonly [field: string]: unknown;
-}
-
-export interface SyncResult {
-  readonly call: BackendCall;
-  readonly livekit: { readonly url: string; readonly token: string };
-}
+export type BackendSession = SessionAnswer;
 
 export interface BackendClient {
   /** GET /oracle */
@@ -38,10 +26,17 @@ export interface BackendClient {
   /** POST /auth/matrix-openid */
   signIn(token: OpenIdToken, signal?: AbortSignal): Promise<BackendSession>;
   /** POST /calls/:callId/sync */
-  syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }, signal?: AbortSignal): Promise<SyncResult>;
+  syncCall(session: BackendSession, callId: string, body: SyncBody, signal?: AbortSignal): Promise<SyncAnswer>;
   /** POST /calls/:callId/update {status: "ended"} */
   endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void>;
 }
+
+/**
+ * A backend failure's code: one of the API's codes, or the client's own: `network_error` (no answer),
+ * `invalid_response` (an answer that does not match the API), `http_<status>` (an error answer with a
+ * code this client does not know).
+ */
+export type BackendErrorCode = ApiErrorCode | 'network_error' | 'invalid_response' | `http_${number}`;
 
 /** A failed backend request: `status` 0 when no answer came (network, CORS, abort). */
 export class BackendError extends Error {
@@ -49,7 +44,7 @@ export class BackendError extends Error {
 
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: BackendErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -66,12 +61,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function requireString(body: Record<string, unknown>, field: string, what: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value === '') {
-    throw new BackendError(200, 'invalid_response', `${what}: the answer has no "${field}"`);
-  }
-  return value;
+interface RequestOptions {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly session?: BackendSession;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class HttpBackendClient implements BackendClient {
@@ -84,7 +78,12 @@ export class HttpBackendClient implements BackendClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  private async request(method: 'GET' | 'POST', path: string, options: { body?: unknown; session?: BackendSession; signal?: AbortSignal | undefined }): Promise<Record<string, unknown>> {
+  /** Calls the route and answers its success as the route's schema reads it. */
+  private async request<N extends RouteName>(name: N, options: RequestOptions): Promise<AnswerOf<ApiRoutes[N]>> {
+    const { API_ROUTES, AnswerMismatchError, isApiErrorCode, parseAnswer, routePath } = await loadContract();
+    const route: ApiRoutes[N] = API_ROUTES[name];
+    const { method } = route;
+    const path = routePath(route, options.params);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.session) headers.authorization = `Bearer ${options.session.token}`;
@@ -109,46 +108,33 @@ export class HttpBackendClient implements BackendClient {
     }
     if (!response.ok) {
       const error = isRecord(body) && isRecord(body.error) ? body.error : {};
-      const code = typeof error.code === 'string' ? error.code : `http_${response.status}`;
+      const sent = typeof error.code === 'string' ? error.code : undefined;
+      const code: BackendErrorCode = isApiErrorCode(sent) ? sent : `http_${response.status}`;
       const message = typeof error.message === 'string' ? error.message : response.statusText;
-      throw new BackendError(response.status, code, `${method} ${path}: ${response.status} ${code}: ${message}`);
+      throw new BackendError(response.status, code, `${method} ${path}: ${response.status} ${sent ?? code}: ${message}`);
     }
-    if (!isRecord(body)) throw new BackendError(response.status, 'invalid_response', `${method} ${path}: the answer is not a JSON object`);
-    return body;
+    try {
+      return parseAnswer(route, body);
+    } catch (error) {
+      if (error instanceof AnswerMismatchError) throw new BackendError(response.status, 'invalid_response', error.message, { cause: error });
+      throw error;
+    }
   }
 
-  async getOracle(signal?: AbortSignal): Promise<OracleInfo> {
-    const body = await this.request('GET', '/oracle', { signal });
-    const oracleDid = requireString(body, 'oracleDid', 'GET /oracle');
-    const publicKey = requireString(body, 'publicKey', 'GET /oracle');
-    return {
-      oracleDid,
-      publicKey,
-      ...(typeof body.livekitUrl === 'string' ? { livekitUrl: body.livekitUrl } : {}),
-      ...(typeof body.matrixUserId === 'string' ? { matrixUserId: body.matrixUserId } : {}),
-    };
+  getOracle(signal?: AbortSignal): Promise<OracleAnswer> {
+    return this.request('oracle', { signal });
   }
 
-  async signIn(token: OpenIdToken, signal?: AbortSignal): Promise<BackendSession> {
-    const body = await this.request('POST', '/auth/matrix-openid', { body: token, signal });
-    return {
-      token: requireString(body, 'token', 'sign-in'),
-      userId: requireString(body, 'userId', 'sign-in'),
-      expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : '',
-    };
+  signIn(token: OpenIdToken, signal?: AbortSignal): Promise<BackendSession> {
+    return this.request('signIn', { body: token, signal });
   }
 
-  async syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }, signal?: AbortSignal): Promise<SyncResult> {
-    const answer = await this.request('POST', `/calls/${encodeURIComponent(callId)}/sync`, { body, session, signal });
-    const livekit = isRecord(answer.livekit) ? answer.livekit : {};
-    const call = isRecord(answer.call) ? answer.call : {};
-    return {
-      call: { ...call, callId: requireString(call, 'callId', 'sync') } as BackendCall,
-      livekit: { url: requireString(livekit, 'url', 'sync'), token: requireString(livekit, 'token', 'sync') },
-    };
+  syncCall(session: BackendSession, callId: string, body: SyncBody, signal?: AbortSignal): Promise<SyncAnswer> {
+    return this.request('syncCall', { params: { callId }, body, session, signal });
   }
 
   async endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void> {
-    await this.request('POST', `/calls/${encodeURIComponent(callId)}/update`, { body: { status: 'ended' }, session, signal });
+    const body: UpdateBody = { status: 'ended' };
+    await this.request('updateCall', { params: { callId }, body, session, signal });
   }
 }

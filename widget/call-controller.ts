@@ -55,7 +55,7 @@ const CLEANUP_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 300, maxDelayMs: 
 /** What a call has got so far: what the cleanup must undo. */
 interface CallProgress {
   transport?: MatrixTransport;
-  roomId?: string;
+  matrixRoomId?: string;
   backend?: BackendClient;
   session?: BackendSession;
   media?: MediaSession;
@@ -217,9 +217,9 @@ export class CallController implements ReactiveController {
     const transport = await step(CallErrorReason.MatrixUnavailable, signal, () => this.services.transport());
     call.transport = transport;
     // A widget knows its room from its URL; an attribute, when set, names it explicitly.
-    const roomId = config.matrixRoomId || transport.roomId || '';
-    if (!roomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
-    call.roomId = roomId;
+    const matrixRoomId = config.matrixRoomId || transport.roomId || '';
+    if (!matrixRoomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
+    call.matrixRoomId = matrixRoomId;
     const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
     call.backend = backend;
     const oracle = await this.#oracle(backend, config, signal);
@@ -260,6 +260,7 @@ export class CallController implements ReactiveController {
         callStartedAt: new Date().toISOString(),
         encryptionKey: encryptCallKey(callKey, oracle.publicKey),
         sessionId: config.sessionId,
+        // The event's `roomId` is the LiveKit room name (the seed's wire name), not the Matrix room.
         roomId: roomName,
         // The page may name the person's DID (`user-did`); otherwise it is derived from the Matrix user
         // the backend verified at sign-in: `did:matrix:` and the user ID, percent-encoded (matrixUserDid).
@@ -271,7 +272,7 @@ export class CallController implements ReactiveController {
     call.content = content;
     const txnId = `oracle-call-${randomId()}`;
     call.eventId = await step(CallErrorReason.MatrixUnavailable, signal, () =>
-      withRetry(() => transport.sendCallEvent(roomId, content, { txnId }), config.sendRetry, {
+      withRetry(() => transport.sendCallEvent(matrixRoomId, content, { txnId }), config.sendRetry, {
         signal,
         onRetry: (attempt, error, delay) => this.log(`sending the call event failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, error),
       }),
@@ -287,7 +288,7 @@ export class CallController implements ReactiveController {
         return await withRetry(
           async () => {
             try {
-              return await backend.syncCall(session, call.callId!, { matrixRoomId: roomId, sessionId: config.sessionId }, signal);
+              return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
             } catch (error) {
               throw error instanceof BackendError && error.code === 'room_key_unavailable' ? error : new FinalError(error);
             }
@@ -373,11 +374,11 @@ export class CallController implements ReactiveController {
   async #cleanup(call: CallProgress): Promise<void> {
     const steps: [string, Promise<unknown>][] = [];
     if (call.media) steps.push(['closing the media', call.media.close()]);
-    const { transport, content, eventId, callId, roomId } = call;
-    if (transport && content && eventId && roomId) {
+    const { transport, content, eventId, callId, matrixRoomId } = call;
+    if (transport && content && eventId && matrixRoomId) {
       const edit = makeCallEdit(eventId, content, { callStatus: 'ended', callEndedAt: new Date().toISOString(), ...(callId ? { callId } : {}) });
       const txnId = `oracle-call-${randomId()}`;
-      steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(roomId, edit, { txnId }), CLEANUP_RETRY)]);
+      steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(matrixRoomId, edit, { txnId }), CLEANUP_RETRY)]);
     }
     if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId)]);
     const results = await Promise.allSettled(

@@ -9,7 +9,8 @@ export type { CallAction, CallPhase, CallState, CallType, EndReason } from './st
 export { CallError, CallErrorReason, ERROR_COPY, describeError } from './errors.ts';
 export type { CallErrorInfo, ErrorCopy } from './errors.ts';
 export { BackendError, HttpBackendClient } from './backend-client.ts';
-export type { BackendClient, BackendSession, OracleInfo, SyncResult } from './backend-client.ts';
+export type { BackendClient, BackendErrorCode, BackendSession, OracleInfo } from './backend-client.ts';
+export type { ApiCall, ApiErrorCode, SyncAnswer } from '../protocol/api/index.ts';
 export type { ConnectOptions, DeviceKind, DeviceOption, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
 export { MatrixTransportError, matrixUserDid } from './transport/matrix-transport.ts';
 export type { MatrixTransport, OpenIdToken } from './transport/matrix-transport.ts';

@@ -8,9 +8,10 @@
  *   preparing-media (call again / retry).
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { CallType } from '../protocol/index.ts';
 import type { CallErrorInfo } from './errors.ts';
 
-export type CallType = 'audio' | 'video';
+export type { CallType };
 
 export const CALL_PHASES = [
   'idle',

@@ -7,7 +7,7 @@ import { AudioFrame, AudioStream } from '@livekit/rtc-node';
 import { publishAvatar } from '../avatar.ts';
 import type { Avatar } from '../avatar.ts';
 import { VOICE_SAMPLE_RATE, publishVoice, userAudioTrack } from '../audio-tracks.ts';
-import type { CallSession, OracleBrain } from '../brain.ts';
+import type { CallSession, OracleBrain } from '../oracle-brain.ts';
 import { UtteranceCollector } from '../utterances.ts';
 
 function rms(samples: Int16Array): number {

@@ -6,7 +6,7 @@
 import { voice } from '@livekit/agents';
 import type { VAD } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
-import type { CallSession, OracleBrain } from '../brain.ts';
+import type { CallSession, OracleBrain } from '../oracle-brain.ts';
 import type { OpenAiSettings } from '../config.ts';
 
 export class OpenAiBrain implements OracleBrain {

@@ -1,11 +1,16 @@
-/** Bounded retries with exponential backoff and full jitter, for calls to Matrix. */
+/**
+ * Bounded retries for calls to Matrix, on the project's one retry helper (`protocol/retry.ts`: equal
+ * jitter, the server's `retry_after_ms` honoured, every wait capped): only a {@link RetryableError}
+ * is retried.
+ */
+import { withRetry as retry } from '../../protocol/index.ts';
 
 export class RetryableError extends Error {
   override readonly name = 'RetryableError';
 
   constructor(
     message: string,
-    /** The server's own hint (Matrix `retry_after_ms`), used instead of the backoff when given. */
+    /** The server's own hint (Matrix `retry_after_ms`): the wait is at least this, within `maxDelayMs`. */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -21,22 +26,14 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 200, maxDelayMs: 4000 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `task` until it succeeds, throws something other than {@link RetryableError}, or has failed
  * `attempts` times; then throws the last error.
  */
-export async function withRetry<T>(task: () => Promise<T>, options: RetryOptions = DEFAULT_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await task();
-    } catch (error) {
-      if (!(error instanceof RetryableError) || attempt >= options.attempts) throw error;
-      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      const delay = error.retryAfterMs ?? Math.round(Math.random() * ceiling);
-      options.onRetry?.(attempt, error, delay);
-      await sleep(Math.min(delay, options.maxDelayMs));
-    }
-  }
+export function withRetry<T>(task: () => Promise<T>, options: RetryOptions = DEFAULT_RETRY): Promise<T> {
+  const { onRetry } = options;
+  return retry(() => task(), options, {
+    isRetryable: (error) => error instanceof RetryableError,
+    ...(onRetry ? { onRetry: (attempt: number, error: unknown, delayMs: number) => onRetry(attempt, error as Error, delayMs) } : {}),
+  });
 }

@@ -5,6 +5,7 @@
  * its own; windows that have ended are swept once a minute, so idle clients cost no memory.
  */
 import type { Context, Next } from 'koa';
+import type { ErrorAnswer } from '../../protocol/api/index.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -40,7 +41,7 @@ export function rateLimit(perMinute: number, headers = true) {
     if (window.used <= perMinute) return next();
     ctx.set('Retry-After', String(Math.max(1, Math.ceil((window.resetAt - now) / 1000))));
     ctx.status = 429;
-    ctx.body = { error: { code: 'rate_limited', message: 'Too many requests: slow down and try again in a minute' } };
+    ctx.body = { error: { code: 'rate_limited', message: 'Too many requests: slow down and try again in a minute' } } satisfies ErrorAnswer;
     return Promise.resolve();
   };
 }

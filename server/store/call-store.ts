@@ -1,35 +1,24 @@
 /**
- * What the backend keeps of a call, and the store interface behind which it lives. The embedded
- * default is a lowdb JSON file (`lowdb-store.ts`); a shared store can implement the same interface
- * when several backend instances run.
+ * What the backend keeps of a call, and the store interface behind which it lives, with the errors
+ * every implementation throws. The embedded default is a lowdb JSON file (`lowdb-store.ts`); a shared
+ * store can implement the same interface when several backend instances run.
+ *
+ * Records are values: a store hands out frozen records and never changes one in place; a change stores
+ * a new record (and a new page of the user's calls). Answers cached by object identity
+ * (`routes/call-json.ts`) rely on this, and the freezing makes an in-place edit throw instead of
+ * leaving a cached answer stale.
  */
 import type { CallStatus } from '../../protocol/index.ts';
+import type { ApiCall } from '../../protocol/api/index.ts';
 
-export interface CallRecord {
-  readonly callId: string;
-  readonly eventId: string;
-  /** The LiveKit room name. */
-  readonly roomName: string;
-  readonly matrixRoomId: string;
-  /** The Matrix user who started the call (the event's sender). */
-  readonly userId: string;
-  readonly userDid: string;
-  readonly oracleDid: string;
-  readonly sessionId: string;
-  readonly callType: 'audio' | 'video';
+/** A call as the API shows it (`ApiCall`), plus what only the backend sees. */
+export type CallRecord = Readonly<ApiCall> & {
   /** The ECIES ciphertext of the call key, as the event carries it. Never the key itself. */
   readonly encryptionKey: string;
-  readonly status: CallStatus;
-  readonly callStartedAt: string;
-  readonly callEndedAt?: string;
-  /** Who or what ended the call: `user`, `agent`, `matrix`, `livekit`, or `agent_failed: …`. */
-  readonly endReason?: string;
   readonly dispatchId?: string;
   /** The status the Matrix event is known to show (edited by us, or seen there). Differs from `status` until the edit lands. */
   readonly mirroredStatus?: CallStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+};
 
 export interface ListQuery {
   readonly userId: string;
@@ -56,19 +45,37 @@ export class StoreConflict extends Error {
   }
 }
 
+/** A list cursor this store did not give out (or one that was altered). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** The store is held by another process (one writer per data file). */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+}
+
 export interface CallStore {
+  /** The call, frozen; undefined if unknown. */
   get(callId: string): Promise<CallRecord | undefined>;
   findByRoomName(roomName: string): Promise<CallRecord | undefined>;
   /**
    * Adds a call, atomically refusing (with {@link StoreConflict}) a taken callId, a room name bound to
-   * another call, or an encrypted key already seen in another call. Resolves once the write is durable.
+   * another call, or an encrypted key already seen in another call. Resolves with the stored record (a
+   * frozen copy of `record`) once the write is durable.
    */
-  insert(record: CallRecord): Promise<void>;
+  insert(record: CallRecord): Promise<CallRecord>;
   /**
-   * Changes a call through `change`, which sees the current record and returns the new one (or throws
-   * to refuse). Resolves with the stored record once the write is durable; undefined if unknown.
+   * Changes a call through `change`, which sees the current (frozen) record and returns a new one (or
+   * the same one for no change, or throws to refuse). Resolves with the stored record, frozen, once
+   * the write is durable; undefined if unknown.
    */
   update(callId: string, change: (current: CallRecord) => CallRecord): Promise<CallRecord | undefined>;
+  /**
+   * A page of the user's calls, newest first; throws {@link InvalidCursorError} for a cursor it did not
+   * give out. The page and its list are frozen. While the user's calls are unchanged, a store may answer
+   * the same query with the same page object; after a change, it answers with a new one.
+   */
   list(query: ListQuery): Promise<ListPage>;
   /** Calls whose Matrix event does not yet show their status (an edit that failed or was cut short). */
   unmirrored(): Promise<CallRecord[]>;

@@ -7,16 +7,12 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import lockfile from 'proper-lockfile';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './call-store.ts';
-import { StoreConflict } from './call-store.ts';
+import { InvalidCursorError, StoreConflict, StoreLockedError } from './call-store.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 
 interface StoreData {
   version: 1;
   calls: CallRecord[];
-}
-
-export class StoreLockedError extends Error {
-  override readonly name = 'StoreLockedError';
 }
 
 /** How many pages {@link LowdbCallStore.list} keeps for queries asked again. */
@@ -51,10 +47,6 @@ function position(list: readonly CallRecord[], [createdAt, callId]: [string, str
   return low;
 }
 
-export class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError';
-}
-
 export class LowdbCallStore implements CallStore {
   private readonly byId = new Map<string, CallRecord>();
   private readonly byRoom = new Map<string, string>();
@@ -72,7 +64,7 @@ export class LowdbCallStore implements CallStore {
     private readonly db: Low<StoreData>,
     private readonly release: () => Promise<void>,
   ) {
-    for (const record of db.data.calls) this.index(record);
+    for (const record of db.data.calls) this.index(Object.freeze(record));
   }
 
   /**
@@ -104,8 +96,6 @@ export class LowdbCallStore implements CallStore {
       if (db.data.version !== 1 || !Array.isArray(db.data.calls)) {
         throw new Error(`${file} is not a call store of version 1`);
       }
-      // Files written before the Matrix crypto device kept a sync position here; nothing reads it now.
-      delete (db.data as { meta?: unknown }).meta;
       return new LowdbCallStore(db, release);
     } catch (error) {
       await release();
@@ -113,7 +103,10 @@ export class LowdbCallStore implements CallStore {
     }
   }
 
-  /** Keeps each user's calls sorted oldest first by (createdAt, callId), the order pages are cut in. */
+  /**
+   * Keeps each user's calls sorted oldest first by (createdAt, callId), the order pages are cut in.
+   * Only frozen records come here: what the store hands out can never be changed in place.
+   */
   private index(record: CallRecord): void {
     this.byId.set(record.callId, record);
     this.byRoom.set(record.roomName, record.callId);
@@ -150,19 +143,22 @@ export class LowdbCallStore implements CallStore {
     return callId === undefined ? undefined : this.byId.get(callId);
   }
 
-  async insert(record: CallRecord): Promise<void> {
+  async insert(record: CallRecord): Promise<CallRecord> {
     if (this.byId.has(record.callId)) throw new StoreConflict('call_id_taken');
     if (this.byRoom.has(record.roomName)) throw new StoreConflict('room_taken');
     if (this.byKey.has(record.encryptionKey)) throw new StoreConflict('key_reused');
-    this.index(record);
+    const stored = Object.freeze({ ...record });
+    this.index(stored);
     await this.persist();
+    return stored;
   }
 
   async update(callId: string, change: (current: CallRecord) => CallRecord): Promise<CallRecord | undefined> {
     const current = this.byId.get(callId);
     if (!current) return undefined;
-    const next = change(current);
-    if (next === current) return current;
+    const changed = change(current);
+    if (changed === current) return current;
+    const next = Object.isFrozen(changed) ? changed : Object.freeze(changed);
     if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId || next.createdAt !== current.createdAt) {
       throw new Error('a call update may not change its identity, room, key, user or creation time');
     }
@@ -206,7 +202,8 @@ export class LowdbCallStore implements CallStore {
       calls.push(record);
     }
     const last = calls.at(-1);
-    return more && last ? { calls, nextCursor: encodeCursor(last) } : { calls };
+    Object.freeze(calls);
+    return Object.freeze(more && last ? { calls, nextCursor: encodeCursor(last) } : { calls });
   }
 
   async unmirrored(): Promise<CallRecord[]> {

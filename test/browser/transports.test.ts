@@ -168,14 +168,29 @@ describe('HttpBackendClient', () => {
   }
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const session = { token: 'sess', userId: '@alice:example.org', expiresAt: '' };
+  const apiCall = (callId: string, status: 'active' | 'ended') => ({
+    callId,
+    eventId: callId.split('@')[0],
+    roomName: 'call-abcdefgh',
+    matrixRoomId: ROOM,
+    userId: '@alice:example.org',
+    userDid: 'did:matrix:alice',
+    oracleDid: 'did:ixo:o',
+    sessionId: 's-1',
+    callType: 'audio',
+    status,
+    callStartedAt: '2026-01-01T00:00:00.000Z',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
 
   it('calls the routes of server/openapi.ts with the session as a bearer token', async () => {
     const callId = `${fakeEventId()}@call-abcdefgh`;
     const { client, requests } = backend((url) => {
       if (url.endsWith('/oracle')) return json({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x' });
       if (url.endsWith('/auth/matrix-openid')) return json({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
-      if (url.endsWith('/sync')) return json({ call: { callId, status: 'active', callType: 'audio' }, livekit: { url: 'ws://lk', token: 'jwt' } });
-      return json({ call: { callId, status: 'ended' }, mirrored: true });
+      if (url.endsWith('/sync')) return json({ call: apiCall(callId, 'active'), livekit: { url: 'ws://lk', token: 'jwt' } });
+      return json({ call: apiCall(callId, 'ended'), mirrored: true });
     });
     expect(await client.getOracle()).to.deep.equal({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x' });
     expect(await client.signIn({ access_token: 'tok', matrix_server_name: 'example.org' })).to.deep.equal({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
@@ -202,6 +217,19 @@ describe('HttpBackendClient', () => {
     expect(down).to.be.instanceOf(BackendError).and.include({ status: 0, isUnavailable: true });
     const incomplete = await rejection(backend(() => json({ oracleDid: 'did:ixo:o' })).client.getOracle());
     expect(incomplete.message).to.contain('publicKey');
+  });
+
+  it('parses answers with the API schemas: a mismatch is invalid_response naming the route and the field', async () => {
+    const callId = `${fakeEventId()}@call-abcdefgh`;
+    const wrong = { call: { ...apiCall(callId, 'active'), callType: 'phone' }, livekit: { url: 'ws://lk', token: 'jwt' } };
+    const refused = await rejection(backend(() => json(wrong)).client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' }));
+    expect(refused).to.be.instanceOf(BackendError).and.include({ status: 200, code: 'invalid_response' });
+    expect(refused.message).to.contain('POST /calls/:callId/sync').and.contain('"call.callType"');
+    const missing = await rejection(backend(() => json({ call: apiCall(callId, 'active') })).client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' }));
+    expect(missing.message).to.contain('"livekit"').and.contain('missing');
+    const unknownCode = await rejection(backend(() => json({ error: { code: 'from_the_future', message: 'new' } }, 418)).client.getOracle());
+    expect(unknownCode).to.include({ status: 418, code: 'http_418' });
+    expect(unknownCode.message).to.contain('from_the_future');
   });
 });
 

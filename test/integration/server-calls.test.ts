@@ -26,7 +26,7 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
   });
 
   describe('GET /calls/:callId/key', () => {
-    it('gives the agent the still-encrypted key, the DIDs and the call type, never cached', async () => {
+    it('gives the agent the still-encrypted key, the DIDs, the call type and the verified user, never cached', async () => {
       const s = stack();
       const call = await activeCall(s, alice, { callType: 'audio' });
       const response = await s.api('GET', path(call.callId, 'key'), { apiKey: AGENT_API_KEY });
@@ -36,6 +36,8 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
         userDid: call.content.userDid,
         oracleDid: call.content.oracleDid,
         callType: 'audio',
+        // The call's user as the backend verified it (the sign-in and the event's sender).
+        userId: alice.matrix.userId,
       });
       assert.equal(response.headers.get('cache-control'), 'no-store');
     });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { StoreConflict } from '../../server/store/call-store.ts';
 import type { CallRecord } from '../../server/store/call-store.ts';
-import { LowdbCallStore, StoreLockedError } from '../../server/store/lowdb-store.ts';
+import { StoreLockedError } from '../../server/store/call-store.ts';
+import { LowdbCallStore } from '../../server/store/lowdb-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 let counter = 0;

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
+import type { ApiErrorCode } from '../../protocol/api/index.ts';
 import { ApiError } from '../../server/errors.ts';
 import { createLogger } from '../../server/logger.ts';
 import { handleRequests } from '../../server/middleware/request.ts';
@@ -18,7 +19,7 @@ describe('handleRequests (the outermost middleware: error answers and the reques
     koa.use(handleRequests(koa, log));
     koa.use((ctx, next) => {
       if (ctx.path === '/ok') ctx.body = { fine: true };
-      else if (ctx.path === '/refused') throw new ApiError(503, 'not_yet', 'Try again soon', { 'retry-after': '3' });
+      else if (ctx.path === '/refused') throw new ApiError(503, 'not_yet' as ApiErrorCode, 'Try again soon', { 'retry-after': '3' });
       else if (ctx.path === '/broken') throw new Error('database password is hunter2');
       else if (ctx.path === '/koa') ctx.throw(418, 'short and stout');
       else return next();

@@ -8,6 +8,7 @@
  */
 import { WidgetApi } from 'matrix-widget-api';
 import '../bundle-entry.ts';
+import { isCallType } from '../../protocol/index.ts';
 import { connectWidgetApiWith, widgetParamsFrom } from '../transport/widget-api-transport.ts';
 import type { WidgetApiLike } from '../transport/widget-api-transport.ts';
 
@@ -35,7 +36,7 @@ if (!widget) {
   const element = document.createElement('oracle-call');
   element.setAttribute('backend-url', backendUrl);
   const callType = param('callType');
-  if (callType === 'audio' || callType === 'video') element.setAttribute('call-type', callType);
+  if (isCallType(callType)) element.setAttribute('call-type', callType);
   const theme = param('theme');
   element.setAttribute('theme', theme === 'light' ? 'light' : 'dark');
   if (widget.roomId) element.setAttribute('matrix-room-id', widget.roomId);

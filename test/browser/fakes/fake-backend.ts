@@ -1,8 +1,9 @@
 /** A BackendClient that records its calls; each step can be held or made to fail. */
 import { generateOracleKeyPair } from '../../../protocol/index.ts';
 import type { OracleKeyPair } from '../../../protocol/index.ts';
+import type { SyncAnswer } from '../../../protocol/api/index.ts';
 import { BackendError } from '../../../widget/backend-client.ts';
-import type { BackendClient, BackendSession, OracleInfo, SyncResult } from '../../../widget/backend-client.ts';
+import type { BackendClient, BackendErrorCode, BackendSession, OracleInfo } from '../../../widget/backend-client.ts';
 import type { OpenIdToken } from '../../../widget/transport/matrix-transport.ts';
 import { pass } from './gate.ts';
 import type { Gate } from './gate.ts';
@@ -39,15 +40,31 @@ export class FakeBackend implements BackendClient {
     return { token: 'session-token', userId: this.userId, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
   }
 
-  async syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncResult> {
+  async syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncAnswer> {
     this.log.push('syncCall');
     this.syncs.push({ callId, body, session });
     await pass(this.syncGate);
     const failure = this.syncFailures.shift();
     if (failure) throw failure;
     if (this.syncError) throw this.syncError;
+    const now = new Date().toISOString();
+    const roomName = callId.slice(callId.lastIndexOf('@') + 1);
     return {
-      call: { callId, status: 'active', callType: 'audio' },
+      call: {
+        callId,
+        eventId: callId.slice(0, callId.lastIndexOf('@')),
+        roomName,
+        matrixRoomId: body.matrixRoomId,
+        userId: this.userId,
+        userDid: 'did:matrix:alice',
+        oracleDid: ORACLE_DID,
+        sessionId: body.sessionId,
+        status: 'active',
+        callType: 'audio',
+        callStartedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      },
       livekit: { url: 'ws://127.0.0.1:7880', token: 'livekit-token' },
     };
   }
@@ -60,7 +77,7 @@ export class FakeBackend implements BackendClient {
   }
 }
 
-export function conflict(code = 'call_ended'): BackendError {
+export function conflict(code: BackendErrorCode = 'call_ended'): BackendError {
   return new BackendError(409, code, `POST /calls/…/sync: 409 ${code}`);
 }
 

@@ -1,0 +1,35 @@
+/**
+ * The clients' side of the contract: an answer is parsed with its route's schema, and one that does
+ * not match is refused at once with an error naming the route and the field, not found `undefined`
+ * later. The element and the agent both go through this.
+ */
+import type { z } from 'zod';
+import type { AnswerOf, ApiRoute } from './routes.ts';
+
+export class AnswerMismatchError extends Error {
+  override readonly name = 'AnswerMismatchError';
+
+  constructor(
+    /** `POST /calls/:callId/sync` */
+    readonly route: string,
+    /** The first field that does not match, as a dotted path (`call.callType`); empty for the whole body. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message;
+}
+
+/** The answer of a success, as the route's schema reads it; throws {@link AnswerMismatchError}. */
+export function parseAnswer<R extends ApiRoute>(route: R, body: unknown): AnswerOf<R> {
+  const result = route.answer.safeParse(body);
+  if (result.success) return result.data as AnswerOf<R>;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.');
+  const name = `${route.method} ${route.path}`;
+  throw new AnswerMismatchError(name, field, `${name}: the answer does not match the API at "${field || '(body)'}": ${describe(issue)}`);
+}

@@ -1,0 +1,146 @@
+/**
+ * The shapes that cross HTTP between the backend, the element and the agent: requests (strict, unknown
+ * fields refused) and answers (unknown fields ignored, so a newer backend may add one). Types come from
+ * the schemas; the server builds its answers as these types and the clients parse them with these
+ * schemas, so a renamed field breaks all three at compile time.
+ */
+import { z } from 'zod';
+import { CALL_TYPES } from '../call-event.ts';
+import { CALL_STATUSES } from '../call-status.ts';
+import type { ApiErrorCode } from './error-codes.ts';
+
+// ---------------------------------------------------------------- requests
+
+/** `!opaque:server`, or (room version 12 and later) `!` and the room's hash with no server part. */
+const matrixRoomId = z.string().max(255).regex(/^![A-Za-z0-9._=\-/+]+(:[A-Za-z0-9.-]+(:\d{1,5})?)?$/, 'expected a Matrix room ID ("!…")');
+
+/** The path parameter of the call routes; the server checks its form with `parseCallId`. */
+export const callIdParams = z.object({
+  callId: z.string().describe('`eventId@roomName`: the Matrix event ID of the call event, "@", the LiveKit room name'),
+});
+
+/** `POST /auth/matrix-openid`: the OpenID token as Matrix's `/openid/request_token` returns it. */
+export const openIdBody = z.strictObject({
+  access_token: z.string().min(1).max(512),
+  matrix_server_name: z.string().min(1).max(255),
+  token_type: z.literal('Bearer').optional(),
+  expires_in: z.number().int().nonnegative().optional(),
+});
+export type OpenIdBody = z.infer<typeof openIdBody>;
+
+export const syncBody = z.strictObject({
+  matrixRoomId,
+  sessionId: z.string().min(1).max(256),
+});
+export type SyncBody = z.infer<typeof syncBody>;
+
+export const updateBody = z.strictObject({
+  status: z.enum(CALL_STATUSES),
+  /** Why the agent ended a call it could not join (one of `AGENT_FAILURE_REASONS`, e.g. `key_decryption_failed`). */
+  reason: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a snake_case reason').optional(),
+});
+export type UpdateBody = z.infer<typeof updateBody>;
+
+export const listQuery = z.strictObject({
+  sessionId: z.string().min(1).max(256).optional(),
+  status: z.enum(CALL_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type ListQueryParams = z.infer<typeof listQuery>;
+
+// ---------------------------------------------------------------- answers
+
+/** The oracle's DID: one definition for every answer that carries it (the oracle, a call, a key). */
+const oracleFields = { oracleDid: z.string().min(1) };
+
+export const healthAnswer = z.object({ status: z.literal('ok') });
+export type HealthAnswer = z.infer<typeof healthAnswer>;
+
+export const oracleAnswer = z.object({
+  ...oracleFields,
+  /** base58btc, compressed secp256k1. */
+  publicKey: z.string().min(1),
+  livekitUrl: z.string(),
+  matrixUserId: z.string(),
+});
+export type OracleAnswer = z.infer<typeof oracleAnswer>;
+
+export const sessionAnswer = z.object({
+  token: z.string().min(1),
+  /** The Matrix user ID the homeserver vouched for. */
+  userId: z.string().min(1),
+  expiresAt: z.string(),
+});
+export type SessionAnswer = z.infer<typeof sessionAnswer>;
+
+/** A call as the API shows it: everything the backend keeps but the encrypted key and its bookkeeping. */
+export const apiCall = z.object({
+  callId: z.string().min(1),
+  eventId: z.string(),
+  /** The LiveKit room name (the call event's `roomId`). */
+  roomName: z.string(),
+  matrixRoomId: z.string(),
+  /** The Matrix user who started the call (the event's sender). */
+  userId: z.string(),
+  userDid: z.string(),
+  ...oracleFields,
+  sessionId: z.string(),
+  callType: z.enum(CALL_TYPES),
+  status: z.enum(CALL_STATUSES),
+  callStartedAt: z.string(),
+  callEndedAt: z.string().optional(),
+  /** Who or what ended the call: `user`, `agent`, `oracle`, `matrix`, `livekit`, `user_left`, or `agent_failed: <reason>`. */
+  endReason: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ApiCall = z.infer<typeof apiCall>;
+
+export const syncAnswer = z.object({
+  call: apiCall,
+  /** Where and how the person joins: the LiveKit URL and a token for this one room. */
+  livekit: z.object({ url: z.string().min(1), token: z.string().min(1) }),
+});
+export type SyncAnswer = z.infer<typeof syncAnswer>;
+
+/** The agent's key answer: the call key still encrypted to the oracle, and whose call it is. */
+export const keyAnswer = z.object({
+  /** The ECIES ciphertext of the call key (base58btc), as the call event carries it. */
+  encryptionKey: z.string().min(1),
+  userDid: apiCall.shape.userDid,
+  ...oracleFields,
+  callType: apiCall.shape.callType,
+  /** The call's user as the backend verified it (Matrix OpenID at sign-in, and the event's sender). */
+  userId: apiCall.shape.userId,
+});
+export type KeyAnswer = z.infer<typeof keyAnswer>;
+
+export const updateAnswer = z.object({
+  call: apiCall,
+  /** Whether the change reached the Matrix event (as an edit by the oracle's account). */
+  mirrored: z.boolean(),
+});
+export type UpdateAnswer = z.infer<typeof updateAnswer>;
+
+export const callListAnswer = z.object({
+  calls: z.array(apiCall),
+  /** Present when there are more: pass it as `cursor` for the next page. */
+  nextCursor: z.string().optional(),
+});
+export type CallListAnswer = z.infer<typeof callListAnswer>;
+
+export const webhookAnswer = z.object({ received: z.string() });
+export type WebhookAnswer = z.infer<typeof webhookAnswer>;
+
+/** `GET /openapi.json`: an OpenAPI 3.1 document (described, not restated). */
+export const openApiAnswer = z.looseObject({ openapi: z.string() });
+
+/**
+ * Every failure. The server sends an {@link ApiErrorCode} (the route table lists which, per route); a
+ * client reads `code` as any string, so that a code added by a newer backend is not an unreadable answer.
+ */
+export const errorAnswer = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export interface ErrorAnswer {
+  readonly error: { readonly code: ApiErrorCode; readonly message: string };
+}
