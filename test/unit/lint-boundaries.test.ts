@@ -86,7 +86,11 @@ describe('the lint step keeps the parts apart', () => {
       'widget/c.ts': "export const later = () => import('../server/app.ts');\n",
     });
     assert.notEqual(code, 0, output);
-    assert.deepEqual(findings.map((f) => f.rule), Array(3).fill('lint/style/noRestrictedImports'), output);
+    assert.deepEqual(
+      findings.map((f) => f.rule),
+      Array(3).fill('lint/style/noRestrictedImports'),
+      output,
+    );
   });
 
   it('passes what the parts may import: protocol/ everywhere, the element in demo/, Node in server/ and agent/, packages', async () => {
