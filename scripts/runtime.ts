@@ -11,8 +11,6 @@ const pinned = pkg.devDependencies.node;
 
 console.log(`[runtime] Node ${process.version} (${process.execPath})`);
 if (process.version !== `v${pinned}`) {
-  console.error(
-    `[runtime] the project runs on Node ${pinned} (the "node" dev dependency); run it through npm (npm test, npm start) or npx after npm ci`,
-  );
+  console.error(`[runtime] the project runs on Node ${pinned} (the "node" dev dependency); run it through npm (npm test, npm start) or npx after npm ci`);
   process.exit(1);
 }
