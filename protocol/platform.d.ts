@@ -14,6 +14,20 @@ declare global {
     constructor(label?: string, options?: { fatal?: boolean });
     decode(input?: Uint8Array): string;
   }
+
+  interface AbortSignal {
+    readonly aborted: boolean;
+    readonly reason: unknown;
+    addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+    removeEventListener(type: 'abort', listener: () => void): void;
+  }
+
+  class DOMException extends Error {
+    constructor(message?: string, name?: string);
+  }
+
+  function setTimeout(callback: () => void, ms?: number): unknown;
+  function clearTimeout(timer: unknown): void;
 }
 
 export {};
