@@ -3,6 +3,7 @@
  * devices. `MediaSession` is the seam the element's tests replace with a fake; the real one is
  * `LiveKitMediaSession` (livekit-media-session.ts), loaded only when a call starts.
  */
+import { unnamedDevice } from './copy.ts';
 import { CallErrorReason } from './errors.ts';
 import type { CallType } from './state.ts';
 
@@ -115,12 +116,11 @@ export function mediaErrorReason(error: unknown): CallErrorReason {
 /** Device lists from `enumerateDevices`, with readable labels for devices the browser does not name. */
 export function toDeviceOptions(devices: readonly MediaDeviceInfo[]): Record<DeviceKind, DeviceOption[]> {
   const lists: Record<DeviceKind, DeviceOption[]> = { audioinput: [], videoinput: [], audiooutput: [] };
-  const names: Record<DeviceKind, string> = { audioinput: 'Microphone', videoinput: 'Camera', audiooutput: 'Speaker' };
   for (const device of devices) {
     const kind = device.kind as DeviceKind;
     const list = lists[kind];
     if (!list || device.deviceId === '' || list.some((d) => d.deviceId === device.deviceId)) continue;
-    list.push({ deviceId: device.deviceId, label: device.label || `${names[kind]} ${list.length + 1}` });
+    list.push({ deviceId: device.deviceId, label: device.label || unnamedDevice(kind, list.length + 1) });
   }
   return lists;
 }

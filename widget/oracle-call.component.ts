@@ -15,6 +15,7 @@
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
  *
  * @event oracle-call-state - The call moved to another state. Detail: `OracleCallStateDetail`.
  * @event oracle-call-ended - The call ended (hung up, or the oracle left). Detail: `OracleCallEndedDetail`.
@@ -62,17 +63,20 @@
  * @cssproperty --oracle-call-font-family - Font.
  * @cssproperty --oracle-call-video-aspect-ratio - Aspect ratio of the media area in video calls.
  */
+import { updateWhenLocaleChanges } from '@lit/localize';
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import type { BackendClient } from './backend-client.ts';
 import { CallController } from './call-controller.ts';
 import type { CallConfig } from './call-controller.ts';
-import { ENCRYPTION_TEXT, announcement, callTypeName, formatDuration, statusText } from './copy.ts';
+import { announcement, deviceChangeFailed, deviceChosen, encryptionText, formatDuration, startCallLabel, statusText, words } from './copy.ts';
+import { ERROR_COPY } from './errors.ts';
 import { emit } from './events.ts';
+import { currentLocale, resolveLocale, useLocale } from './i18n/localize.ts';
 import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
 import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
 import { styles } from './oracle-call.styles.ts';
-import { DEVICE_LABELS, renderDevices, renderStage } from './oracle-call.views.ts';
+import { renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -155,6 +159,29 @@ export class OracleCall extends LitElement {
     this.devicesOpen = false;
     this.now = Date.now();
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
+    updateWhenLocaleChanges(this);
+  }
+
+  /** `lang` is HTML's own attribute: watched here so that changing it switches the element's language. */
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'lang'];
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if (name === 'lang' && this.isConnected) void this.#applyLocale();
+  }
+
+  /** Resolves once the element shows its words in its locale (`lang`, else the page's, else the browser's). */
+  async localeReady(): Promise<void> {
+    await this.#applyLocale();
+    await this.updateComplete;
+  }
+
+  #applyLocale(): Promise<void> {
+    return useLocale(resolveLocale(this.getAttribute('lang'))).catch((error: unknown) => {
+      console.warn('oracle-call: the language could not be loaded; English is used', error);
+    });
   }
 
   /** The call's current state. */
@@ -175,6 +202,7 @@ export class OracleCall extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.sessionId) this.sessionId = crypto.randomUUID();
+    void this.#applyLocale();
   }
 
   override disconnectedCallback(): void {
@@ -241,7 +269,7 @@ export class OracleCall extends LitElement {
   protected override willUpdate(): void {
     this.#hadFocus = this.matches(':focus-within');
     const blocked = this.#call.snapshot.audioBlocked && this.state.phase === 'in-call';
-    if (blocked && !this.#audioBlocked) this.announcementText = "Your browser paused the oracle's sound. Press Turn on sound to hear it.";
+    if (blocked && !this.#audioBlocked) this.announcementText = words.soundBlocked();
     this.#audioBlocked = blocked;
     // The timer ticks only in a call (properties set here join this update).
     if (this.state.phase === 'in-call') this.#startTicker();
@@ -274,9 +302,9 @@ export class OracleCall extends LitElement {
     const enable = !this.#call.snapshot.microphoneEnabled;
     try {
       await this.#call.setMicrophoneEnabled(enable);
-      this.#say(enable ? 'Microphone on' : 'Microphone muted');
+      this.#say(enable ? words.microphoneOn() : words.microphoneMuted());
     } catch {
-      this.#say('The microphone could not be changed');
+      this.#say(deviceChangeFailed('audioinput'));
     }
   }
 
@@ -284,9 +312,9 @@ export class OracleCall extends LitElement {
     const enable = !this.#call.snapshot.cameraEnabled;
     try {
       await this.#call.setCameraEnabled(enable);
-      this.#say(enable ? 'Camera on' : 'Camera off');
+      this.#say(enable ? words.cameraOn() : words.cameraTurnedOff());
     } catch {
-      this.#say('The camera could not be changed');
+      this.#say(deviceChangeFailed('videoinput'));
     }
   }
 
@@ -295,9 +323,9 @@ export class OracleCall extends LitElement {
     const option = select.selectedOptions[0];
     try {
       await this.#call.selectDevice(kind, select.value);
-      this.#say(`${DEVICE_LABELS[kind]}: ${option?.textContent ?? select.value}`);
+      this.#say(deviceChosen(kind, option?.textContent ?? select.value));
     } catch {
-      this.#say(`The ${DEVICE_LABELS[kind].toLowerCase()} could not be changed`);
+      this.#say(deviceChangeFailed(kind));
     }
   }
 
@@ -309,7 +337,7 @@ export class OracleCall extends LitElement {
     const state = this.state;
     const active = ACTIVE_PHASES.includes(state.phase) || state.phase === 'ending';
     return html`
-      <section part="base" class="base" data-phase=${state.phase} aria-label="Call with the oracle">
+      <section part="base" class="base" lang=${currentLocale()} data-phase=${state.phase} aria-label=${words.region()}>
         <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcementText}</div>
         ${active ? renderStage(state, this.#call.snapshot) : nothing}
         ${state.phase === 'error'
@@ -320,11 +348,11 @@ export class OracleCall extends LitElement {
             </p>`}
         ${state.phase === 'error'
           ? html`<div part="error" class="error">
-              <h2 part="error-title" class="error-title">${state.error.title}</h2>
-              <p part="error-message" class="error-message">${state.error.message}</p>
+              <h2 part="error-title" class="error-title">${ERROR_COPY[state.error.reason].title}</h2>
+              <p part="error-message" class="error-message">${ERROR_COPY[state.error.reason].message}</p>
             </div>`
           : nothing}
-        <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
+        <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${this.#renderControls(state.phase)}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
     `;
@@ -335,16 +363,16 @@ export class OracleCall extends LitElement {
     const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call';
     return html`
       ${state.phase === 'in-call'
-        ? html`<span part="timer" class="timer" role="timer" aria-label="Call duration">${formatDuration(this.now - state.since)}</span>`
+        ? html`<span part="timer" class="timer" role="timer" aria-label=${words.callDuration()}>${formatDuration(this.now - state.since)}</span>`
         : nothing}
       ${state.phase === 'ended' && state.durationMs >= 1000
         ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>`
         : nothing}
       ${connected
-        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${ENCRYPTION_TEXT[snapshot.encryption]}</span>`
+        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${encryptionText(snapshot.encryption)}</span>`
         : nothing}
       ${state.phase === 'in-call' && snapshot.oracleSpeaking
-        ? html`<span part="speaking" class="badge speaking-badge">The oracle is speaking</span>`
+        ? html`<span part="speaking" class="badge speaking-badge">${words.oracleSpeaking()}</span>`
         : nothing}
     `;
   }
@@ -357,24 +385,24 @@ export class OracleCall extends LitElement {
       case 'idle':
         return html`
           <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(main)}>
-            ${main === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(main)}
+            ${main === 'video' ? videoIcon : phoneIcon}${startCallLabel(main)}
           </button>
           <button part="alt-call-button" @click=${() => this.#start(other)}>
-            ${other === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(other)}
+            ${other === 'video' ? videoIcon : phoneIcon}${startCallLabel(other)}
           </button>
         `;
       case 'ended':
         return html`
-          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Call again</button>
-          <button part="close-button" @click=${() => this.#call.close()}>Close</button>
+          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>${words.callAgain()}</button>
+          <button part="close-button" @click=${() => this.#call.close()}>${words.close()}</button>
         `;
       case 'error': {
         const error = this.state.phase === 'error' ? this.state.error : undefined;
         return html`
           ${error?.retryable
-            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Try again</button>`
+            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>${words.tryAgain()}</button>`
             : nothing}
-          <button part="close-button" ?data-autofocus=${!error?.retryable} @click=${() => this.#call.close()}>Close</button>
+          <button part="close-button" ?data-autofocus=${!error?.retryable} @click=${() => this.#call.close()}>${words.close()}</button>
         `;
       }
       default: {
@@ -382,21 +410,21 @@ export class OracleCall extends LitElement {
         const video = this.state.phase !== 'idle' && this.state.callType === 'video';
         return html`
           ${phase === 'in-call' && snapshot.audioBlocked
-            ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>Turn on sound</button>`
+            ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>${words.turnOnSound()}</button>`
             : nothing}
           <button part="mute-button" aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
-            ${micIcon}Mute
+            ${micIcon}${words.mute()}
           </button>
           ${video
             ? html`<button part="camera-button" aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
-                ${videoIcon}Camera off
+                ${videoIcon}${words.cameraOff()}
               </button>`
             : nothing}
           <button part="devices-button" aria-expanded=${this.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => (this.devicesOpen = !this.devicesOpen)}>
-            ${settingsIcon}Devices
+            ${settingsIcon}${words.devices()}
           </button>
           <button part="hangup-button" class="danger" data-autofocus ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
-            ${hangUpIcon}${phase === 'in-call' ? 'Hang up' : 'Cancel call'}
+            ${hangUpIcon}${phase === 'in-call' ? words.hangUp() : words.cancelCall()}
           </button>
         `;
       }
