@@ -18,6 +18,8 @@ import {
 import type { CallEventContent } from '../protocol/index.ts';
 import { BackendError } from './backend-client.ts';
 import type { BackendClient, BackendSession, OracleInfo } from './backend-client.ts';
+import { loadChoice } from './device-choice.ts';
+import type { DeviceChoice } from './device-choice.ts';
 import { CallError, CallErrorReason, toCallError } from './errors.ts';
 import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
 import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
@@ -109,6 +111,7 @@ export class CallController implements ReactiveController {
   #abort: AbortController | undefined;
   #running: Promise<void> | undefined;
   #devices: Partial<Record<DeviceKind, string>> = {};
+  #startOn = { microphone: true, camera: true };
 
   constructor(
     private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
@@ -124,11 +127,21 @@ export class CallController implements ReactiveController {
     return this.#media !== undefined;
   }
 
-  /** Starts a call; resolves when it is under way with the oracle, or has ended or failed. */
-  start(callType: CallType): Promise<void> {
+  /** Shows the lobby (devices are chosen there; `start` leaves it for the call). */
+  openLobby(callType: CallType): void {
+    if (this.machine.can('open-lobby')) this.machine.send({ type: 'open-lobby', callType });
+  }
+
+  /**
+   * Starts a call with `choice`'s devices (the remembered one when not given), its microphone and camera
+   * on or off as chosen; resolves when it is under way with the oracle, or has ended or failed.
+   */
+  start(callType: CallType, choice: DeviceChoice = loadChoice()): Promise<void> {
     if (!this.machine.can('start')) {
       return Promise.reject(new Error(`A call cannot start while ${this.machine.phase}`));
     }
+    this.#devices = { ...choice.devices };
+    this.#startOn = { microphone: choice.microphoneEnabled, camera: choice.cameraEnabled };
     this.snapshot = EMPTY_SNAPSHOT;
     this.machine.send({ type: 'start', callType });
     const abort = new AbortController();
@@ -152,7 +165,7 @@ export class CallController implements ReactiveController {
     await this.#running;
   }
 
-  /** From ended or error back to idle. */
+  /** From the lobby, ended or error back to idle. */
   close(): void {
     if (this.machine.can('close')) this.machine.send({ type: 'close' });
   }
@@ -249,6 +262,9 @@ export class CallController implements ReactiveController {
       if (signal.aborted) throw signal.reason;
       throw error instanceof CallError ? error : toCallError(error, mediaErrorReason(error));
     }
+    // Off as chosen in the lobby: the tracks exist (so they can be turned on in the call), muted.
+    if (!this.#startOn.microphone) await media.setMicrophoneEnabled(false);
+    if (callType === 'video' && !this.#startOn.camera) await media.setCameraEnabled(false);
     throwIfAborted(signal);
     this.machine.send({ type: 'media-ready' });
 

@@ -42,6 +42,10 @@ export function statusText(state: CallState): string {
   switch (state.phase) {
     case 'idle':
       return msg('Talk with the oracle', { id: 'status-idle' });
+    case 'lobby':
+      return state.callType === 'video'
+        ? msg('Check your camera and microphone', { id: 'status-lobby-video' })
+        : msg('Check your microphone', { id: 'status-lobby-audio' });
     case 'preparing-media':
       return state.callType === 'video'
         ? msg('Getting your microphone and camera ready…', { id: 'status-preparing-video' })
@@ -173,3 +177,13 @@ export const setupWords = {
   noBackendUrl: () =>
     msg('The widget has no backendUrl parameter: add backendUrl=https://your-oracle-backend to the widget URL.', { id: 'setup-no-backend-url' }),
 };
+
+/** The tooltip naming a control's key ("Shortcut: M"). */
+export function shortcutHint(key: string): string {
+  return msg(str`Keyboard shortcut: ${key}`, { id: 'shortcut-hint' });
+}
+
+/** The mute button's tooltip: its key, and push-to-talk's. */
+export function muteShortcutHint(key: string, pushToTalk: string): string {
+  return msg(str`Keyboard shortcut: ${key}. Hold ${pushToTalk} to talk while muted.`, { id: 'shortcut-mute-hint' });
+}

@@ -15,6 +15,7 @@
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ * @attr no-lobby - Start calls at once, without the lobby where the person checks and chooses their devices.
  * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
  *
  * @event oracle-call-state - The call moved to another state. Detail: `OracleCallStateDetail`.
@@ -45,6 +46,13 @@
  * @csspart retry-button - Tries again after an error.
  * @csspart close-button - Returns to the start after an error or the end of a call.
  * @csspart devices - The device choice (microphone, camera, speaker).
+ * @csspart lobby - The lobby before a call: preview, level, device choice.
+ * @csspart preview - The lobby's camera area; `preview-video` is the camera itself.
+ * @csspart level - The lobby's microphone level (a `meter`).
+ * @csspart lobby-devices - The lobby's device choice.
+ * @csspart lobby-problem - Why the microphone cannot be used, and what to do.
+ * @csspart lobby-notice - A device in use was disconnected, and which one is used instead.
+ * @csspart join-button - Leaves the lobby for the call.
  *
  * @cssproperty --oracle-call-background - Background of the element.
  * @cssproperty --oracle-call-surface - Background of buttons and the media area.
@@ -57,6 +65,7 @@
  * @cssproperty --oracle-call-success - Encrypted indicator and the speaking glow.
  * @cssproperty --oracle-call-warning - Outline of pressed toggles (muted, camera off).
  * @cssproperty --oracle-call-border - Borders.
+ * @cssproperty --oracle-call-border-width - Border width (1px; 2px under `prefers-contrast: more`).
  * @cssproperty --oracle-call-focus-ring - Keyboard focus outline.
  * @cssproperty --oracle-call-radius - Corner radius.
  * @cssproperty --oracle-call-gap - Spacing.
@@ -69,7 +78,13 @@ import type { PropertyValues } from 'lit';
 import type { BackendClient } from './backend-client.ts';
 import { CallController } from './call-controller.ts';
 import type { CallConfig } from './call-controller.ts';
-import { announcement, deviceChangeFailed, deviceChosen, encryptionText, formatDuration, startCallLabel, statusText, words } from './copy.ts';
+import { saveChoice, loadChoice } from './device-choice.ts';
+import { LobbyController } from './lobby.ts';
+import { SHORTCUTS, ShortcutController } from './shortcuts.ts';
+import type { ShortcutActions } from './shortcuts.ts';
+import type { MediaDevicesLike } from './lobby.ts';
+import { lobbyWords, renderLobby } from './oracle-call.lobby.ts';
+import { announcement, deviceChangeFailed, deviceChosen, encryptionText, formatDuration, muteShortcutHint, shortcutHint, startCallLabel, statusText, words } from './copy.ts';
 import { ERROR_COPY } from './errors.ts';
 import { emit } from './events.ts';
 import { currentLocale, resolveLocale, useLocale } from './i18n/localize.ts';
@@ -101,6 +116,8 @@ export class OracleCall extends LitElement {
     oracleDid: { attribute: 'oracle-did' },
     userDid: { attribute: 'user-did' },
     oracleTimeout: { attribute: 'oracle-timeout', type: Number },
+    noLobby: { attribute: 'no-lobby', type: Boolean },
+    mediaDevices: { attribute: false },
     matrixClient: { attribute: false },
     transport: { attribute: false },
     backendClient: { attribute: false },
@@ -120,6 +137,9 @@ export class OracleCall extends LitElement {
   declare oracleDid: string;
   declare userDid: string;
   declare oracleTimeout: number;
+  declare noLobby: boolean;
+  /** The browser's media devices for the lobby (`navigator.mediaDevices` when not set). */
+  declare mediaDevices: MediaDevicesLike | undefined;
   /**
    * A matrix-js-sdk client the page is signed in with (the element only needs its shape). For an
    * encrypted room it must have encryption on (`initRustCrypto()`) and have synced the room.
@@ -140,6 +160,10 @@ export class OracleCall extends LitElement {
   declare private now: number;
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
+  readonly #lobby = new LobbyController(this, () => this.mediaDevices ?? globalThis.navigator?.mediaDevices);
+  readonly #shortcuts = new ShortcutController(this, () => this.#shortcutActions());
+  /** Push-to-talk unmuted the microphone: letting the key go mutes it again. */
+  #talkingWhileMuted = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
   #audioBlocked = false;
@@ -154,6 +178,7 @@ export class OracleCall extends LitElement {
     this.oracleDid = '';
     this.userDid = '';
     this.oracleTimeout = 30;
+    this.noLobby = false;
     this.sendRetry = DEFAULT_SEND_RETRY;
     this.announcementText = '';
     this.devicesOpen = false;
@@ -189,13 +214,17 @@ export class OracleCall extends LitElement {
     return this.#call.machine.state;
   }
 
-  /** Starts a call; resolves once the oracle is in the call, or the attempt has ended or failed. */
+  /**
+   * Starts a call at once (no lobby: a script asked for it) with the remembered devices; resolves once
+   * the oracle is in the call, or the attempt has ended or failed.
+   */
   callOracle(options: { type?: CallType } = {}): Promise<void> {
     return this.#call.start(options.type ?? this.#defaultCallType());
   }
 
-  /** Hangs up, or cancels a call being set up; resolves once it has ended and been cleaned up. */
+  /** Hangs up, cancels a call being set up, or leaves the lobby; resolves once it has ended and been cleaned up. */
   endCall(): Promise<void> {
+    if (this.state.phase === 'lobby') this.#leaveLobby();
     return this.#call.hangUp();
   }
 
@@ -236,7 +265,7 @@ export class OracleCall extends LitElement {
       state: next.phase,
       previous: previous.phase,
       ...(next.phase !== 'idle' && next.callType ? { callType: next.callType } : {}),
-      ...(next.phase !== 'idle' && next.callId ? { callId: next.callId } : {}),
+      ...('callId' in next && next.callId ? { callId: next.callId } : {}),
     });
     if (next.phase === 'ended') {
       emit(this, 'oracle-call-ended', {
@@ -280,6 +309,7 @@ export class OracleCall extends LitElement {
     super.updated(changed);
     this.#attachVideo('.oracle-video', this.#call.snapshot.oracleVideo);
     this.#attachVideo('.local-video', this.#call.snapshot.localVideo);
+    this.#attachVideo('.preview-video', this.#lobby.snapshot.videoTrack);
     // When the focused control went away with the state, focus the state's main control.
     if (this.#hadFocus && !this.matches(':focus-within')) {
       this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
@@ -323,14 +353,75 @@ export class OracleCall extends LitElement {
     const option = select.selectedOptions[0];
     try {
       await this.#call.selectDevice(kind, select.value);
+      const kept = loadChoice();
+      saveChoice({ ...kept, devices: { ...kept.devices, [kind]: select.value } });
       this.#say(deviceChosen(kind, option?.textContent ?? select.value));
     } catch {
       this.#say(deviceChangeFailed(kind));
     }
   }
 
+  /** The call buttons: the lobby first, unless `no-lobby`. */
   #start(callType: CallType): void {
-    void this.#call.start(callType).catch(() => undefined);
+    if (this.noLobby) {
+      void this.#call.start(callType).catch(() => undefined);
+      return;
+    }
+    this.#call.openLobby(callType);
+    void this.#lobby.open(callType);
+  }
+
+  #join(): void {
+    const { choice, callType } = this.#lobby;
+    this.#lobby.close();
+    void this.#call.start(callType, choice).catch(() => undefined);
+  }
+
+  #leaveLobby(): void {
+    this.#lobby.close();
+    this.#call.close();
+  }
+
+  /** What the keys do in the current state (nothing in idle, ended or error). */
+  #shortcutActions(): ShortcutActions | undefined {
+    const state = this.state;
+    const lobby = this.#lobby;
+    if (state.phase === 'lobby') {
+      return {
+        toggleMicrophone: () => lobby.snapshot.status === 'ready' && lobby.setMicrophoneEnabled(!lobby.snapshot.microphoneEnabled),
+        toggleCamera: () => state.callType === 'video' && void lobby.setCameraEnabled(!lobby.snapshot.cameraEnabled),
+        hangUp: () => this.#leaveLobby(),
+        pushToTalk: () => undefined,
+      };
+    }
+    if (!ACTIVE_PHASES.includes(state.phase)) return undefined;
+    const ready = this.#call.hasMedia && state.phase !== 'preparing-media';
+    const video = state.phase !== 'idle' && state.callType === 'video';
+    return {
+      toggleMicrophone: () => ready && void this.#toggleMicrophone(),
+      toggleCamera: () => ready && video && void this.#toggleCamera(),
+      hangUp: () => void this.endCall(),
+      pushToTalk: (down) => {
+        if (!ready) return;
+        if (down && !this.#call.snapshot.microphoneEnabled) {
+          this.#talkingWhileMuted = true;
+          void this.#call.setMicrophoneEnabled(true).catch(() => undefined);
+        } else if (!down && this.#talkingWhileMuted) {
+          this.#talkingWhileMuted = false;
+          void this.#call.setMicrophoneEnabled(false).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  #lobbyView() {
+    const lobby = this.#lobby;
+    return renderLobby(lobby.snapshot, {
+      selectDevice: (kind, deviceId) => void lobby.selectDevice(kind, deviceId),
+      toggleMicrophone: () => lobby.setMicrophoneEnabled(!lobby.snapshot.microphoneEnabled),
+      toggleCamera: () => void lobby.setCameraEnabled(!lobby.snapshot.cameraEnabled),
+      retry: () => void lobby.retry(),
+    });
   }
 
   override render() {
@@ -352,6 +443,7 @@ export class OracleCall extends LitElement {
               <p part="error-message" class="error-message">${ERROR_COPY[state.error.reason].message}</p>
             </div>`
           : nothing}
+        ${state.phase === 'lobby' ? this.#lobbyView() : nothing}
         <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${this.#renderControls(state.phase)}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
@@ -391,6 +483,13 @@ export class OracleCall extends LitElement {
             ${other === 'video' ? videoIcon : phoneIcon}${startCallLabel(other)}
           </button>
         `;
+      case 'lobby':
+        return html`
+          <button part="join-button" class="primary" data-autofocus ?disabled=${this.#lobby.snapshot.status !== 'ready'} @click=${() => this.#join()}>
+            ${this.#lobby.callType === 'video' ? videoIcon : phoneIcon}${lobbyWords.join()}
+          </button>
+          <button part="close-button" aria-keyshortcuts=${SHORTCUTS.hangUp} title=${shortcutHint(SHORTCUTS.hangUp)} @click=${() => this.#leaveLobby()}>${lobbyWords.cancel()}</button>
+        `;
       case 'ended':
         return html`
           <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>${words.callAgain()}</button>
@@ -412,18 +511,18 @@ export class OracleCall extends LitElement {
           ${phase === 'in-call' && snapshot.audioBlocked
             ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>${words.turnOnSound()}</button>`
             : nothing}
-          <button part="mute-button" aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
+          <button part="mute-button" aria-keyshortcuts=${SHORTCUTS.mute} title=${muteShortcutHint(SHORTCUTS.mute, SHORTCUTS.pushToTalk)} aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
             ${micIcon}${words.mute()}
           </button>
           ${video
-            ? html`<button part="camera-button" aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
+            ? html`<button part="camera-button" aria-keyshortcuts=${SHORTCUTS.camera} title=${shortcutHint(SHORTCUTS.camera)} aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
                 ${videoIcon}${words.cameraOff()}
               </button>`
             : nothing}
           <button part="devices-button" aria-expanded=${this.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => (this.devicesOpen = !this.devicesOpen)}>
             ${settingsIcon}${words.devices()}
           </button>
-          <button part="hangup-button" class="danger" data-autofocus ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
+          <button part="hangup-button" class="danger" data-autofocus aria-keyshortcuts=${SHORTCUTS.hangUp} title=${shortcutHint(SHORTCUTS.hangUp)} ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
             ${hangUpIcon}${phase === 'in-call' ? words.hangUp() : words.cancelCall()}
           </button>
         `;

@@ -3,7 +3,8 @@
  * move the table below does not list, and a small Lit ReactiveController (`CallMachine`) that holds the
  * current state, re-renders its host and tells listeners what changed.
  *
- *   idle → preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
+ *   idle → [lobby →] preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
+ *   (the lobby, where devices are chosen, is left out with `no-lobby`; closing it returns to idle)
  *   any of preparing-media … in-call → ending (hang up) or error;  ended / error → idle (close) or
  *   preparing-media (call again / retry).
  */
@@ -14,6 +15,7 @@ export type CallType = 'audio' | 'video';
 
 export const CALL_PHASES = [
   'idle',
+  'lobby',
   'preparing-media',
   'calling',
   'connecting',
@@ -33,6 +35,7 @@ export type EndReason = 'hang-up' | 'oracle-left';
 
 export type CallState =
   | { readonly phase: 'idle' }
+  | { readonly phase: 'lobby'; readonly callType: CallType }
   | {
       readonly phase: 'preparing-media' | 'calling' | 'connecting' | 'waiting-for-oracle';
       readonly callType: CallType;
@@ -51,6 +54,7 @@ export type CallState =
   | { readonly phase: 'error'; readonly callType?: CallType; readonly callId?: string; readonly error: CallErrorInfo };
 
 export type CallAction =
+  | { readonly type: 'open-lobby'; readonly callType: CallType }
   | { readonly type: 'start'; readonly callType: CallType }
   | { readonly type: 'media-ready' }
   | { readonly type: 'announced'; readonly callId: string }
@@ -64,15 +68,16 @@ export type CallAction =
 
 /** Which actions each phase accepts (and so which phases follow which). */
 const ACCEPTS: Readonly<Record<CallPhase, readonly CallAction['type'][]>> = {
-  idle: ['start', 'fail'],
+  idle: ['open-lobby', 'start', 'fail'],
+  lobby: ['start', 'close', 'fail'],
   'preparing-media': ['media-ready', 'hang-up', 'fail'],
   calling: ['announced', 'admitted', 'hang-up', 'fail'],
   connecting: ['connected', 'hang-up', 'fail'],
   'waiting-for-oracle': ['oracle-joined', 'hang-up', 'fail'],
   'in-call': ['hang-up', 'fail'],
   ending: ['ended'],
-  ended: ['start', 'close'],
-  error: ['start', 'close'],
+  ended: ['open-lobby', 'start', 'close'],
+  error: ['open-lobby', 'start', 'close'],
 };
 
 export class IllegalTransitionError extends Error {
@@ -97,7 +102,7 @@ function callTypeOf(state: CallState): CallType | undefined {
 }
 
 function callIdOf(state: CallState): string | undefined {
-  return state.phase === 'idle' ? undefined : state.callId;
+  return state.phase === 'idle' || state.phase === 'lobby' ? undefined : state.callId;
 }
 
 const withCallId = (callId: string | undefined) => (callId === undefined ? {} : { callId });
@@ -108,6 +113,8 @@ export function transition(state: CallState, action: CallAction): CallState {
   const callType = callTypeOf(state);
   const callId = callIdOf(state);
   switch (action.type) {
+    case 'open-lobby':
+      return { phase: 'lobby', callType: action.callType };
     case 'start':
       return { phase: 'preparing-media', callType: action.callType };
     case 'media-ready':

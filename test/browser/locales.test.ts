@@ -9,7 +9,8 @@ import type { Locale } from '../../widget/i18n/localize.ts';
 import { formatDuration, spokenDuration } from '../../widget/copy.ts';
 import { Gate } from './fakes/gate.ts';
 import { DEVICES } from './fakes/fake-media.ts';
-import { click, mount, untilPhase } from './fakes/harness.ts';
+import { CHOICE_KEY } from '../../widget/device-choice.ts';
+import { click, mount, part, untilPhase } from './fakes/harness.ts';
 import type { Harness } from './fakes/harness.ts';
 
 let h: Harness | undefined;
@@ -47,16 +48,27 @@ function wordsOf(root: ShadowRoot): string[] {
 
 /** Drives one video call through every state, calling `look` in each (the element in `locale`). */
 async function everyState(locale: Locale, look: (state: string, root: ShadowRoot) => Promise<void>): Promise<void> {
-  h = await mount({ lang: locale, 'call-type': 'video' });
+  localStorage.removeItem(CHOICE_KEY);
+  h = await mount({ lang: locale, 'call-type': 'video' }, { lobby: true });
   await h.el.localeReady();
   const seen = (state: string) => look(state, h!.el.shadowRoot!);
   await seen('idle');
+  const joinable = () => waitUntil(() => part<HTMLButtonElement>(h!.el, 'join-button')?.disabled === false, 'the lobby never got ready');
+
+  click(h.el, 'call-button');
+  await untilPhase(h.el, 'lobby');
+  await joinable();
+  await seen('lobby');
+  h.devices.remove('mic-1');
+  await waitUntil(() => part(h!.el, 'lobby-notice'));
+  await joinable();
+  await seen('lobby, a device gone');
 
   const gates = { prepare: new Gate(), send: new Gate(), sync: new Gate(), connect: new Gate() };
   h.media.behaviour = { ...h.media.behaviour, prepareGate: gates.prepare, connectGate: gates.connect, oracle: 'manual' };
   h.transport.sendGate = gates.send;
   h.backend.syncGate = gates.sync;
-  click(h.el, 'call-button');
+  click(h.el, 'join-button');
   await untilPhase(h.el, 'preparing-media');
   await seen('preparing-media');
   gates.prepare.open();
@@ -96,6 +108,12 @@ async function everyState(locale: Locale, look: (state: string, root: ShadowRoot
   await h.el.callOracle();
   await untilPhase(h.el, 'error');
   await seen('error');
+  click(h.el, 'close-button');
+  await untilPhase(h.el, 'idle');
+  h.devices.refuse = { name: 'NotAllowedError' };
+  click(h.el, 'call-button');
+  await waitUntil(() => part(h!.el, 'lobby-problem'));
+  await seen('lobby, microphone blocked');
   await h.el.endCall();
   h.el.remove();
   h.dispose();
@@ -113,12 +131,12 @@ describe('<oracle-call> in every locale', function () {
       english.set(state, words);
       await expect(root.host).to.be.accessible();
     });
-    expect([...english.keys()]).to.have.length(10);
+    expect([...english.keys()]).to.have.length(13);
   });
 
   for (const locale of LOCALES.filter((l) => l !== 'en')) {
     it(`${locale}: no English left in any state, lang set, and accessible`, async () => {
-      expect(english.size, 'the English run went first').to.equal(10);
+      expect(english.size, 'the English run went first').to.equal(13);
       await everyState(locale, async (state, root) => {
         const words = wordsOf(root);
         const left = words.filter((text) => english.get(state)!.includes(text));
