@@ -40,6 +40,8 @@ export interface CallConfig {
   readonly oracleDid?: string;
   readonly userDid?: string;
   readonly oracleTimeoutMs: number;
+  /** How long the call may stay reconnecting before it ends (`connection-lost`). */
+  readonly reconnectTimeoutMs: number;
   readonly sendRetry: RetryPolicy;
 }
 
@@ -361,11 +363,26 @@ export class CallController implements ReactiveController {
     return config.oracleDid ? { ...info, oracleDid: config.oracleDid } : info;
   }
 
-  /** Resolves on hang-up or the oracle leaving; rejects when the connection drops. */
+  /**
+   * Resolves on hang-up or the oracle leaving; rejects when the connection drops for good: LiveKit gave
+   * up, or it has been reconnecting for longer than `reconnectTimeoutMs`.
+   */
   #untilOver(media: MediaSession, signal: AbortSignal): Promise<'hang-up' | 'oracle-left'> {
+    const bound = this.config().reconnectTimeoutMs;
+    let reconnecting: ReturnType<typeof setTimeout> | undefined;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return resolve('hang-up');
       const unsubscribe = media.subscribe((event) => {
+        if (event.type === 'reconnecting' && this.machine.can('reconnecting')) {
+          this.machine.send({ type: 'reconnecting' });
+          reconnecting = setTimeout(() => {
+            finish(() => reject(new CallError(CallErrorReason.ConnectionLost, `the connection did not come back within ${Math.round(bound / 1000)} s`)));
+          }, bound);
+        }
+        if (event.type === 'reconnected' && this.machine.can('reconnected')) {
+          clearTimeout(reconnecting);
+          this.machine.send({ type: 'reconnected' });
+        }
         if (event.type === 'change' && event.snapshot.encryption === 'not-encrypted') {
           finish(() => reject(new CallError(CallErrorReason.NotEncrypted, 'LiveKit reports unencrypted media during the call')));
         }
@@ -377,6 +394,7 @@ export class CallController implements ReactiveController {
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(reconnecting);
         unsubscribe();
         signal.removeEventListener('abort', onAbort);
         settle();

@@ -58,6 +58,8 @@ export function statusText(state: CallState): string {
       return msg('Waiting for the oracle to join…', { id: 'status-waiting' });
     case 'in-call':
       return msg('In call with the oracle', { id: 'status-in-call' });
+    case 'reconnecting':
+      return msg('Reconnecting…', { id: 'status-reconnecting' });
     case 'ending':
       return msg('Ending the call…', { id: 'status-ending' });
     case 'ended':
@@ -68,11 +70,14 @@ export function statusText(state: CallState): string {
 }
 
 /** What the live region says when the element enters a state. */
-export function announcement(state: CallState, encryption: EncryptionStatus): string {
+export function announcement(state: CallState, encryption: EncryptionStatus, previous?: CallState['phase']): string {
   switch (state.phase) {
     case 'idle':
       return '';
+    case 'reconnecting':
+      return msg('The connection dropped. Reconnecting…', { id: 'announce-reconnecting' });
     case 'in-call':
+      if (previous === 'reconnecting') return msg('Reconnected. The call goes on.', { id: 'announce-reconnected' });
       return encryption === 'encrypted'
         ? msg('Connected to the oracle. The call is end-to-end encrypted.', { id: 'announce-connected-encrypted' })
         : msg('Connected to the oracle.', { id: 'announce-connected' });

@@ -55,6 +55,10 @@ export type MediaSessionEvent =
   | { readonly type: 'change'; readonly snapshot: MediaSnapshot }
   /** The oracle left the room after it had joined. */
   | { readonly type: 'oracle-left' }
+  /** The connection dropped; LiveKit is trying to get it back (media, or only signalling). */
+  | { readonly type: 'reconnecting' }
+  /** LiveKit got the connection back. */
+  | { readonly type: 'reconnected' }
   /** The room dropped without the element asking (network, server). */
   | { readonly type: 'disconnected'; readonly reason: string };
 

@@ -14,6 +14,7 @@
  * @attr oracle-did - The oracle's DID; with `oracle-public-key`, GET /oracle is not asked at all.
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
+ * @attr reconnect-timeout - Seconds a dropped call may spend reconnecting before it ends (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
  * @attr no-lobby - Start calls at once, without the lobby where the person checks and chooses their devices.
  * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
@@ -117,6 +118,7 @@ export class OracleCall extends LitElement {
     userDid: { attribute: 'user-did' },
     oracleTimeout: { attribute: 'oracle-timeout', type: Number },
     noLobby: { attribute: 'no-lobby', type: Boolean },
+    reconnectTimeout: { attribute: 'reconnect-timeout', type: Number },
     mediaDevices: { attribute: false },
     matrixClient: { attribute: false },
     transport: { attribute: false },
@@ -138,6 +140,7 @@ export class OracleCall extends LitElement {
   declare userDid: string;
   declare oracleTimeout: number;
   declare noLobby: boolean;
+  declare reconnectTimeout: number;
   /** The browser's media devices for the lobby (`navigator.mediaDevices` when not set). */
   declare mediaDevices: MediaDevicesLike | undefined;
   /**
@@ -179,6 +182,7 @@ export class OracleCall extends LitElement {
     this.userDid = '';
     this.oracleTimeout = 30;
     this.noLobby = false;
+    this.reconnectTimeout = 30;
     this.sendRetry = DEFAULT_SEND_RETRY;
     this.announcementText = '';
     this.devicesOpen = false;
@@ -249,6 +253,7 @@ export class OracleCall extends LitElement {
       matrixRoomId: this.matrixRoomId,
       sessionId: this.sessionId,
       oracleTimeoutMs: seconds * 1000,
+      reconnectTimeoutMs: (Number.isFinite(this.reconnectTimeout) && this.reconnectTimeout > 0 ? this.reconnectTimeout : 30) * 1000,
       sendRetry: this.sendRetry,
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
@@ -259,7 +264,7 @@ export class OracleCall extends LitElement {
   #onStateChange(next: CallState, previous: CallState): void {
     // Only a change of phase is news (the callId arriving within "calling" shows in the next one).
     if (next.phase === previous.phase) return;
-    this.announcementText = announcement(next, this.#call.snapshot.encryption);
+    this.announcementText = announcement(next, this.#call.snapshot.encryption, previous.phase);
     if (next.phase === 'idle' || next.phase === 'ended' || next.phase === 'error') this.devicesOpen = false;
     emit(this, 'oracle-call-state', {
       state: next.phase,
@@ -301,7 +306,7 @@ export class OracleCall extends LitElement {
     if (blocked && !this.#audioBlocked) this.announcementText = words.soundBlocked();
     this.#audioBlocked = blocked;
     // The timer ticks only in a call (properties set here join this update).
-    if (this.state.phase === 'in-call') this.#startTicker();
+    if (this.state.phase === 'in-call' || this.state.phase === 'reconnecting') this.#startTicker();
     else this.#stopTicker();
   }
 
@@ -452,9 +457,9 @@ export class OracleCall extends LitElement {
 
   #renderCallFacts(state: CallState) {
     const snapshot = this.#call.snapshot;
-    const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call';
+    const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call' || state.phase === 'reconnecting';
     return html`
-      ${state.phase === 'in-call'
+      ${state.phase === 'in-call' || state.phase === 'reconnecting'
         ? html`<span part="timer" class="timer" role="timer" aria-label=${words.callDuration()}>${formatDuration(this.now - state.since)}</span>`
         : nothing}
       ${state.phase === 'ended' && state.durationMs >= 1000
@@ -523,7 +528,7 @@ export class OracleCall extends LitElement {
             ${settingsIcon}${words.devices()}
           </button>
           <button part="hangup-button" class="danger" data-autofocus aria-keyshortcuts=${SHORTCUTS.hangUp} title=${shortcutHint(SHORTCUTS.hangUp)} ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
-            ${hangUpIcon}${phase === 'in-call' ? words.hangUp() : words.cancelCall()}
+            ${hangUpIcon}${phase === 'in-call' || phase === 'reconnecting' ? words.hangUp() : words.cancelCall()}
           </button>
         `;
       }

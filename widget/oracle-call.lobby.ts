@@ -129,9 +129,10 @@ export function renderLobby(lobby: LobbySnapshot, on: LobbyHandlers) {
     <fieldset part="lobby-devices" class="devices">
       <legend>${words.devices()}</legend>
       ${kinds.map(
-        (kind) => html`<label>
-          <span>${deviceLabel(kind)}</span>
+        (kind) => html`<div class="device">
+          <label for="lobby-${kind}">${deviceLabel(kind)}</label>
           <select
+            id="lobby-${kind}"
             data-kind=${kind}
             ?disabled=${lobby.devices[kind].length === 0}
             @change=${(event: Event) => on.selectDevice(kind, (event.target as HTMLSelectElement).value)}
@@ -140,7 +141,7 @@ export function renderLobby(lobby: LobbySnapshot, on: LobbyHandlers) {
               (device) => html`<option value=${device.deviceId} ?selected=${lobby.active[kind] === device.deviceId}>${device.label}</option>`,
             )}
           </select>
-        </label>`,
+        </div>`,
       )}
     </fieldset>
   </div>`;

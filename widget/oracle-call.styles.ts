@@ -330,7 +330,7 @@ export const styles = css`
     font-weight: 600;
   }
 
-  .devices label {
+  .devices .device {
     display: grid;
     gap: 0.2rem;
   }

@@ -29,14 +29,14 @@ export function renderDevices(state: CallState, snapshot: MediaSnapshot, onSelec
   return html`<fieldset part="devices" id="devices" class="devices">
     <legend>${words.devices()}</legend>
     ${kinds.map(
-      (kind) => html`<label>
-        <span>${deviceLabel(kind)}</span>
-        <select @change=${(event: Event) => onSelect(kind, event)}>
+      (kind) => html`<div class="device">
+        <label for="devices-${kind}">${deviceLabel(kind)}</label>
+        <select id="devices-${kind}" @change=${(event: Event) => onSelect(kind, event)}>
           ${snapshot.devices[kind].map(
             (device) => html`<option value=${device.deviceId} ?selected=${snapshot.activeDevices[kind] === device.deviceId}>${device.label}</option>`,
           )}
         </select>
-      </label>`,
+      </div>`,
     )}
   </fieldset>`;
 }

@@ -5,6 +5,7 @@
  *
  *   idle → [lobby →] preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
  *   (the lobby, where devices are chosen, is left out with `no-lobby`; closing it returns to idle)
+ *   in-call ⇄ reconnecting (the connection dropped and LiveKit is getting it back; the timer goes on)
  *   any of preparing-media … in-call → ending (hang up) or error;  ended / error → idle (close) or
  *   preparing-media (call again / retry).
  */
@@ -21,6 +22,7 @@ export const CALL_PHASES = [
   'connecting',
   'waiting-for-oracle',
   'in-call',
+  'reconnecting',
   'ending',
   'ended',
   'error',
@@ -28,7 +30,7 @@ export const CALL_PHASES = [
 export type CallPhase = (typeof CALL_PHASES)[number];
 
 /** The phases in which a call is under way (something may need cleaning up). */
-export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call'];
+export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call', 'reconnecting'];
 
 /** Why a call ended without an error. */
 export type EndReason = 'hang-up' | 'oracle-left';
@@ -41,7 +43,7 @@ export type CallState =
       readonly callType: CallType;
       readonly callId?: string;
     }
-  | { readonly phase: 'in-call'; readonly callType: CallType; readonly callId: string; readonly since: number }
+  | { readonly phase: 'in-call' | 'reconnecting'; readonly callType: CallType; readonly callId: string; readonly since: number }
   | { readonly phase: 'ending'; readonly callType: CallType; readonly callId?: string; readonly since?: number }
   | {
       readonly phase: 'ended';
@@ -61,6 +63,8 @@ export type CallAction =
   | { readonly type: 'admitted' }
   | { readonly type: 'connected' }
   | { readonly type: 'oracle-joined'; readonly at: number }
+  | { readonly type: 'reconnecting' }
+  | { readonly type: 'reconnected' }
   | { readonly type: 'hang-up' }
   | { readonly type: 'ended'; readonly reason: EndReason; readonly at: number }
   | { readonly type: 'fail'; readonly error: CallErrorInfo }
@@ -74,7 +78,8 @@ const ACCEPTS: Readonly<Record<CallPhase, readonly CallAction['type'][]>> = {
   calling: ['announced', 'admitted', 'hang-up', 'fail'],
   connecting: ['connected', 'hang-up', 'fail'],
   'waiting-for-oracle': ['oracle-joined', 'hang-up', 'fail'],
-  'in-call': ['hang-up', 'fail'],
+  'in-call': ['reconnecting', 'hang-up', 'fail'],
+  reconnecting: ['reconnected', 'hang-up', 'fail'],
   ending: ['ended'],
   ended: ['open-lobby', 'start', 'close'],
   error: ['open-lobby', 'start', 'close'],
@@ -128,12 +133,17 @@ export function transition(state: CallState, action: CallAction): CallState {
       return { phase: 'waiting-for-oracle', callType: callType!, ...withCallId(callId) };
     case 'oracle-joined':
       return { phase: 'in-call', callType: callType!, callId: callId!, since: action.at };
+    case 'reconnecting':
+    case 'reconnected': {
+      const since = state.phase === 'in-call' || state.phase === 'reconnecting' ? state.since : 0;
+      return { phase: action.type === 'reconnecting' ? 'reconnecting' : 'in-call', callType: callType!, callId: callId!, since };
+    }
     case 'hang-up':
       return {
         phase: 'ending',
         callType: callType!,
         ...withCallId(callId),
-        ...(state.phase === 'in-call' ? { since: state.since } : {}),
+        ...(state.phase === 'in-call' || state.phase === 'reconnecting' ? { since: state.since } : {}),
       };
     case 'ended': {
       const since = state.phase === 'ending' ? state.since : undefined;

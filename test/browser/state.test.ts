@@ -19,6 +19,8 @@ const ACTIONS: CallAction[] = [
   { type: 'fail', error: failure },
   { type: 'close' },
   { type: 'open-lobby', callType: 'video' },
+  { type: 'reconnecting' },
+  { type: 'reconnected' },
 ];
 
 /** The only moves the design allows, as phase → action → next phase. */
@@ -29,7 +31,8 @@ const ALLOWED: Record<CallPhase, Partial<Record<CallAction['type'], CallPhase>>>
   calling: { announced: 'calling', admitted: 'connecting', 'hang-up': 'ending', fail: 'error' },
   connecting: { connected: 'waiting-for-oracle', 'hang-up': 'ending', fail: 'error' },
   'waiting-for-oracle': { 'oracle-joined': 'in-call', 'hang-up': 'ending', fail: 'error' },
-  'in-call': { 'hang-up': 'ending', fail: 'error' },
+  'in-call': { reconnecting: 'reconnecting', 'hang-up': 'ending', fail: 'error' },
+  reconnecting: { reconnected: 'in-call', 'hang-up': 'ending', fail: 'error' },
   ending: { ended: 'ended' },
   ended: { 'open-lobby': 'lobby', start: 'preparing-media', close: 'idle' },
   error: { 'open-lobby': 'lobby', start: 'preparing-media', close: 'idle' },
@@ -40,6 +43,7 @@ function reach(phase: CallPhase): CallState {
   const path: Record<CallPhase, CallAction[]> = {
     idle: [],
     lobby: [ACTIONS[10]!],
+    reconnecting: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!, ACTIONS[3]!, ACTIONS[4]!, ACTIONS[5]!, ACTIONS[11]!],
     'preparing-media': [ACTIONS[0]!],
     calling: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!],
     connecting: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!, ACTIONS[3]!],

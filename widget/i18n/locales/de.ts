@@ -117,6 +117,9 @@ export const templates = {
   'lobby-camera-is-off': 'Deine Kamera ist aus',
   'shortcut-hint': str`Tastenkürzel: ${0}`,
   'shortcut-mute-hint': str`Tastenkürzel: ${0}. Halte ${1} gedrückt, um trotz Stummschaltung zu sprechen.`,
+  'status-reconnecting': 'Verbindung wird wiederhergestellt…',
+  'announce-reconnecting': 'Die Verbindung ist abgebrochen. Sie wird wiederhergestellt…',
+  'announce-reconnected': 'Wieder verbunden. Der Anruf geht weiter.',
   'setup-not-a-widget':
     'Diese Seite ist ein Matrix-Widget: Öffne sie aus Element (oder einem anderen Widget-Host), der widgetId und parentUrl an ihre Adresse anhängt.',
   'setup-no-backend-url': 'Dem Widget fehlt der Parameter backendUrl: Füge backendUrl=https://your-oracle-backend zur Widget-URL hinzu.',

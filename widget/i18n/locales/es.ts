@@ -114,6 +114,9 @@ export const templates = {
   'lobby-camera-is-off': 'Tu cámara está apagada',
   'shortcut-hint': str`Atajo de teclado: ${0}`,
   'shortcut-mute-hint': str`Atajo de teclado: ${0}. Mantén pulsada la tecla ${1} para hablar con el micrófono silenciado.`,
+  'status-reconnecting': 'Reconectando…',
+  'announce-reconnecting': 'Se cortó la conexión. Reconectando…',
+  'announce-reconnected': 'Conexión recuperada. La llamada continúa.',
   'setup-not-a-widget':
     'Esta página es un widget de Matrix: ábrela desde Element (u otro anfitrión de widgets), que añade widgetId y parentUrl a su dirección.',
   'setup-no-backend-url': 'Al widget le falta el parámetro backendUrl: añade backendUrl=https://your-oracle-backend a la URL del widget.',

@@ -114,6 +114,9 @@ export const templates = {
   'lobby-camera-is-off': 'Votre caméra est coupée',
   'shortcut-hint': str`Raccourci clavier : ${0}`,
   'shortcut-mute-hint': str`Raccourci clavier : ${0}. Maintenez ${1} pour parler quand le micro est coupé.`,
+  'status-reconnecting': 'Reconnexion…',
+  'announce-reconnecting': 'La connexion a été coupée. Reconnexion…',
+  'announce-reconnected': 'Reconnecté. L’appel continue.',
   'setup-not-a-widget':
     'Cette page est un widget Matrix : ouvrez-la depuis Element (ou un autre hôte de widgets), qui ajoute widgetId et parentUrl à son adresse.',
   'setup-no-backend-url': 'Le widget n’a pas de paramètre backendUrl : ajoutez backendUrl=https://your-oracle-backend à l’URL du widget.',
