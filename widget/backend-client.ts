@@ -3,6 +3,7 @@
  * Matrix OpenID token, admitting a call (sync) and ending it. `BackendClient` is the seam the element's
  * tests replace; `HttpBackendClient` is the real one, on `fetch`.
  */
+import type { UserEndReason } from '../protocol/index.ts';
 import type { OpenIdToken } from './transport/matrix-transport.ts';
 
 export interface OracleInfo {
@@ -39,8 +40,8 @@ export interface BackendClient {
   signIn(token: OpenIdToken, signal?: AbortSignal): Promise<BackendSession>;
   /** POST /calls/:callId/sync */
   syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }, signal?: AbortSignal): Promise<SyncResult>;
-  /** POST /calls/:callId/update {status: "ended"} */
-  endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void>;
+  /** POST /calls/:callId/update {status: "ended"}, with the reason when it is not a hang-up */
+  endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void>;
 }
 
 /** A failed backend request: `status` 0 when no answer came (network, CORS, abort). */
@@ -148,7 +149,8 @@ export class HttpBackendClient implements BackendClient {
     };
   }
 
-  async endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void> {
-    await this.request('POST', `/calls/${encodeURIComponent(callId)}/update`, { body: { status: 'ended' }, session, signal });
+  async endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void> {
+    const body = reason ? { status: 'ended', reason } : { status: 'ended' };
+    await this.request('POST', `/calls/${encodeURIComponent(callId)}/update`, { body, session, signal });
   }
 }

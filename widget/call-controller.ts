@@ -15,7 +15,7 @@ import {
   parseCallEventContent,
   parsePublicKey,
 } from '../protocol/index.ts';
-import type { CallEventContent } from '../protocol/index.ts';
+import type { CallEventContent, UserEndReason } from '../protocol/index.ts';
 import { BackendError } from './backend-client.ts';
 import type { BackendClient, BackendSession, OracleInfo } from './backend-client.ts';
 import { loadChoice } from './device-choice.ts';
@@ -210,7 +210,8 @@ export class CallController implements ReactiveController {
     }
     if (outcome.kind === 'oracle-left' && this.machine.can('hang-up')) this.machine.send({ type: 'hang-up' });
     try {
-      await this.#cleanup(call);
+      // A connection that never came back is recorded as such by the backend (not as a hang-up).
+      await this.#cleanup(call, outcome.kind === 'error' && outcome.error.reason === CallErrorReason.ConnectionLost ? 'connection_lost' : undefined);
     } catch (error) {
       this.log('cleaning up the call failed', error);
     }
@@ -404,7 +405,7 @@ export class CallController implements ReactiveController {
   }
 
   /** Leaves no half-open call: room left and tracks stopped, event edited to ended, backend told. */
-  async #cleanup(call: CallProgress): Promise<void> {
+  async #cleanup(call: CallProgress, reason?: UserEndReason): Promise<void> {
     const steps: [string, Promise<unknown>][] = [];
     if (call.media) steps.push(['closing the media', call.media.close()]);
     const { transport, content, eventId, callId, roomId } = call;
@@ -413,7 +414,7 @@ export class CallController implements ReactiveController {
       const txnId = `oracle-call-${randomId()}`;
       steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(roomId, edit, { txnId }), CLEANUP_RETRY)]);
     }
-    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId)]);
+    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId, undefined, reason)]);
     const results = await Promise.allSettled(
       steps.map(([what, promise]) => withTimeout(promise, CLEANUP_TIMEOUT_MS, () => new Error(`${what} timed out`))),
     );

@@ -62,6 +62,7 @@ describe('<oracle-call> reconnection', function () {
     expect(error!.detail).to.equal('the connection did not come back within 1 s');
     expect(h.media.last.closed).to.equal(true);
     expect(h.backend.ended).to.deep.equal([callId]);
+    expect(h.backend.endReasons, 'the backend records why').to.deep.equal(['connection_lost']);
     expect(text(h.el, 'retry-button')).to.equal('Try again');
     await expect(h.el).to.be.accessible();
   });
