@@ -79,25 +79,25 @@ import type { PropertyValues } from 'lit';
 import type { BackendClient } from './backend-client.ts';
 import { CallController } from './call-controller.ts';
 import type { CallConfig } from './call-controller.ts';
-import { saveChoice, loadChoice } from './device-choice.ts';
-import { LobbyController } from './lobby.ts';
-import { SHORTCUTS, ShortcutController } from './shortcuts.ts';
-import type { ShortcutActions } from './shortcuts.ts';
-import type { MediaDevicesLike } from './lobby.ts';
-import { lobbyWords, renderLobby } from './oracle-call.lobby.ts';
-import { announcement, deviceChangeFailed, deviceChosen, encryptionText, formatDuration, muteShortcutHint, shortcutHint, startCallLabel, statusText, words } from './copy.ts';
+import { announcement, deviceChangeFailed, deviceChosen, statusText, words } from './copy.ts';
+import { loadChoice, saveChoice } from './device-choice.ts';
 import { ERROR_COPY } from './errors.ts';
 import { emit } from './events.ts';
 import { currentLocale, resolveLocale, useLocale } from './i18n/localize.ts';
-import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
+import { LobbyController } from './lobby.ts';
+import type { MediaDevicesLike } from './lobby.ts';
 import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
+import { renderCallFacts, renderControls } from './oracle-call.controls.ts';
+import { renderLobby } from './oracle-call.lobby.ts';
 import { styles } from './oracle-call.styles.ts';
 import { renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
+import { ShortcutController } from './shortcuts.ts';
+import type { ShortcutActions } from './shortcuts.ts';
 import type { RetryPolicy } from './retry.ts';
 import { ACTIVE_PHASES } from './state.ts';
-import type { CallPhase, CallState, CallType } from './state.ts';
+import type { CallState, CallType } from './state.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
@@ -440,7 +440,7 @@ export class OracleCall extends LitElement {
           ? nothing
           : html`<p part="status" class="status">
               <span part="status-text" class="status-text">${statusText(state)}</span>
-              ${this.#renderCallFacts(state)}
+              ${renderCallFacts(state, this.#call.snapshot, this.now)}
             </p>`}
         ${state.phase === 'error'
           ? html`<div part="error" class="error">
@@ -449,90 +449,27 @@ export class OracleCall extends LitElement {
             </div>`
           : nothing}
         ${state.phase === 'lobby' ? this.#lobbyView() : nothing}
-        <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${this.#renderControls(state.phase)}</div>
+        <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${renderControls({
+          state,
+          snapshot: this.#call.snapshot,
+          mainCallType: this.#defaultCallType(),
+          lastCallType: this.#lastCallType(),
+          hasMedia: this.#call.hasMedia,
+          devicesOpen: this.devicesOpen,
+          lobby: { ready: this.#lobby.snapshot.status === 'ready', callType: this.#lobby.callType },
+          start: (callType) => this.#start(callType),
+          join: () => this.#join(),
+          leaveLobby: () => this.#leaveLobby(),
+          close: () => this.#call.close(),
+          startAudio: () => void this.#call.startAudio().catch(() => undefined),
+          toggleMicrophone: () => void this.#toggleMicrophone(),
+          toggleCamera: () => void this.#toggleCamera(),
+          toggleDevices: () => (this.devicesOpen = !this.devicesOpen),
+          hangUp: () => void this.endCall(),
+        })}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
     `;
-  }
-
-  #renderCallFacts(state: CallState) {
-    const snapshot = this.#call.snapshot;
-    const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call' || state.phase === 'reconnecting';
-    return html`
-      ${state.phase === 'in-call' || state.phase === 'reconnecting'
-        ? html`<span part="timer" class="timer" role="timer" aria-label=${words.callDuration()}>${formatDuration(this.now - state.since)}</span>`
-        : nothing}
-      ${state.phase === 'ended' && state.durationMs >= 1000
-        ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>`
-        : nothing}
-      ${connected
-        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${encryptionText(snapshot.encryption)}</span>`
-        : nothing}
-      ${state.phase === 'in-call' && snapshot.oracleSpeaking
-        ? html`<span part="speaking" class="badge speaking-badge">${words.oracleSpeaking()}</span>`
-        : nothing}
-    `;
-  }
-
-  #renderControls(phase: CallPhase) {
-    const main = this.#defaultCallType();
-    const other: CallType = main === 'audio' ? 'video' : 'audio';
-    const snapshot = this.#call.snapshot;
-    switch (phase) {
-      case 'idle':
-        return html`
-          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(main)}>
-            ${main === 'video' ? videoIcon : phoneIcon}${startCallLabel(main)}
-          </button>
-          <button part="alt-call-button" @click=${() => this.#start(other)}>
-            ${other === 'video' ? videoIcon : phoneIcon}${startCallLabel(other)}
-          </button>
-        `;
-      case 'lobby':
-        return html`
-          <button part="join-button" class="primary" data-autofocus ?disabled=${this.#lobby.snapshot.status !== 'ready'} @click=${() => this.#join()}>
-            ${this.#lobby.callType === 'video' ? videoIcon : phoneIcon}${lobbyWords.join()}
-          </button>
-          <button part="close-button" aria-keyshortcuts=${SHORTCUTS.hangUp} title=${shortcutHint(SHORTCUTS.hangUp)} @click=${() => this.#leaveLobby()}>${lobbyWords.cancel()}</button>
-        `;
-      case 'ended':
-        return html`
-          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>${words.callAgain()}</button>
-          <button part="close-button" @click=${() => this.#call.close()}>${words.close()}</button>
-        `;
-      case 'error': {
-        const error = this.state.phase === 'error' ? this.state.error : undefined;
-        return html`
-          ${error?.retryable
-            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>${words.tryAgain()}</button>`
-            : nothing}
-          <button part="close-button" ?data-autofocus=${!error?.retryable} @click=${() => this.#call.close()}>${words.close()}</button>
-        `;
-      }
-      default: {
-        const ready = this.#call.hasMedia && phase !== 'preparing-media' && phase !== 'ending';
-        const video = this.state.phase !== 'idle' && this.state.callType === 'video';
-        return html`
-          ${phase === 'in-call' && snapshot.audioBlocked
-            ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>${words.turnOnSound()}</button>`
-            : nothing}
-          <button part="mute-button" aria-keyshortcuts=${SHORTCUTS.mute} title=${muteShortcutHint(SHORTCUTS.mute, SHORTCUTS.pushToTalk)} aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
-            ${micIcon}${words.mute()}
-          </button>
-          ${video
-            ? html`<button part="camera-button" aria-keyshortcuts=${SHORTCUTS.camera} title=${shortcutHint(SHORTCUTS.camera)} aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
-                ${videoIcon}${words.cameraOff()}
-              </button>`
-            : nothing}
-          <button part="devices-button" aria-expanded=${this.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => (this.devicesOpen = !this.devicesOpen)}>
-            ${settingsIcon}${words.devices()}
-          </button>
-          <button part="hangup-button" class="danger" data-autofocus aria-keyshortcuts=${SHORTCUTS.hangUp} title=${shortcutHint(SHORTCUTS.hangUp)} ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
-            ${hangUpIcon}${phase === 'in-call' || phase === 'reconnecting' ? words.hangUp() : words.cancelCall()}
-          </button>
-        `;
-      }
-    }
   }
 
   #lastCallType(): CallType {
