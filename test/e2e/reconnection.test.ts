@@ -20,10 +20,16 @@ describe('reconnection in headless Chromium (real Synapse, LiveKit, backend, age
     const page = await e.newPage();
     let cut = false;
     const open = new Set<{ page: WebSocketRoute; server: WebSocketRoute }>();
+    // While cut, the page's new connections hang, as over a dead network; they fail when it is back.
+    const held: WebSocketRoute[] = [];
     await page.routeWebSocket(new RegExp(`^${e.stack.livekit.url}`), (ws) => {
-      if (cut) return void ws.close({ code: 1011, reason: 'cut by the test' });
+      if (cut) return void held.push(ws);
       open.add({ page: ws, server: ws.connectToServer() });
     });
+    const restore = async () => {
+      cut = false;
+      for (const ws of held.splice(0)) await ws.close({ code: 1011, reason: 'cut by the test' }).catch(() => {});
+    };
     const cutNow = async () => {
       cut = true;
       for (const pair of open) {
@@ -33,12 +39,16 @@ describe('reconnection in headless Chromium (real Synapse, LiveKit, backend, age
       open.clear();
     };
 
+    const log: string[] = [];
+    page.on('console', (message) => {
+      if (/reconnect|resum|signal|disconnect/i.test(message.text())) log.push(`${new Date().toISOString().slice(11, 23)} ${message.text().slice(0, 200)}`);
+    });
     await page.goto(e.pages.pageUrl);
     await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
     await page.evaluate(() => {
       const element = document.querySelector('oracle-call')!;
       element.setAttribute('no-lobby', '');
-      element.setAttribute('reconnect-timeout', '12');
+      element.setAttribute('reconnect-timeout', '25');
     });
     await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
     await waitForPhase(page, 'in-call', 45_000);
@@ -50,8 +60,10 @@ describe('reconnection in headless Chromium (real Synapse, LiveKit, backend, age
     assert.ok(await page.locator('oracle-call').locator('[part="timer"]').isVisible(), 'the timer stays');
     await e.screenshot(page, 'page-reconnecting');
     await sleep(5000);
-    cut = false;
-    await waitForPhase(page, 'in-call', 40_000);
+    await restore();
+    await waitForPhase(page, 'in-call', 40_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nthe page's connection log:\n${log.join('\n')}`);
+    });
     const heard = await listenForMarker(page, 20_000);
     assert.ok(heard.markerMs >= 1000, `the oracle echoes again after the cut (marker heard ${heard.markerMs} ms)`);
     assert.equal((await e.stack.backend.store.get(callId))?.status, 'active');
