@@ -164,6 +164,7 @@ export class OracleCall extends LitElement {
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
   readonly #lobby = new LobbyController(this, () => this.mediaDevices ?? globalThis.navigator?.mediaDevices);
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: a ReactiveController registers itself with the element it is given.
   readonly #shortcuts = new ShortcutController(this, () => this.#shortcutActions());
   /** Push-to-talk unmuted the microphone: letting the key go mutes it again. */
   #talkingWhileMuted = false;
@@ -193,6 +194,7 @@ export class OracleCall extends LitElement {
 
   /** `lang` is HTML's own attribute: watched here so that changing it switches the element's language. */
   static override get observedAttributes(): string[] {
+    // biome-ignore lint/complexity/noThisInStatic: Lit finalizes each element class through its own static getter; `super` keeps that.
     return [...super.observedAttributes, 'lang'];
   }
 
