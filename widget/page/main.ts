@@ -1,47 +1,75 @@
 /**
- * The Matrix/Element widget page: reads the widget parameters (fragment first, then query), and mounts
- * `<oracle-call>`, which talks to the host through the widget API (capabilities for sending and
- * receiving `m.ixo.oracles_call` and OpenID; messages accepted only from the parent's origin).
+ * The Matrix/Element widget page: reads the widget parameters (see widget-params.ts: fragment first,
+ * then query, unfilled `$…` template variables count as absent), shows what is wrong when one is
+ * missing or malformed, and otherwise mounts `<oracle-call>`, which talks to the host through the
+ * widget API (capabilities for sending and receiving `m.ixo.oracles_call` and OpenID; messages accepted
+ * only from the parent's origin).
  *
  * Parameters besides Element's `widgetId`, `parentUrl`, `userId` and `roomId`: `backendUrl` (required),
- * `callType` (`audio`|`video`), `theme` (`light`|`dark`).
+ * `callType` (`audio`|`video`), `theme` (Element's `$org.matrix.msc2873.client_theme`, then its
+ * `theme_change` actions) and `language` (`$org.matrix.msc2873.client_language`).
  */
 import { WidgetApi } from 'matrix-widget-api';
 import '../bundle-entry.ts';
-import { connectWidgetApiWith, widgetParamsFrom } from '../transport/widget-api-transport.ts';
-import type { WidgetApiLike } from '../transport/widget-api-transport.ts';
+import { connectWidgetApiWith } from '../transport/widget-api-transport.ts';
+import type { WidgetApiLike, WidgetHostStatus } from '../transport/widget-api-transport.ts';
+import { parseWidgetPage, widgetTheme } from '../transport/widget-params.ts';
+import type { WidgetTheme } from '../transport/widget-params.ts';
 
-function param(name: string): string | undefined {
-  const fragment = new URLSearchParams(window.location.hash.replace(/^#\/?\??/, ''));
-  const query = new URLSearchParams(window.location.search);
-  return fragment.get(name) ?? query.get(name) ?? undefined;
+const HOST_STATUS_TEXT: Readonly<Record<WidgetHostStatus, string>> = {
+  connecting: '',
+  'awaiting-approval': 'Waiting for your approval in Element…',
+  ready: '',
+  refused: 'Element did not allow this widget to send call events. Start a call to be asked again.',
+};
+
+function applyTheme(element: HTMLElement, theme: WidgetTheme | undefined): void {
+  if (theme) {
+    element.setAttribute('theme', theme);
+    document.documentElement.dataset.theme = theme;
+  } else {
+    element.removeAttribute('theme');
+    delete document.documentElement.dataset.theme;
+  }
 }
 
-function showSetupError(message: string): void {
-  const box = document.createElement('p');
+function showSetupErrors(problems: readonly string[]): void {
+  const box = document.createElement('div');
   box.className = 'setup-error';
   box.setAttribute('role', 'alert');
-  box.textContent = message;
+  const title = document.createElement('p');
+  title.className = 'setup-error-title';
+  title.textContent = 'This oracle call widget is not set up correctly';
+  const list = document.createElement('ul');
+  for (const problem of problems) list.append(Object.assign(document.createElement('li'), { textContent: problem }));
+  box.append(title, list);
   document.body.append(box);
 }
 
-const widget = widgetParamsFrom(window.location);
-const backendUrl = param('backendUrl');
-if (!widget) {
-  showSetupError('This page is a Matrix widget: open it from Element (or another widget host), which adds widgetId and parentUrl to its address.');
-} else if (!backendUrl) {
-  showSetupError('The widget has no backendUrl parameter: add backendUrl=https://your-oracle-backend to the widget URL.');
+const parsed = parseWidgetPage(window.location);
+if (!parsed.ok) {
+  showSetupErrors(parsed.problems);
 } else {
+  const { widget, backendUrl, callType, theme, language } = parsed.params;
+  if (language) document.documentElement.lang = language;
+  const notice = document.createElement('p');
+  notice.className = 'host-status';
+  notice.setAttribute('role', 'status');
   const element = document.createElement('oracle-call');
   element.setAttribute('backend-url', backendUrl);
-  const callType = param('callType');
-  if (callType === 'audio' || callType === 'video') element.setAttribute('call-type', callType);
-  const theme = param('theme');
-  element.setAttribute('theme', theme === 'light' ? 'light' : 'dark');
-  if (widget.roomId) element.setAttribute('matrix-room-id', widget.roomId);
+  if (callType) element.setAttribute('call-type', callType);
+  element.setAttribute('matrix-room-id', widget.roomId);
+  applyTheme(element, theme);
   // Listen to the host at once (see connectWidgetApiWith); the element uses this connection.
-  connectWidgetApiWith(WidgetApi as unknown as new (id: string, origin: string) => WidgetApiLike, widget).catch(() => {
+  connectWidgetApiWith(WidgetApi as unknown as new (id: string, origin: string) => WidgetApiLike, widget, widget.roomId, {
+    onStatus: (status) => {
+      notice.textContent = HOST_STATUS_TEXT[status];
+      notice.hidden = !HOST_STATUS_TEXT[status];
+      document.body.dataset.hostStatus = status;
+    },
+    onThemeChange: (name) => applyTheme(element, widgetTheme(name)),
+  }).catch(() => {
     // The element reports a failed connection when a call needs it.
   });
-  document.body.append(element);
+  document.body.append(notice, element);
 }
