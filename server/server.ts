@@ -59,7 +59,7 @@ async function listen(config: ServerConfig, log: Logger, store: LowdbCallStore, 
     const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
     const livekit = new LiveKitGateway(config.livekit);
     const app = createApp(effective, { store, matrix, livekit, log });
-    await matrix.start((event) => app.calls.applyMatrixEdit(event));
+    await matrix.start((event) => app.calls.applyMatrixEvent(event));
     const http: Server = await new Promise((resolve, reject) => {
       const server = app.koa.listen(config.port, config.host, () => resolve(server));
       server.once('error', reject);
@@ -82,6 +82,7 @@ async function listen(config: ServerConfig, log: Logger, store: LowdbCallStore, 
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        app.calls.stop();
         await matrix.stop();
         await store.close();
       },
