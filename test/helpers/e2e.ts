@@ -36,6 +36,9 @@ export interface E2E {
   readonly pages: DemoServers;
   readonly user: {
     readonly userId: string;
+    /** The person's password (to sign in elsewhere: Element) and first device's access token. */
+    readonly password: string;
+    readonly accessToken: string;
     readonly matrix: TestMatrixClient;
     /** The person's encrypted room with the oracle. */
     readonly roomId: string;
@@ -104,7 +107,7 @@ export function useE2E(): () => E2E {
     e2e = {
       stack,
       pages,
-      user: { userId: account.userId, matrix, roomId, reader },
+      user: { userId: account.userId, password: account.password, accessToken: account.accessToken, matrix, roomId, reader },
       storedEvents: () => admin.roomEvents(roomId),
       agent,
       browser,
