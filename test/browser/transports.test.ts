@@ -164,7 +164,7 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     expect(statuses.slice(-2)).to.deep.equal(['awaiting-approval', 'ready']);
   });
 
-  it("acknowledges the host's theme_change and passes the theme on", async () => {
+  it("acknowledges the host's theme_change (passing the theme on) and send_event", async () => {
     const { api } = widgetApi();
     const listeners = new Map<string, (event: { detail: { action: string; data?: Record<string, unknown> }; preventDefault(): void }) => void>();
     const replies: unknown[] = [];
@@ -178,6 +178,10 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     expect(prevented).to.equal(true);
     expect(replies).to.deep.equal([[detail, {}]]);
     expect(themes).to.deep.equal(['light']);
+    // The room's call events the host feeds the widget are acknowledged too.
+    const fed = { action: 'send_event', data: { type: CALL_EVENT_TYPE } };
+    listeners.get('action:send_event')!({ detail: fed, preventDefault() {} });
+    expect(replies).to.deep.equal([[detail, {}], [fed, {}]]);
   });
 
   it('maps host refusals and homeserver errors', async () => {

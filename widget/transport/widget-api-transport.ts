@@ -122,7 +122,13 @@ export class WidgetApiTransport implements MatrixTransport {
       for (const resolve of this.approvals) resolve();
       this.approvals.clear();
     });
-    // Element sends its theme at load and on every change; an unanswered action is an error in its log.
+    // Element feeds the widget the room's call events it may receive; the element does not follow them
+    // (the backend does), but an unanswered action is an error in Element's log.
+    api.on?.('action:send_event', (event) => {
+      event.preventDefault();
+      api.transport?.reply(event.detail, {});
+    });
+    // Element sends its theme at load and on every change.
     api.on?.('action:theme_change', (event) => {
       event.preventDefault();
       api.transport?.reply(event.detail, {});
