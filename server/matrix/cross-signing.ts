@@ -7,8 +7,9 @@
  * `DATA_DIR/matrix-crypto-<device>.v8`), so later starts find everything in place and do nothing.
  * Synapse lets an account upload its *first* cross-signing keys without interactive authentication
  * (MSC3967), which is all the backend can do: it has an access token, no password. An account that
- * already has cross-signing keys (set up in Element, say) would need its password to replace them:
- * the backend then logs what the operator can do and runs on, its device unverified.
+ * already has cross-signing keys (set up in Element, say) would need its password to replace them
+ * (Synapse without MAS asks for interactive auth): the backend then logs a warning and runs on, its
+ * device unverified.
  */
 import { Method } from 'matrix-js-sdk';
 import type { MatrixClient } from 'matrix-js-sdk';
@@ -40,7 +41,7 @@ export async function crossSignOwnDevice(client: MatrixClient, log: Logger): Pro
   try {
     await crypto.bootstrapCrossSigning({
       setupNewCrossSigning: true,
-      // No interactive auth: the homeserver accepts a first upload without it (and an admin can allow a replacement).
+      // No interactive auth: the homeserver accepts a first upload without it (and, with MAS, a replacement an admin allowed).
       authUploadDeviceSigningKeys: async (makeRequest) => {
         await makeRequest(null);
       },
@@ -50,9 +51,9 @@ export async function crossSignOwnDevice(client: MatrixClient, log: Logger): Pro
     if (status !== 401 && status !== 403) throw error;
     log.warn(
       { userId, deviceId },
-      "the oracle's Matrix account already has cross-signing keys that this device does not hold, so it stays unverified " +
-        '(people see its edits with a warning). To let the backend replace them, a Synapse admin calls ' +
-        `POST /_synapse/admin/v1/users/${userId}/_allow_cross_signing_replacement_without_uia and the backend is restarted within 10 minutes`,
+      "the oracle's Matrix account already has cross-signing keys that this device does not hold, so the device stays " +
+        "unverified (people's clients show its edits with a warning); the homeserver wants the account's password to " +
+        'replace them. See the README (the oracle\'s Matrix device, "Cross-signed at first start") for what an operator can do',
     );
     return 'not-allowed';
   }

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { before, after, describe, it } from 'node:test';
 import { makeCallEdit } from '../../protocol/index.ts';
 import { registerUser } from '../../scripts/services/matrix-admin.ts';
+import { Writable } from 'node:stream';
+import { freeTcpPort } from '../../scripts/services/process.ts';
+import { loadConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/logger.ts';
+import { startServer } from '../../server/server.ts';
+import type { RunningServer } from '../../server/server.ts';
 import { announceCall, syncCall, useStack } from '../helpers/backend.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
 
@@ -84,5 +91,32 @@ describe("the oracle's Matrix device (real Synapse)", () => {
     assert.ok([409, 422].includes(twinSync.status), `the twin is refused at sync (${twinSync.status} ${JSON.stringify(twinSync.body)})`);
     // The person hangs up; nothing else is ended by mistake.
     await user.client.sendEvent(user.roomId, CALL_EVENT_TYPE, makeCallEdit(call.eventId, call.content, { callStatus: 'ended', callId: call.callId, callEndedAt: new Date().toISOString() }));
+  });
+
+  it("another device of an account whose cross-signing keys it does not hold: a warning, the identity left alone", async () => {
+    const s = stack();
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const before = await oracleKeys();
+    // A second backend for the same account, on a device of its own: the account's keys are the first backend's.
+    const config = loadConfig({ ...s.env, PORT: String(await freeTcpPort()), DATA_DIR: tempDir('oracle-call-xsign-'), MATRIX_ACCESS_TOKEN: await s.newOracleDevice() });
+    const second: RunningServer = await startServer(config, createLogger('info', sink));
+    try {
+      assert.ok(logs.some((line) => line.includes('already has cross-signing keys that this device does not hold')), 'the backend says why its device stays unverified');
+      assert.ok(!logs.some((line) => JSON.parse(line).level >= 50), 'and it is not an error: the backend runs');
+      const after = await oracleKeys();
+      const userId = s.oracle.userId;
+      assert.deepEqual(after.master_keys?.[userId], before.master_keys?.[userId], "the account's identity was not replaced");
+      const selfSigning = Object.keys(after.self_signing_keys?.[userId]?.keys ?? {})[0]!;
+      assert.ok(!(selfSigning in (after.device_keys[userId]?.[second.matrix.deviceId]?.signatures?.[userId] ?? {})), 'the second device is not cross-signed');
+      assert.ok(selfSigning in (after.device_keys[userId]?.[s.backend.matrix.deviceId]?.signatures?.[userId] ?? {}), 'the first still is');
+    } finally {
+      await second.close();
+    }
   });
 });
