@@ -8,10 +8,11 @@ import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index
 import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ApiError } from './errors.ts';
+import { DuplicateCalls } from './duplicate-calls.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { DispatchFailedError, InvalidWebhookError } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
-import type { OracleMatrix, RoomEvent } from './matrix/client.ts';
+import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
 import { InvalidCursorError, StoreConflict } from './store/call-store.ts';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './store/call-store.ts';
@@ -53,6 +54,7 @@ const CONFLICT_MESSAGES = {
 
 export class CallService {
   private readonly lock = new KeyedLock();
+  private readonly duplicates: DuplicateCalls;
 
   constructor(
     private readonly config: ServerConfig,
@@ -60,7 +62,21 @@ export class CallService {
     private readonly matrix: OracleMatrix,
     private readonly livekit: LiveKitGateway,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.duplicates = new DuplicateCalls(store, matrix, log);
+  }
+
+  /** A call event from the Matrix sync: an edit may end a call; a first event may be a duplicate to end. */
+  readonly applyMatrixEvent: CallEventHandler = async (event) => {
+    const content = event.content as { 'm.relates_to'?: unknown } | undefined;
+    if (content && typeof content === 'object' && 'm.relates_to' in content) return this.applyMatrixEdit(event);
+    this.duplicates.seen(event);
+  };
+
+  /** Stops the timers of pending duplicate checks. */
+  stop(): void {
+    this.duplicates.stop();
+  }
 
   /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
   sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {

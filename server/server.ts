@@ -60,7 +60,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
     const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
     const livekit = new LiveKitGateway(config.livekit);
     const app = createApp(effective, { store, matrix, livekit, log });
-    await matrix.start((event) => app.calls.applyMatrixEdit(event));
+    await matrix.start((event) => app.calls.applyMatrixEvent(event));
     const http: Server = await new Promise((resolve, reject) => {
       const server = app.koa.listen(config.port, config.host, () => resolve(server));
       server.once('error', reject);
@@ -83,6 +83,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        app.calls.stop();
         await matrix.stop();
         await store.close();
       },

@@ -120,4 +120,12 @@ export const templates = {
   'setup-not-a-widget':
     'Esta página es un widget de Matrix: ábrela desde Element (u otro anfitrión de widgets), que añade widgetId y parentUrl a su dirección.',
   'setup-no-backend-url': 'Al widget le falta el parámetro backendUrl: añade backendUrl=https://your-oracle-backend a la URL del widget.',
+  'setup-title': 'Este widget de llamada al oráculo no está bien configurado',
+  'setup-bad-parent-url': str`El parámetro parentUrl del widget no es una dirección web: «${0}».`,
+  'setup-no-room-id': 'A la URL del widget le falta roomId: añade roomId=$matrix_room_id.',
+  'setup-bad-room-id': str`El parámetro roomId del widget no es un ID de sala de Matrix: «${0}».`,
+  'setup-bad-backend-url': str`El parámetro backendUrl del widget no es una dirección http(s): «${0}».`,
+  'setup-bad-call-type': str`El parámetro callType del widget debe ser audio o video, no «${0}».`,
+  'host-awaiting-approval': 'Esperando tu aprobación en Element…',
+  'host-refused': 'Element no permitió que este widget enviara eventos de llamada. Inicia una llamada para que te lo vuelva a preguntar.',
 };
