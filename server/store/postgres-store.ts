@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** A statement running longer than this is cancelled (and its request fails) rather than holding a connection. */
   readonly statementTimeoutMs?: number;
+  /** A migration was applied at start. */
+  readonly onMigration?: (migration: Migration) => void;
   /** An idle pooled connection failed (the server restarted, say); the pool replaces it. */
   readonly onIdleError?: (error: Error) => void;
 }
@@ -106,7 +108,7 @@ export class PostgresCallStore implements CallStore {
    * Rejects when the database cannot be reached or migrated.
    */
   static async open(options: PostgresStoreOptions): Promise<PostgresCallStore> {
-    await PostgresCallStore.migrate(options.url);
+    for (const migration of await PostgresCallStore.migrate(options.url)) options.onMigration?.(migration);
     const pool = new pg.Pool({
       connectionString: options.url,
       application_name: 'oracle-call',
