@@ -117,7 +117,7 @@ describe('the backend on PostgreSQL (DATABASE_URL; real PostgreSQL, Synapse, Liv
     assert.equal(listed.body.calls.length, before.filter((r) => r.user_id === alice.matrix.userId).length);
   });
 
-  it('shares the calls with a second backend process on the same database', async () => {
+  it('shares the calls with a second backend process on the same database, and ends raced across both give one end', async () => {
     const call = await announceCall(s(), alice);
     assert.equal((await syncCall(s(), alice, call)).status, 200);
     // A second backend: its own process, port, data folder and Matrix device, the same database and secret.
@@ -134,6 +134,27 @@ describe('the backend on PostgreSQL (DATABASE_URL; real PostgreSQL, Synapse, Liv
     assert.equal(onFirst.body.calls[0].callId, call.callId);
     assert.equal(onFirst.body.calls[0].status, 'ended', 'the first backend serves the end made through the second');
     await assertRefused(s(), () => s().api('GET', callPath(call.callId, 'key'), { apiKey: AGENT_API_KEY }), 410, 'call_ended');
+
+    // Ends of the same calls sent to both backends at once: each call ends once, both answers show that end.
+    const racing = [];
+    for (let i = 0; i < 8; i += 1) {
+      const c = await announceCall(s(), alice);
+      assert.equal((await syncCall(s(), alice, c)).status, 200);
+      racing.push(c);
+    }
+    const answers = await Promise.all(racing.flatMap((c) => [
+      s().api('POST', callPath(c.callId, 'update'), { session: alice.session, body: { status: 'ended' } }),
+      second.api('POST', callPath(c.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'ended', reason: 'racing' } }),
+    ]));
+    for (let i = 0; i < racing.length; i += 1) {
+      const [one, two] = [answers[2 * i]!, answers[2 * i + 1]!];
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      assert.equal(two.status, 200, JSON.stringify(two.body));
+      assert.deepEqual(one.body.call, two.body.call, 'the loser answers with the winner’s end');
+      assert.ok(['user', 'agent_failed: racing'].includes(one.body.call.endReason));
+      const [row] = await rows(databaseUrl, 'SELECT status, end_reason FROM calls WHERE call_id = $1', [racing[i]!.callId]);
+      assert.deepEqual(row, { status: 'ended', end_reason: one.body.call.endReason });
+    }
     await second.stop();
     assert.equal(second.stderr(), '', 'the second backend wrote nothing to stderr');
   });
