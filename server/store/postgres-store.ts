@@ -94,6 +94,12 @@ function updateValues(r: CallRecord): unknown[] {
 
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * PostgreSQL text cannot hold NUL: no stored call has one, so a lookup by such a value matches nothing
+ * (answered here, as the lowdb store answers it, rather than as a database error).
+ */
+const holdsNul = (...values: (string | undefined)[]) => values.some((value) => value?.includes('\0'));
+
 function isUniqueViolation(error: unknown): error is pg.DatabaseError {
   return error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION;
 }
@@ -139,11 +145,13 @@ export class PostgresCallStore implements CallStore {
   }
 
   async get(callId: string): Promise<CallRecord | undefined> {
+    if (holdsNul(callId)) return undefined;
     const { rows } = await this.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE call_id = $1`, [callId]);
     return rows[0] && fromRow(rows[0]);
   }
 
   async findByRoomName(roomName: string): Promise<CallRecord | undefined> {
+    if (holdsNul(roomName)) return undefined;
     const { rows } = await this.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE room_name = $1`, [roomName]);
     return rows[0] && fromRow(rows[0]);
   }
@@ -214,9 +222,10 @@ export class PostgresCallStore implements CallStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && (!cursor || !Number.isFinite(Date.parse(cursor[0])))) {
+    if (query.cursor !== undefined && (!cursor || holdsNul(cursor[1]))) {
       throw new InvalidCursorError('the cursor is not one this server gave out');
     }
+    if (holdsNul(query.userId, query.sessionId)) return { calls: [] };
     const values: unknown[] = [query.userId];
     const where = ['user_id = $1'];
     if (query.sessionId !== undefined) where.push(`session_id = $${values.push(query.sessionId)}`);

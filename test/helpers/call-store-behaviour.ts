@@ -108,12 +108,17 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       await store.insert(newest);
       assert.deepEqual((await store.list(query)).calls.map((c) => c.callId), [newest.callId, alice[2]!.callId]);
       assert.deepEqual(await store.list({ userId: '@nobody:localhost', limit: 5 }), { calls: [] });
+      // Values a store cannot hold match nothing (PostgreSQL text has no NUL), rather than failing.
+      assert.deepEqual(await store.list({ ...query, sessionId: 'session\0' }), { calls: [] });
+      assert.equal(await store.get(`${alice[0]!.callId}\0`), undefined);
+      assert.equal(await store.findByRoomName(`${alice[0]!.roomName}\0`), undefined);
     });
 
     it('refuses a cursor it did not give out', async () => {
       const { store } = await fresh();
       await store.insert(record());
-      for (const cursor of ['nope', Buffer.from('[1,2]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
+      const made = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const cursor of ['nope', made([1, 2]), made({}), made(['2026-13-45T99:00:00.000Z', 'x']), made(['yesterday', 'x'])]) {
         await assert.rejects(store.list({ userId: '@alice:localhost', limit: 5, cursor }), InvalidCursorError);
       }
     });
