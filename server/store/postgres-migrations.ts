@@ -31,7 +31,7 @@ export function migrations(): Migration[] {
  * Applies the migrations the database has not seen, on one connection (without a statement timeout:
  * waiting for another backend's migration, or a long one, is expected). Resolves with those applied.
  */
-export async function migrate(client: pg.ClientBase): Promise<Migration[]> {
+export async function migrate(client: pg.ClientBase, all: readonly Migration[] = migrations()): Promise<Migration[]> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
   try {
     await client.query(
@@ -40,7 +40,7 @@ export async function migrate(client: pg.ClientBase): Promise<Migration[]> {
     const { rows } = await client.query<{ version: number }>('SELECT version FROM oracle_call_migrations');
     const done = new Set(rows.map((row) => row.version));
     const applied: Migration[] = [];
-    for (const migration of migrations()) {
+    for (const migration of all) {
       if (done.has(migration.version)) continue;
       await client.query('BEGIN');
       try {

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreConflict } from '../../server/store/call-store.ts';
 import type { CallRecord } from '../../server/store/call-store.ts';
-import { migrations } from '../../server/store/postgres-migrations.ts';
+import { migrate, migrations } from '../../server/store/postgres-migrations.ts';
 import { PostgresCallStore } from '../../server/store/postgres-store.ts';
 import type { PostgresStoreOptions } from '../../server/store/postgres-store.ts';
 import { callStoreBehaviour, record } from '../helpers/call-store-behaviour.ts';
@@ -50,6 +50,23 @@ describe('PostgresCallStore across instances (several backends on one database)'
     const r = record();
     await stores[0]!.insert(r);
     for (const store of stores) assert.deepEqual(await store.get(r.callId), r);
+  });
+
+  it('applies a failing migration not at all, names it, keeps the ones before, and lets go of the lock', async () => {
+    const url = await postgres().createDatabase();
+    const good = { version: 1, name: 'first', sql: 'CREATE TABLE first (id integer PRIMARY KEY)' };
+    const bad = { version: 2, name: 'broken', sql: 'CREATE TABLE second (id integer PRIMARY KEY); SELECT no_such_function()' };
+    await withClient(url, async (client) => {
+      await assert.rejects(migrate(client, [good, bad]), /migration 2-broken failed: .*no_such_function/);
+    });
+    await withClient(url, async (client) => {
+      assert.deepEqual((await client.query('SELECT version FROM oracle_call_migrations')).rows, [{ version: 1 }]);
+      assert.equal((await client.query("SELECT to_regclass('first') AS t")).rows[0].t, 'first');
+      assert.equal((await client.query("SELECT to_regclass('second') AS t")).rows[0].t, null, 'the failed file left nothing');
+      // The lock was let go: a fixed migration runs at once (a held lock would make this wait forever).
+      const fixed = { ...bad, sql: 'CREATE TABLE second (id integer PRIMARY KEY)' };
+      assert.deepEqual(await migrate(client, [good, fixed]), [fixed]);
+    });
   });
 
   it('gives one winner when two instances end the same calls at once; the other sees the call ended', async () => {
