@@ -80,15 +80,43 @@ function fromRow(row: CallRow): CallRecord {
 
 function insertValues(r: CallRecord): unknown[] {
   return [
-    r.callId, r.eventId, r.roomName, r.matrixRoomId, r.userId, r.userDid, r.oracleDid, r.sessionId, r.callType, r.encryptionKey,
-    r.status, r.callStartedAt, r.callEndedAt ?? null, r.endReason ?? null, r.dispatchId ?? null, r.mirroredStatus ?? null, r.createdAt, r.updatedAt,
+    r.callId,
+    r.eventId,
+    r.roomName,
+    r.matrixRoomId,
+    r.userId,
+    r.userDid,
+    r.oracleDid,
+    r.sessionId,
+    r.callType,
+    r.encryptionKey,
+    r.status,
+    r.callStartedAt,
+    r.callEndedAt ?? null,
+    r.endReason ?? null,
+    r.dispatchId ?? null,
+    r.mirroredStatus ?? null,
+    r.createdAt,
+    r.updatedAt,
   ];
 }
 
 function updateValues(r: CallRecord): unknown[] {
   return [
-    r.callId, r.eventId, r.matrixRoomId, r.userDid, r.oracleDid, r.sessionId, r.callType, r.status, r.callStartedAt,
-    r.callEndedAt ?? null, r.endReason ?? null, r.dispatchId ?? null, r.mirroredStatus ?? null, r.updatedAt,
+    r.callId,
+    r.eventId,
+    r.matrixRoomId,
+    r.userDid,
+    r.oracleDid,
+    r.sessionId,
+    r.callType,
+    r.status,
+    r.callStartedAt,
+    r.callEndedAt ?? null,
+    r.endReason ?? null,
+    r.dispatchId ?? null,
+    r.mirroredStatus ?? null,
+    r.updatedAt,
   ];
 }
 
@@ -159,7 +187,10 @@ export class PostgresCallStore implements CallStore {
   async insert(record: CallRecord): Promise<CallRecord> {
     const stored = Object.freeze({ ...record });
     try {
-      await this.query(`INSERT INTO calls (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, insertValues(record));
+      await this.query(
+        `INSERT INTO calls (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        insertValues(record),
+      );
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       throw new StoreConflict(await this.conflictOf(record, error));
@@ -201,7 +232,13 @@ export class PostgresCallStore implements CallStore {
         const changed = current && change(current);
         const next = changed && (Object.isFrozen(changed) ? changed : Object.freeze(changed));
         if (current && next && next !== current) {
-          if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId || next.createdAt !== current.createdAt) {
+          if (
+            next.callId !== current.callId ||
+            next.roomName !== current.roomName ||
+            next.encryptionKey !== current.encryptionKey ||
+            next.userId !== current.userId ||
+            next.createdAt !== current.createdAt
+          ) {
             throw new Error('a call update may not change its identity, room, key, user or creation time');
           }
           await client.query(`UPDATE calls SET ${MUTABLE} WHERE call_id = $1`, updateValues(next));

@@ -83,7 +83,10 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
         seen.push(...page.calls.map((c) => c.callId));
         cursor = page.nextCursor;
       } while (cursor);
-      assert.deepEqual(seen, newestFirst(records).map((r) => r.callId));
+      assert.deepEqual(
+        seen,
+        newestFirst(records).map((r) => r.callId),
+      );
     });
 
     it("lists only the user's calls, filtered by session and status, and shows changes at once", async () => {
@@ -99,14 +102,23 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       assert.deepEqual(second, { calls: [alice[0]] }, 'the last page has no cursor');
       // A sessionId holding a query-key separator is a query of its own.
       assert.deepEqual((await store.list({ ...query, sessionId: 'session\n2' })).calls, []);
-      assert.deepEqual((await store.list({ ...query, sessionId: 'session' })).calls.map((c) => c.callId), [alice[2]!.callId, alice[0]!.callId]);
+      assert.deepEqual(
+        (await store.list({ ...query, sessionId: 'session' })).calls.map((c) => c.callId),
+        [alice[2]!.callId, alice[0]!.callId],
+      );
 
       await store.update(alice[2]!.callId, (current) => ({ ...current, status: 'ended' }));
       assert.equal((await store.list(query)).calls[0]!.status, 'ended');
-      assert.deepEqual((await store.list({ ...query, status: 'active' })).calls.map((c) => c.callId), [alice[1]!.callId, alice[0]!.callId]);
+      assert.deepEqual(
+        (await store.list({ ...query, status: 'active' })).calls.map((c) => c.callId),
+        [alice[1]!.callId, alice[0]!.callId],
+      );
       const newest = record();
       await store.insert(newest);
-      assert.deepEqual((await store.list(query)).calls.map((c) => c.callId), [newest.callId, alice[2]!.callId]);
+      assert.deepEqual(
+        (await store.list(query)).calls.map((c) => c.callId),
+        [newest.callId, alice[2]!.callId],
+      );
       assert.deepEqual(await store.list({ userId: '@nobody:localhost', limit: 5 }), { calls: [] });
       // Values a store cannot hold match nothing (PostgreSQL text has no NUL), rather than failing.
       assert.deepEqual(await store.list({ ...query, sessionId: 'session\0' }), { calls: [] });
@@ -181,10 +193,13 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       }
       (mine as { status: string }).status = 'ended';
       assert.equal((await store.get(mine.callId))?.status, 'active', 'editing the inserted object does not reach the store');
-      await assert.rejects(store.update(mine.callId, (current) => {
-        (current as { status: string }).status = 'ended';
-        return current;
-      }), TypeError);
+      await assert.rejects(
+        store.update(mine.callId, (current) => {
+          (current as { status: string }).status = 'ended';
+          return current;
+        }),
+        TypeError,
+      );
       assert.equal((await store.get(mine.callId))?.status, 'active');
       const after = await store.update(mine.callId, (current) => ({ ...current, status: 'ended' }));
       assert.ok(after && Object.isFrozen(after) && after.status === 'ended');
@@ -207,9 +222,12 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       const r = record();
       await store.insert(r);
       const refusal = new Error('refused');
-      await assert.rejects(store.update(r.callId, () => {
-        throw refusal;
-      }), (error: unknown) => error === refusal);
+      await assert.rejects(
+        store.update(r.callId, () => {
+          throw refusal;
+        }),
+        (error: unknown) => error === refusal,
+      );
       assert.deepEqual(await store.update(r.callId, (current) => current), r);
       assert.deepEqual(await store.get(r.callId), r);
     });
@@ -218,8 +236,17 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       const { store } = await fresh();
       const r = record();
       await store.insert(r);
-      for (const change of [{ callId: '$other@room' }, { roomName: 'other-room' }, { encryptionKey: 'other' }, { userId: '@bob:localhost' }, { createdAt: '2030-01-01T00:00:00.000Z' }]) {
-        await assert.rejects(store.update(r.callId, (current) => ({ ...current, ...change })), /may not change/);
+      for (const change of [
+        { callId: '$other@room' },
+        { roomName: 'other-room' },
+        { encryptionKey: 'other' },
+        { userId: '@bob:localhost' },
+        { createdAt: '2030-01-01T00:00:00.000Z' },
+      ]) {
+        await assert.rejects(
+          store.update(r.callId, (current) => ({ ...current, ...change })),
+          /may not change/,
+        );
       }
       assert.deepEqual(await store.get(r.callId), r);
     });
@@ -242,7 +269,10 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       const ids = (await store.unmirrored()).map((c) => c.callId).sort();
       assert.deepEqual(ids, [unmirroredActive.callId, unmirroredEnd.callId].sort());
       await store.update(unmirroredEnd.callId, (current) => ({ ...current, mirroredStatus: 'ended' }));
-      assert.deepEqual((await store.unmirrored()).map((c) => c.callId), [unmirroredActive.callId]);
+      assert.deepEqual(
+        (await store.unmirrored()).map((c) => c.callId),
+        [unmirroredActive.callId],
+      );
     });
   });
 }

@@ -42,8 +42,14 @@ describe('PostgresCallStore across instances (several backends on one database)'
   it('migrates once when several instances start at once, and not again after', async () => {
     const url = await postgres().createDatabase();
     const stores = await Promise.all(Array.from({ length: 5 }, () => openStore({ url })));
-    const { rows } = await withClient(url, (client) => client.query<{ version: number; name: string }>('SELECT version, name FROM oracle_call_migrations ORDER BY version'));
-    assert.deepEqual(rows, migrations().map(({ version, name }) => ({ version, name })), 'each migration applied once');
+    const { rows } = await withClient(url, (client) =>
+      client.query<{ version: number; name: string }>('SELECT version, name FROM oracle_call_migrations ORDER BY version'),
+    );
+    assert.deepEqual(
+      rows,
+      migrations().map(({ version, name }) => ({ version, name })),
+      'each migration applied once',
+    );
     assert.ok(rows.length >= 1);
     assert.deepEqual(await PostgresCallStore.migrate(url), [], 'nothing left to apply');
     // Every instance works on the migrated schema.
@@ -75,8 +81,10 @@ describe('PostgresCallStore across instances (several backends on one database)'
     const calls = Array.from({ length: 50 }, () => record());
     for (const r of calls) await a.insert(r);
     // The change CallService makes to end a call: refuse nothing, but only the first end sets the reason.
-    const end = (who: string) => (current: CallRecord): CallRecord =>
-      current.status === 'ended' ? current : { ...current, status: 'ended', endReason: who, callEndedAt: new Date().toISOString() };
+    const end =
+      (who: string) =>
+      (current: CallRecord): CallRecord =>
+        current.status === 'ended' ? current : { ...current, status: 'ended', endReason: who, callEndedAt: new Date().toISOString() };
     const results = await Promise.all(calls.flatMap((r) => [a.update(r.callId, end('a')), b.update(r.callId, end('b'))]));
     for (let i = 0; i < calls.length; i += 1) {
       const [fromA, fromB] = [results[2 * i]!, results[2 * i + 1]!];
@@ -95,7 +103,9 @@ describe('PostgresCallStore across instances (several backends on one database)'
     const stores = await Promise.all(Array.from({ length: 3 }, () => openStore({ url })));
     const r = record();
     await stores[0]!.insert(r);
-    await Promise.all(Array.from({ length: 30 }, (_, i) => stores[i % 3]!.update(r.callId, (current) => ({ ...current, endReason: `${current.endReason ?? ''}x` }))));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => stores[i % 3]!.update(r.callId, (current) => ({ ...current, endReason: `${current.endReason ?? ''}x` }))),
+    );
     assert.equal((await stores[1]!.get(r.callId))?.endReason, 'x'.repeat(30));
   });
 
@@ -104,8 +114,14 @@ describe('PostgresCallStore across instances (several backends on one database)'
     const [a, b] = await Promise.all([openStore({ url }), openStore({ url })]);
     const first = record();
     await a.insert(first);
-    await assert.rejects(b.insert({ ...record(), roomName: first.roomName }), (error: unknown) => error instanceof StoreConflict && error.conflict === 'room_taken');
-    await assert.rejects(b.insert({ ...record(), encryptionKey: first.encryptionKey }), (error: unknown) => error instanceof StoreConflict && error.conflict === 'key_reused');
+    await assert.rejects(
+      b.insert({ ...record(), roomName: first.roomName }),
+      (error: unknown) => error instanceof StoreConflict && error.conflict === 'room_taken',
+    );
+    await assert.rejects(
+      b.insert({ ...record(), encryptionKey: first.encryptionKey }),
+      (error: unknown) => error instanceof StoreConflict && error.conflict === 'key_reused',
+    );
 
     for (let round = 0; round < 20; round += 1) {
       // The same call synced through both backends at once: one insert wins, the other is told the callId is taken.
@@ -135,7 +151,10 @@ describe('PostgresCallStore across instances (several backends on one database)'
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM calls WHERE call_id = $1 FOR UPDATE', [r.callId]);
       const started = Date.now();
-      await assert.rejects(store.update(r.callId, (current) => ({ ...current, status: 'ended' })), /statement timeout/);
+      await assert.rejects(
+        store.update(r.callId, (current) => ({ ...current, status: 'ended' })),
+        /statement timeout/,
+      );
       assert.ok(Date.now() - started < 5000, `gave up after ${Date.now() - started} ms`);
       await holder.query('ROLLBACK');
     });

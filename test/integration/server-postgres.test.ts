@@ -111,7 +111,10 @@ describe('the backend on PostgreSQL (DATABASE_URL; real PostgreSQL, Synapse, Liv
     await s().restart();
     assert.deepEqual(await rows(databaseUrl, 'SELECT * FROM calls ORDER BY call_id'), before);
     const applied = await rows(databaseUrl, 'SELECT version FROM oracle_call_migrations ORDER BY version');
-    assert.deepEqual(applied.map((r) => r.version), migrations().map((m) => m.version));
+    assert.deepEqual(
+      applied.map((r) => r.version),
+      migrations().map((m) => m.version),
+    );
     const listed = await s().api('GET', '/calls?limit=100', { session: alice.session });
     assert.equal(listed.status, 200);
     assert.equal(listed.body.calls.length, before.filter((r) => r.user_id === alice.matrix.userId).length);
@@ -142,10 +145,12 @@ describe('the backend on PostgreSQL (DATABASE_URL; real PostgreSQL, Synapse, Liv
       assert.equal((await syncCall(s(), alice, c)).status, 200);
       racing.push(c);
     }
-    const answers = await Promise.all(racing.flatMap((c) => [
-      s().api('POST', callPath(c.callId, 'update'), { session: alice.session, body: { status: 'ended' } }),
-      second.api('POST', callPath(c.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'ended', reason: 'racing' } }),
-    ]));
+    const answers = await Promise.all(
+      racing.flatMap((c) => [
+        s().api('POST', callPath(c.callId, 'update'), { session: alice.session, body: { status: 'ended' } }),
+        second.api('POST', callPath(c.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'ended', reason: 'racing' } }),
+      ]),
+    );
     for (let i = 0; i < racing.length; i += 1) {
       const [one, two] = [answers[2 * i]!, answers[2 * i + 1]!];
       assert.equal(one.status, 200, JSON.stringify(one.body));
