@@ -5,6 +5,7 @@
 import { chromiumVersion, installChromium } from './services/chromium.ts';
 import { installLiveKit } from './services/livekit.ts';
 import { progress } from './services/paths.ts';
+import { installPostgres, postgresVersion } from './services/postgres.ts';
 import { SYNAPSE_VERSION, installSynapse } from './services/synapse.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,6 +20,10 @@ const steps: [string, () => Promise<string>][] = [
   ['Chromium', async () => {
     const binary = await installChromium();
     return `${await chromiumVersion(binary)} (${binary})`;
+  }],
+  ['PostgreSQL', async () => {
+    const bin = await installPostgres();
+    return `${await postgresVersion(bin)} (${bin})`;
   }],
 ];
 

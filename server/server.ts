@@ -11,6 +11,7 @@ import type { OracleMatrix } from './matrix/client.ts';
 import { DEFAULT_RETRY } from './matrix/retry.ts';
 import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
+import { PostgresCallStore } from './store/postgres-store.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -21,7 +22,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
-  const store = await LowdbCallStore.open(config.dataDir);
+  const store = await openCallStore(config, log);
   try {
     let matrix: SdkOracleMatrix;
     try {
@@ -49,6 +50,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** PostgreSQL when `DATABASE_URL` is set (several backends may share it), else the lowdb file in the data folder. */
+async function openCallStore(config: ServerConfig, log: Logger): Promise<CallStore> {
+  const { database } = config;
+  if (!database) return LowdbCallStore.open(config.dataDir);
+  try {
+    return await PostgresCallStore.open({
+      ...database,
+      onMigration: (migration) => log.info({ version: migration.version, name: migration.name }, 'database migrated'),
+      onIdleError: (error) => log.warn({ err: error.message }, 'an idle database connection failed; the pool replaces it'),
+    });
+  } catch (error) {
+    // The message names the variable, never its value: the URL may hold a password.
+    throw new ConfigError(`DATABASE_URL: the PostgreSQL call store could not be opened (${(error as Error).message})`);
   }
 }
 
