@@ -36,6 +36,8 @@ const envSchema = z.object({
   OPENAI_TTS_VOICE: z.string().default('alloy'),
   ORACLE_INSTRUCTIONS: z.string().default('You are a helpful oracle. Answer briefly and kindly.'),
   KEY_FETCH_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  KEY_FETCH_BUDGET_SECONDS: z.coerce.number().int().min(1).max(600).default(90),
+  AGENT_JOIN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // The framework treats 0 as "its default" (up to 4), so at least one warm process is asked for.
   AGENT_IDLE_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
   AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(256).optional(),
@@ -65,6 +67,10 @@ export interface AgentConfig {
   readonly brain: 'echo' | 'openai';
   readonly openai: OpenAiSettings;
   readonly keyFetchAttempts: number;
+  /** The longest the key handoff may take in all, waits the backend asks for (Retry-After) included. */
+  readonly keyFetchBudgetMs: number;
+  /** How long the oracle waits in the room for the person before it leaves (`no_show`). */
+  readonly joinTimeoutMs: number;
   readonly idleProcesses: number;
   /** Calls the worker takes at once; its load is the share of these in use. */
   readonly maxCalls: number;
@@ -142,6 +148,8 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
       instructions: e.ORACLE_INSTRUCTIONS,
     },
     keyFetchAttempts: e.KEY_FETCH_ATTEMPTS,
+    keyFetchBudgetMs: e.KEY_FETCH_BUDGET_SECONDS * 1000,
+    joinTimeoutMs: e.AGENT_JOIN_TIMEOUT_SECONDS * 1000,
     idleProcesses: e.AGENT_IDLE_PROCESSES,
     maxCalls: e.AGENT_MAX_CALLS ?? CALLS_PER_CORE * availableParallelism(),
     httpPort: e.AGENT_HTTP_PORT,

@@ -4,12 +4,15 @@
  * (`protocol/api/`): one that does not match is refused naming the route and the field. A failed
  * request is retried a bounded number of times (not when the answer is final: a wrong API key, an
  * unknown or ended call, an answer that does not match the API); a key that does not decrypt is
- * reported to the backend so the call's status says why the oracle stayed out.
+ * reported to the backend so the call's status says why the oracle stayed out. An answer that says
+ * when to come back (429 or 503 with Retry-After, e.g. a limiter on a proxy in front of the backend) is
+ * waited for as asked, without using up an attempt, within a total budget (KEY_FETCH_BUDGET_SECONDS)
+ * longer than a limiter's one-minute window.
  */
-import { decryptCallKey, withRetry } from '../protocol/index.ts';
+import { backoffDelay, decryptCallKey, sleep } from '../protocol/index.ts';
 import { API_ROUTES, AnswerMismatchError, parseAnswer, routePath } from '../protocol/api/index.ts';
 import type { CallType } from '../protocol/index.ts';
-import type { AgentFailureReason, KeyAnswer, UpdateBody } from '../protocol/api/index.ts';
+import type { AgentEndReason, AgentFailureReason, KeyAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { AgentConfig } from './config.ts';
 
 export class HandoffError extends Error {
@@ -20,6 +23,8 @@ export class HandoffError extends Error {
     message: string,
     /** Whether asking again may help (the backend unreachable or failing for a moment). */
     readonly retryable = false,
+    /** The wait the backend asked for (Retry-After), when it did. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -28,7 +33,10 @@ export class HandoffError extends Error {
 export interface CallKeyInfo {
   /** The plaintext call key (64 hex): lives in this process only, never logged. */
   readonly callKey: string;
-  readonly userDid: string;
+  /** The caller's DID, proven for that user (absent when the event's DID was not). */
+  readonly userDid?: string;
+  /** A DID the event announced but nobody proved (the backend's USER_DID_POLICY=claim): never an identity. */
+  readonly claimedUserDid?: string;
   readonly oracleDid: string;
   readonly callType: CallType;
   /** The call's Matrix user, as the backend verified it. */
@@ -36,6 +44,13 @@ export interface CallKeyInfo {
 }
 
 const FINAL: Partial<Record<number, AgentFailureReason>> = { 401: 'api_key_refused', 403: 'api_key_refused', 404: 'call_not_found', 410: 'call_ended' };
+
+/** Retry-After in seconds (the backend's form; an HTTP date is not used here) as milliseconds, on 429 and 503. */
+function retryAfterMs(response: Response): number | undefined {
+  if (response.status !== 429 && response.status !== 503) return undefined;
+  const seconds = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
 
 async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyAnswer> {
   const route = API_ROUTES.callKey;
@@ -53,7 +68,7 @@ async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyAnswer
     const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
     const detail = `${response.status} ${typeof code === 'string' ? code : ''}`.trim();
     const final = FINAL[response.status];
-    throw new HandoffError(final ?? 'backend_error', `the backend refused the key request (${detail})`, final === undefined);
+    throw new HandoffError(final ?? 'backend_error', `the backend refused the key request (${detail})`, final === undefined, retryAfterMs(response));
   }
   try {
     return parseAnswer(route, body);
@@ -67,22 +82,45 @@ async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyAnswer
 export async function obtainCallKey(
   config: AgentConfig,
   callId: string,
-  onRetry: (attempt: number, error: HandoffError) => void = () => {},
+  onRetry: (attempt: number, error: HandoffError, delayMs: number) => void = () => {},
 ): Promise<CallKeyInfo> {
-  const answer = await withRetry(() => fetchOnce(config, callId), { attempts: config.keyFetchAttempts, baseDelayMs: 500, maxDelayMs: 4000 }, {
-    onRetry: (attempt, error) => onRetry(attempt, error as HandoffError),
-  });
+  const policy = { attempts: config.keyFetchAttempts, baseDelayMs: 500, maxDelayMs: 4000 };
+  const deadline = Date.now() + config.keyFetchBudgetMs;
+  let answer: KeyAnswer | undefined;
+  let failures = 0;
+  for (let attempt = 1; !answer; attempt += 1) {
+    try {
+      answer = await fetchOnce(config, callId);
+    } catch (error) {
+      const failure = error as HandoffError;
+      if (!failure.retryable) throw failure;
+      // A wait the backend asked for is waited as asked and uses up no attempt; the budget bounds it.
+      const asked = failure.retryAfterMs !== undefined;
+      if (!asked) failures += 1;
+      const delay = asked ? failure.retryAfterMs! : backoffDelay(policy, failures);
+      if (failures >= policy.attempts || Date.now() + delay > deadline) throw failure;
+      onRetry(attempt, failure, delay);
+      await sleep(delay);
+    }
+  }
   let callKey: string;
   try {
     callKey = decryptCallKey(answer.encryptionKey, config.oraclePrivateKey);
   } catch {
     throw new HandoffError('key_decryption_failed', 'the call key could not be decrypted (wrong oracle key or tampered ciphertext)');
   }
-  return { callKey, userDid: answer.userDid, oracleDid: answer.oracleDid, callType: answer.callType, userId: answer.userId };
+  return {
+    callKey,
+    userId: answer.userId,
+    ...(answer.userDid ? { userDid: answer.userDid } : {}),
+    ...(answer.claimedUserDid ? { claimedUserDid: answer.claimedUserDid } : {}),
+    oracleDid: answer.oracleDid,
+    callType: answer.callType,
+  };
 }
 
 /** Tells the backend the oracle could not join, so the call ends with that reason. Best effort. */
-export async function reportFailure(config: AgentConfig, callId: string, reason: AgentFailureReason): Promise<boolean> {
+export async function reportFailure(config: AgentConfig, callId: string, reason: AgentEndReason): Promise<boolean> {
   const route = API_ROUTES.updateCall;
   const body: UpdateBody = { status: 'ended', reason };
   try {

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ServerOptions, cli } from '@livekit/agents';
+import { CallSlots } from './call-slots.ts';
 import { AgentConfigError, loadAgentConfig } from './config.ts';
 
 let config;
@@ -21,6 +22,8 @@ try {
 if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);
 process.stderr.write(`oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls) connecting to ${config.livekit.url}\n`);
 
+const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
+
 cli.runApp(
   new ServerOptions({
     agent: fileURLToPath(new URL('./oracle-agent.ts', import.meta.url)),
@@ -29,8 +32,10 @@ cli.runApp(
     apiKey: config.livekit.apiKey,
     apiSecret: config.livekit.apiSecret,
     numIdleProcesses: config.idleProcesses,
-    // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts.
-    loadFunc: async (server) => server.activeJobs.length / config.maxCalls,
+    // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts. Each
+    // job request is also checked against the slots (a burst comes faster than load reports).
+    loadFunc: slots.load,
+    requestFunc: slots.request,
     loadThreshold: 1,
     // Starting a job process (TypeScript, the framework, the VAD model) takes a few CPU-seconds: on a
     // busy host the framework's 10 s default kills and restarts it in a loop.

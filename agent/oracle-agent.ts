@@ -17,6 +17,17 @@ interface ProcessData {
   vad: VAD;
 }
 
+/** The person, once they join; undefined when they have not within `timeoutMs`. */
+async function personWithin(ctx: JobContext<ProcessData>, timeoutMs: number): Promise<RemoteParticipant | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, timeoutMs, undefined)));
+  try {
+    return await Promise.race([ctx.waitForParticipant(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
     proc.userData.vad = await silero.VAD.load();
@@ -27,17 +38,18 @@ export default defineAgent<ProcessData>({
     const callId = ctx.job.metadata;
     const log = agentLog().child({ callId, room: ctx.job.room?.name });
     try {
-      parseCallId(callId);
+      // The key is fetched for the callId, and the room joined is the dispatch's: they must be one call.
+      if (parseCallId(callId).roomName !== ctx.job.room?.name) throw new Error("the callId names another room than the dispatch's");
     } catch (error) {
-      log.error({ reason: (error as Error).message }, 'dispatch without a valid callId; staying out');
+      log.error({ reason: (error as Error).message }, 'dispatch without a valid callId for its room; staying out');
       ctx.shutdown('invalid dispatch');
       return;
     }
 
     let key;
     try {
-      key = await obtainCallKey(config, callId, (attempt, error) =>
-        log.warn({ attempt, reason: error.reason, detail: error.message }, 'key request failed, retrying'),
+      key = await obtainCallKey(config, callId, (attempt, error, delayMs) =>
+        log.warn({ attempt, delayMs: Math.round(delayMs), reason: error.reason, detail: error.message }, 'key request failed, retrying'),
       );
     } catch (error) {
       const failure = error instanceof HandoffError ? error : new HandoffError('backend_error', String(error));
@@ -58,9 +70,17 @@ export default defineAgent<ProcessData>({
         encryptionType: EncryptionType.GCM,
       },
     });
-    log.info({ callType: key.callType }, 'joined the call with E2EE');
+    log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid }, 'joined the call with E2EE');
 
-    const user = await ctx.waitForParticipant();
+    const user = await personWithin(ctx, config.joinTimeoutMs);
+    if (!user) {
+      // Nobody came: free the slot for someone who will, and end the call with that reason.
+      log.info({ waitedMs: config.joinTimeoutMs }, 'the person did not join; leaving the call (no_show)');
+      const reported = await reportFailure(config, callId, 'no_show');
+      if (!reported) log.warn('the backend could not be told about the no-show');
+      ctx.shutdown('no_show');
+      return;
+    }
     const ended = new AbortController();
     const onLeft = (participant: RemoteParticipant) => {
       if (participant.identity === user.identity) ended.abort();

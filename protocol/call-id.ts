@@ -10,6 +10,9 @@ const HASHED_EVENT_ID = /^\$[A-Za-z0-9+/_-]{43}$/;
 const LEGACY_EVENT_ID = /^\$[A-Za-z0-9._=/+-]{1,200}:(?:[A-Za-z0-9.-]{1,230}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 const MAX_EVENT_ID_LENGTH = 255;
 
+/** The longest callId the protocol allows: the longest event ID, `@`, the longest room name. */
+export const MAX_CALL_ID_LENGTH = MAX_EVENT_ID_LENGTH + 1 + 64;
+
 export interface CallIdParts {
   /** The Matrix event ID of the call event. */
   readonly eventId: string;

@@ -8,6 +8,7 @@ import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
+import { createLimits } from './limits.ts';
 import { handleRequests } from './middleware/request.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -16,12 +17,14 @@ import { publicRoutes } from './routes/public.ts';
 import { Router } from './router.ts';
 import { Sessions } from './session.ts';
 import type { CallStore } from './store/call-store.ts';
+import type { UserDidPolicy } from './user-did.ts';
 
 export interface AppDeps {
   readonly store: CallStore;
   readonly matrix: OracleMatrix;
   readonly livekit: LiveKitGateway;
   readonly log: Logger;
+  readonly userDids: UserDidPolicy;
 }
 
 export interface App {
@@ -31,9 +34,12 @@ export interface App {
 }
 
 export function createApp(config: ServerConfig, deps: AppDeps): App {
-  const koa = new Koa({ proxy: false });
+  // Behind N reverse proxies the client's address is the Nth from the right in X-Forwarded-For (each
+  // proxy appends the address it saw); anything further left was written by the client and is ignored.
+  // With no proxy the header is not read at all. Every per-client decision uses ctx.ip.
+  const koa = new Koa({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
   const sessions = new Sessions(config.sessionSecret, config.sessionTtlSeconds);
-  const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log);
+  const calls = new CallService(config, deps.store, deps.matrix, deps.livekit, deps.log, deps.userDids);
   // Only POST requests carry a body here: the routes parse it first (see Router), nothing else does.
   const parseJson = bodyParser({
     parsedMethods: ['POST'],
@@ -56,8 +62,9 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   });
   const router = new Router({ cors: browserCors, body: parseJson });
   publicRoutes(router, config, deps.matrix.userId);
-  authRoutes(router, config, sessions);
-  callRoutes(router, config, sessions, calls);
+  const limits = createLimits(config);
+  authRoutes(router, config, sessions, limits);
+  callRoutes(router, config, sessions, calls, limits);
   livekitWebhookRoutes(router, calls);
 
   // Every failure answered and every request logged (first to see them all), then the routes (each

@@ -5,27 +5,48 @@
 import type { Logger } from 'pino';
 import { CALL_EVENT_TYPE, assertEncryptedCallKeyShape, assertTransition, currentCallState, makeCallEdit, parseCallId } from '../protocol/index.ts';
 import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index.ts';
-import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/api/index.ts';
+import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody, WebhookAnswer } from '../protocol/api/index.ts';
 import type { ServerConfig } from './config.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, fromMatrixError } from './errors.ts';
 import { DuplicateCalls } from './duplicate-calls.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { DispatchFailedError, InvalidWebhookError } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
+import { OracleArrival } from './oracle-arrival.ts';
+import { RecentIds } from './recent-ids.ts';
 import { InvalidCursorError, StoreConflict } from './store/call-store.ts';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './store/call-store.ts';
+import type { UserDidPolicy } from './user-did.ts';
 
 /** A call as the API shows it: everything but the encrypted key and internal bookkeeping. */
 export function publicCall(record: CallRecord): ApiCall {
-  const { encryptionKey: _key, dispatchId: _dispatch, mirroredStatus: _mirrored, ...rest } = record;
+  const {
+    encryptionKey: _key,
+    dispatchId: _dispatch,
+    mirroredStatus: _mirrored,
+    verifiedUserDid: _verified,
+    claimedUserDid: _claimed,
+    agentArrivedAt: _arrived,
+    ...rest
+  } = record;
   return rest;
 }
 
-/** The agent's key answer for a call. */
-export function keyAnswer({ encryptionKey, userDid, oracleDid, callType, userId }: CallRecord): KeyAnswer {
-  return { encryptionKey, userDid, oracleDid, callType, userId };
+/**
+ * The agent's key answer for a call: the verified Matrix user, and a DID only as far as it is proven
+ * (see user-did.ts): `userDid` when verified, `claimedUserDid` when merely claimed (USER_DID_POLICY=claim).
+ */
+export function keyAnswer({ encryptionKey, userId, verifiedUserDid, claimedUserDid, oracleDid, callType }: CallRecord): KeyAnswer {
+  return {
+    encryptionKey,
+    userId,
+    ...(verifiedUserDid ? { userDid: verifiedUserDid } : {}),
+    ...(claimedUserDid ? { claimedUserDid } : {}),
+    oracleDid,
+    callType,
+  };
 }
 
 export type Actor = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'agent' };
@@ -52,9 +73,20 @@ const CONFLICT_MESSAGES = {
   key_reused: 'This encrypted call key was already used by another call: every call needs a new key',
 } as const;
 
+/**
+ * Why the agent ended a call: the person never came (`no_show`) is a reason of its own; anything else
+ * is a failure of the agent (`agent_failed: key_decryption_failed`).
+ */
+function agentEndReason(reason: string): string {
+  return reason === 'no_show' ? 'no_show' : `agent_failed: ${reason}`;
+}
+
 export class CallService {
   private readonly lock = new KeyedLock();
   private readonly duplicates: DuplicateCalls;
+  private readonly arrival: OracleArrival;
+  /** LiveKit webhook event IDs handled lately (far more than LiveKit sends within a signature's lifetime). */
+  private readonly webhookIds = new RecentIds(10_000);
 
   constructor(
     private readonly config: ServerConfig,
@@ -62,8 +94,10 @@ export class CallService {
     private readonly matrix: OracleMatrix,
     private readonly livekit: LiveKitGateway,
     private readonly log: Logger,
+    private readonly userDids: UserDidPolicy,
   ) {
     this.duplicates = new DuplicateCalls(store, matrix, log);
+    this.arrival = new OracleArrival(config.oracleArrivalSeconds, store, livekit, log, (callId, reason) => this.end(callId, reason, true));
   }
 
   /** A call event from the Matrix sync: an edit may end a call; a first event may be a duplicate to end. */
@@ -73,9 +107,10 @@ export class CallService {
     this.duplicates.seen(event);
   };
 
-  /** Stops the timers of pending duplicate checks. */
+  /** Stops the timers (pending duplicate checks, oracle arrivals). */
   stop(): void {
     this.duplicates.stop();
+    this.arrival.stop();
   }
 
   /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
@@ -89,6 +124,11 @@ export class CallService {
           throw ApiError.invalidEvent('call_mismatch', 'This call was synced with another Matrix room or session');
         }
         return this.finishSync(existing);
+      }
+      // Cheap refusals first: a user at the limit costs no Matrix request (checked again, atomically, at insert).
+      if ((await this.store.countOpen(userId)) >= this.config.userMaxOpenCalls) throw this.tooManyOpenCalls();
+      if (!(await this.matrix.isJoined(body.matrixRoomId))) {
+        throw ApiError.forbidden('oracle_not_in_room', "The oracle's Matrix account has not joined that room: invite it, and sync once it has joined");
       }
       const event = await this.readEvent(body.matrixRoomId, eventId);
       if (!event) {
@@ -105,6 +145,7 @@ export class CallService {
         throw ApiError.invalidEvent('unencrypted_event', 'The room is encrypted, but the call event was sent in clear');
       }
       const content = this.checkEvent(event, userId, roomName, body);
+      const dids = await this.userDids.check(userId, content.userDid);
       const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
       if (state.status === 'ended') throw ApiError.conflict('call_ended', 'The call event was already edited to ended');
       const now = new Date().toISOString();
@@ -115,6 +156,7 @@ export class CallService {
         matrixRoomId: body.matrixRoomId,
         userId,
         userDid: content.userDid,
+        ...dids,
         oracleDid: content.oracleDid,
         sessionId: content.sessionId,
         callType: content.callType,
@@ -126,14 +168,25 @@ export class CallService {
       };
       let stored: CallRecord;
       try {
-        stored = await this.store.insert(record);
+        stored = await this.store.insert(record, { maxOpenPerUser: this.config.userMaxOpenCalls });
       } catch (error) {
-        if (error instanceof StoreConflict) throw ApiError.conflict(error.conflict, CONFLICT_MESSAGES[error.conflict]);
+        if (error instanceof StoreConflict) {
+          const { conflict } = error;
+          throw conflict === 'too_many_open_calls' ? this.tooManyOpenCalls() : ApiError.conflict(conflict, CONFLICT_MESSAGES[conflict]);
+        }
         throw error;
       }
       this.log.info({ callId, userId, callType: stored.callType }, 'call stored');
       return this.finishSync(stored);
     });
+  }
+
+  private tooManyOpenCalls(): ApiError {
+    return ApiError.tooManyRequests(
+      'too_many_open_calls',
+      `You already have ${this.config.userMaxOpenCalls} calls open: end one (or wait until the oracle leaves a call nobody joined) and try again`,
+      this.config.noShowSeconds > 60 ? 30 : 10,
+    );
   }
 
   /** The call event in clear; a missing room key is waited for (bounded), then answered 503. */
@@ -198,9 +251,10 @@ export class CallService {
         });
         current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
         this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
+        this.arrival.watch(current.callId);
       }
       await this.mirror(current, 'active').catch((error: Error) => {
-        throw ApiError.upstream('matrix_unavailable', `The call event could not be edited to active: ${error.message}`);
+        throw fromMatrixError(error, 'The call event could not be edited to active') ?? error;
       });
       current = (await this.store.update(current.callId, (r) =>
         r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
@@ -263,7 +317,15 @@ export class CallService {
     if (Date.parse(record.callStartedAt) + this.config.callMaxDurationSeconds * 1000 < Date.now()) {
       throw ApiError.gone('call_expired', 'The call is older than the longest call allowed');
     }
+    // The first fetch marks the oracle's arrival; not waited for (the answer needs nothing from it).
+    if (record.agentArrivedAt === undefined) this.markArrived(callId);
     return record;
+  }
+
+  private markArrived(callId: string): void {
+    void this.store
+      .update(callId, (r) => (r.agentArrivedAt === undefined ? { ...r, agentArrivedAt: new Date().toISOString() } : r))
+      .catch((error: Error) => this.log.error({ callId, err: error.message }, "the oracle's arrival could not be stored"));
   }
 
   /**
@@ -280,7 +342,7 @@ export class CallService {
       }
       if (record.status === 'ended' && change.status === 'ended') return this.alreadyEnded(record);
       assertTransition(record.status, change.status);
-      const endReason = !change.reason ? actor.kind : actor.kind === 'agent' ? `agent_failed: ${change.reason}` : `user: ${change.reason}`;
+      const endReason = !change.reason ? actor.kind : actor.kind === 'agent' ? agentEndReason(change.reason) : `user: ${change.reason}`;
       const { record: next, applied } = await this.applyStatus(record, change.status, endReason);
       if (!applied) return this.alreadyEnded(next);
       const mirrored = await this.mirrorStored(next);
@@ -311,6 +373,27 @@ export class CallService {
     return { record: next ?? record, applied };
   }
 
+  /**
+   * Ends an open call for `reason` (the sweep, the catch-up with Matrix at start); false when it had
+   * ended already. `mirror`: edit the Matrix event too (not when Matrix is where the end was seen).
+   */
+  async end(callId: string, reason: string, mirror: boolean): Promise<boolean> {
+    return this.lock.run(callId, async () => {
+      const current = await this.store.get(callId);
+      if (!current || current.status === 'ended') return false;
+      const { record: next, applied } = await this.applyStatus(current, 'ended', reason);
+      if (!applied) return false;
+      if (mirror) await this.mirrorStored(next);
+      else await this.store.update(next.callId, (r) => ({ ...r, mirroredStatus: 'ended' }));
+      return true;
+    });
+  }
+
+  /** The call's original event as the store remembers it (for reading its edits). */
+  originalEvent(record: CallRecord): MatrixEventLike {
+    return { event_id: record.eventId, type: CALL_EVENT_TYPE, sender: record.userId, origin_server_ts: 0, content: contentOf({ ...record, status: 'pending' }) };
+  }
+
   /** LiveKit said the room finished (or the user left): the call ends, and Matrix is told. */
   async endByRoom(roomName: string, reason: string): Promise<CallRecord | undefined> {
     const record = await this.store.findByRoomName(roomName);
@@ -338,7 +421,7 @@ export class CallService {
    * A signed LiveKit webhook: the room finishing, or the call's user leaving it, ends the call. Answers
    * the event's name; refuses (401) anything not signed by this LiveKit server.
    */
-  async receiveLiveKitEvent(rawBody: string, authorization: string | undefined): Promise<string> {
+  async receiveLiveKitEvent(rawBody: string, authorization: string | undefined): Promise<WebhookAnswer> {
     let event;
     try {
       event = await this.livekit.receiveWebhook(rawBody, authorization);
@@ -346,6 +429,9 @@ export class CallService {
       if (error instanceof InvalidWebhookError) throw ApiError.unauthorized('invalid_webhook', 'The webhook is not signed by this LiveKit server');
       throw error;
     }
+    // Idempotent by design (an event only ends a call, which does nothing the second time); an event
+    // ID seen lately, a retry or a replay within the signature's lifetime, is answered at once.
+    if (event.id && this.webhookIds.has(event.id)) return { received: event.event, duplicate: true };
     const roomName = event.room?.name;
     if (roomName && event.event === 'room_finished') {
       await this.endByRoom(roomName, 'livekit');
@@ -353,7 +439,8 @@ export class CallService {
       const call = await this.store.findByRoomName(roomName);
       if (call && event.participant?.identity === call.userId) await this.endByRoom(roomName, 'user_left');
     }
-    return event.event;
+    if (event.id) this.webhookIds.add(event.id);
+    return { received: event.event };
   }
 
   /** An edit seen in the Matrix sync: the user's (or oracle's) `ended` edit ends the call here too. */
@@ -367,21 +454,9 @@ export class CallService {
     if (!roomName) return;
     const record = await this.store.findByRoomName(roomName);
     if (!record || record.eventId !== relation.event_id || record.status === 'ended') return;
-    const original: MatrixEventLike = {
-      event_id: record.eventId,
-      type: CALL_EVENT_TYPE,
-      sender: record.userId,
-      origin_server_ts: 0,
-      content: contentOf({ ...record, status: 'pending' }),
-    };
-    const state = currentCallState(original, [event], { editors: [this.matrix.userId] });
+    const state = currentCallState(this.originalEvent(record), [event], { editors: [this.matrix.userId] });
     if (state.lastEditEventId !== event.event_id || state.status !== 'ended') return;
-    await this.lock.run(record.callId, async () => {
-      const current = await this.store.get(record.callId);
-      if (!current || current.status === 'ended') return;
-      const { record: next, applied } = await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
-      // Matrix already shows the end: it is where it came from.
-      if (applied) await this.store.update(next.callId, (r) => ({ ...r, mirroredStatus: 'ended' }));
-    });
+    // Matrix already shows the end: it is where it came from.
+    await this.end(record.callId, event.sender === record.userId ? 'user' : 'oracle', false);
   }
 }

@@ -65,8 +65,19 @@ export const envSchema = z.object({
   CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
   CALL_MAX_DURATION_SECONDS: seconds(4 * 3600, 60, 7 * 86_400),
   BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/i).default('16kb'),
+  USER_DID_POLICY: z.enum(['verify', 'claim', 'drop'], { error: 'expected "verify", "claim" or "drop"' }).default('verify'),
+  USER_DID_RESOLVER: z.string().min(1).optional(),
+  TRUST_PROXY_HOPS: z.coerce.number({ error: 'expected the number of reverse proxies in front of the backend (0 to 10)' }).int().min(0).max(10).default(0),
   RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().min(1).default(30),
-  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  RATE_LIMIT_API_KEY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_LIST_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  USER_SYNCS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  USER_MAX_OPEN_CALLS: z.coerce.number().int().min(1).max(100).default(2),
+  MATRIX_REQUEST_TIMEOUT_SECONDS: seconds(15, 1, 300),
+  CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CALL_SWEEP_SECONDS: seconds(30, 1, 3600),
+  CALL_NO_SHOW_SECONDS: seconds(120, 10, 3600),
+  ORACLE_ARRIVAL_SECONDS: seconds(15, 0, 600),
 });
 
 export interface ServerConfig {
@@ -103,6 +114,8 @@ export interface ServerConfig {
     readonly requireEncryption: boolean;
     /** How long a sync waits for a call event's Megolm room key to reach the oracle's device. */
     readonly roomKeyWaitSeconds: number;
+    /** Every request to the homeserver gives up after this long. */
+    readonly requestTimeoutSeconds: number;
     /** Encrypts the device's crypto state in the data folder, when set. */
     readonly cryptoPassphrase?: string;
   };
@@ -110,7 +123,32 @@ export interface ServerConfig {
   readonly clockSkewSeconds: number;
   readonly callMaxDurationSeconds: number;
   readonly bodyLimit: string;
-  readonly rateLimits: { readonly authPerMinute: number; readonly keyPerMinute: number };
+  /** What a call's `userDid` that is not proven for its user does: refuse the sync, pass it on as a claim, or drop it. */
+  readonly userDidPolicy: 'verify' | 'claim' | 'drop';
+  /** An ES module whose default export says whether a DID belongs to a Matrix user. */
+  readonly userDidResolver?: string;
+  /** Reverse proxies in front of the backend: the client's address is read this many hops back in X-Forwarded-For. */
+  readonly trustProxyHops: number;
+  readonly rateLimits: {
+    /** Sign-in attempts per client address. */
+    readonly authPerMinute: number;
+    /** Requests with a missing or wrong API key per client address (a right key is never counted). */
+    readonly apiKeyFailuresPerMinute: number;
+    /** Lists per user. */
+    readonly listPerMinute: number;
+    /** Syncs per user. */
+    readonly syncsPerMinute: number;
+  };
+  /** Pending or active calls one user may have at once. */
+  readonly userMaxOpenCalls: number;
+  /** Ended calls older than this are deleted from the store. */
+  readonly callRetentionDays: number;
+  /** How often the sweep runs (ends expired and no-show calls, deletes old ones). */
+  readonly sweepSeconds: number;
+  /** A call still pending (never synced to the end) after this long is ended as `no_show`. */
+  readonly noShowSeconds: number;
+  /** A call whose key no agent has fetched this long after the dispatch is ended as `oracle_busy` (0: never). */
+  readonly oracleArrivalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -182,12 +220,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       openIdServers: servers,
       requireEncryption: e.MATRIX_REQUIRE_ENCRYPTION === 'true',
       roomKeyWaitSeconds: e.MATRIX_ROOM_KEY_WAIT_SECONDS,
+      requestTimeoutSeconds: e.MATRIX_REQUEST_TIMEOUT_SECONDS,
       ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
     },
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
     callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,
     bodyLimit: e.BODY_LIMIT,
-    rateLimits: { authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE, keyPerMinute: e.RATE_LIMIT_KEY_PER_MINUTE },
+    userDidPolicy: e.USER_DID_POLICY,
+    ...(e.USER_DID_RESOLVER ? { userDidResolver: e.USER_DID_RESOLVER } : {}),
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    rateLimits: {
+      authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE,
+      apiKeyFailuresPerMinute: e.RATE_LIMIT_API_KEY_FAILURES_PER_MINUTE,
+      listPerMinute: e.RATE_LIMIT_LIST_PER_MINUTE,
+      syncsPerMinute: e.USER_SYNCS_PER_MINUTE,
+    },
+    userMaxOpenCalls: e.USER_MAX_OPEN_CALLS,
+    callRetentionDays: e.CALL_RETENTION_DAYS,
+    sweepSeconds: e.CALL_SWEEP_SECONDS,
+    noShowSeconds: e.CALL_NO_SHOW_SECONDS,
+    oracleArrivalSeconds: e.ORACLE_ARRIVAL_SECONDS,
   };
 }

@@ -2,6 +2,9 @@
 import { ProtocolError } from '../protocol/index.ts';
 import type { ProtocolErrorReason } from '../protocol/index.ts';
 import type { ApiErrorCode } from '../protocol/api/index.ts';
+import { MatrixRequestError } from './matrix/client.ts';
+import { MatrixTimeoutError } from './matrix/request-timeouts.ts';
+import { RetryableError } from './matrix/retry.ts';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -44,8 +47,17 @@ export class ApiError extends Error {
     return new ApiError(422, code, message);
   }
 
+  static tooManyRequests(code: ApiErrorCode, message: string, retryAfterSeconds: number): ApiError {
+    return new ApiError(429, code, message, { 'retry-after': String(retryAfterSeconds) });
+  }
+
   static upstream(code: ApiErrorCode, message: string): ApiError {
     return new ApiError(502, code, message);
+  }
+
+  /** An upstream service (the homeserver) did not answer in time. */
+  static upstreamTimeout(code: ApiErrorCode, message: string): ApiError {
+    return new ApiError(504, code, message);
   }
 
   /** Something the request needs has not happened yet; the same request may succeed a moment later. */
@@ -72,8 +84,22 @@ export function fromProtocolError(error: ProtocolError): ApiError {
   return new ApiError(PROTOCOL_STATUS[error.reason], error.reason, error.message);
 }
 
+/**
+ * A request to the homeserver that failed for good, as the API says it: 504 when it did not answer in
+ * time, 502 when it refused (429 after the retries: the oracle's account is rate-limited, which an
+ * operator fixes; see the README), each with its own code. `what` says what the request was for.
+ */
+export function fromMatrixError(error: unknown, what = 'A request to the homeserver failed'): ApiError | undefined {
+  if (error instanceof MatrixTimeoutError) return ApiError.upstreamTimeout('matrix_timeout', `${what}: ${error.message}`);
+  if (error instanceof RetryableError && error.status === 429) {
+    return ApiError.upstream('matrix_rate_limited', `${what}: the homeserver rate-limits the oracle's Matrix account (${error.message}); its operator can lift the limit`);
+  }
+  if (error instanceof RetryableError || error instanceof MatrixRequestError) return ApiError.upstream('matrix_unavailable', `${what}: ${error.message}`);
+  return undefined;
+}
+
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof ProtocolError) return fromProtocolError(error);
-  return undefined;
+  return fromMatrixError(error);
 }

@@ -1,5 +1,5 @@
 /** The backend's side of LiveKit: room tokens for users, agent dispatch, and signed webhooks. */
-import { AccessToken, AgentDispatchClient, WebhookReceiver } from 'livekit-server-sdk';
+import { AccessToken, AgentDispatchClient, RoomServiceClient, WebhookReceiver } from 'livekit-server-sdk';
 import type { WebhookEvent } from 'livekit-server-sdk';
 import type { ServerConfig } from './config.ts';
 
@@ -16,11 +16,20 @@ export class InvalidWebhookError extends Error {
 export class LiveKitGateway {
   private readonly dispatch: AgentDispatchClient;
   private readonly receiver: WebhookReceiver;
+  private readonly rooms: RoomServiceClient;
 
   constructor(private readonly config: ServerConfig['livekit']) {
     const httpUrl = config.url.replace(/^ws/, 'http');
     this.dispatch = new AgentDispatchClient(httpUrl, config.apiKey, config.apiSecret);
     this.receiver = new WebhookReceiver(config.apiKey, config.apiSecret);
+    this.rooms = new RoomServiceClient(httpUrl, config.apiKey, config.apiSecret);
+  }
+
+  /** Closes the room, disconnecting everyone in it (a room that is gone already is fine). */
+  async closeRoom(roomName: string): Promise<void> {
+    await this.rooms.deleteRoom(roomName).catch((error: Error & { status?: number }) => {
+      if (error.status !== 404) throw error;
+    });
   }
 
   get url(): string {

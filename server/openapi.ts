@@ -33,6 +33,7 @@ const STATUS_TEXT: Record<ErrorStatus, string> = {
   500: 'Unexpected server error',
   502: 'An upstream service (Matrix, LiveKit) failed',
   503: 'Not yet available; retry (see Retry-After)',
+  504: 'An upstream service (Matrix) did not answer in time',
 };
 
 const SECURITY: Record<RouteAuth, object[] | undefined> = {

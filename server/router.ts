@@ -13,6 +13,7 @@ import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
 import type { Context, Middleware, Next } from 'koa';
 import type { ApiRoute } from '../protocol/api/index.ts';
+import { MAX_CALL_ID_LENGTH } from '../protocol/index.ts';
 import { ApiError } from './errors.ts';
 
 export type RouteContext = Context & { params: Record<string, string> };
@@ -48,7 +49,9 @@ type RouteArgs = [RouteOptions, ...RouteMiddleware[]] | RouteMiddleware[];
 const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST'];
 
 export class Router {
-  private readonly tree = FindMyWay({ ignoreTrailingSlash: true });
+  // A parameter (the callId) may be as long as the protocol allows, each character percent-encoded
+  // (find-my-way measures the path as sent); its own default of 100 would answer 404 to valid callIds.
+  private readonly tree = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 3 * MAX_CALL_ID_LENGTH });
   /** Every route, in the order they were added (HEAD not listed). */
   readonly list: { method: string; path: string }[] = [];
 

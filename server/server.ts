@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { CallUpkeep } from './call-upkeep.ts';
 import type { ServerConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { LiveKitGateway } from './livekit.ts';
@@ -12,16 +13,19 @@ import { DEFAULT_RETRY } from './matrix/retry.ts';
 import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
 import { PostgresCallStore } from './store/postgres-store.ts';
+import { UserDidPolicy } from './user-did.ts';
 
 export interface RunningServer {
   readonly url: string;
   readonly matrix: OracleMatrix;
   readonly store: CallStore;
   readonly routes: readonly { method: string; path: string }[];
+  readonly upkeep: CallUpkeep;
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const userDids = await UserDidPolicy.load(config);
   const store = await openCallStore(config, log);
   try {
     let matrix: SdkOracleMatrix;
@@ -31,6 +35,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         accessToken: config.matrix.accessToken,
         dataDir: config.dataDir,
         roomKeyWaitMs: config.matrix.roomKeyWaitSeconds * 1000,
+        requestTimeoutMs: config.matrix.requestTimeoutSeconds * 1000,
         ...(config.matrix.cryptoPassphrase ? { cryptoPassphrase: config.matrix.cryptoPassphrase } : {}),
         log,
         retry: {
@@ -42,7 +47,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       throw new ConfigError(`MATRIX_ACCESS_TOKEN / MATRIX_BASE_URL / DATA_DIR: the oracle's Matrix device could not start (${(error as Error).message})`);
     }
     try {
-      return await listen(config, log, store, matrix);
+      return await listen(config, log, store, matrix, userDids);
     } catch (error) {
       await matrix.stop().catch(() => {});
       throw error;
@@ -70,23 +75,35 @@ async function openCallStore(config: ServerConfig, log: Logger): Promise<CallSto
 }
 
 async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
+import { UserDidPolicy } from './user-did.ts';
     const openIdServers =
       config.matrix.openIdServers.size > 0
         ? config.matrix.openIdServers
         : new Map([[matrix.userId.slice(matrix.userId.indexOf(':') + 1), config.matrix.baseUrl]]);
     const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
     const livekit = new LiveKitGateway(config.livekit);
-    const app = createApp(effective, { store, matrix, livekit, log });
+    const app = createApp(effective, { store, matrix, livekit, log, userDids });
     await matrix.start((event) => app.calls.applyMatrixEvent(event));
     const http: Server = await new Promise((resolve, reject) => {
       const server = app.koa.listen(config.port, config.host, () => resolve(server));
       server.once('error', reject);
     });
     http.keepAliveTimeout = 5000;
-    void app.calls.reconcileMatrix().then(
-      (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
-      (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
-    );
+    const upkeep = new CallUpkeep(effective, store, app.calls, matrix, log);
+    // In the background, in this order: Matrix learns the ends it missed, the store learns the ends
+    // Matrix saw while the backend was down, then the periodic sweep starts.
+    const catchingUp = app.calls
+      .reconcileMatrix()
+      .then(
+        (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
+        (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
+      )
+      .then(() => upkeep.catchUpWithMatrix())
+      .then(
+        (ended) => ended > 0 && log.info({ ended }, 'calls ended in Matrix while the backend was down were ended'),
+        (error: Error) => log.error({ err: error.message }, 'reading the open calls from Matrix failed'),
+      )
+      .then(() => upkeep.start());
     const { port } = http.address() as AddressInfo;
     const url = `http://${config.host}:${port}`;
     log.info({ url, oracleDid: config.oracleDid, matrixUserId: matrix.userId, openIdServers: [...openIdServers.keys()] }, 'backend listening');
@@ -95,7 +112,10 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
       matrix,
       store,
       routes: app.routes,
+      upkeep,
       async close() {
+        await catchingUp;
+        await upkeep.stop();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeAllConnections();

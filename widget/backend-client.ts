@@ -5,7 +5,7 @@
  * field. `BackendClient` is the seam the element's tests replace; `HttpBackendClient` is the real one,
  * on `fetch`.
  */
-import type { AnswerOf, ApiErrorCode, ApiRoutes, OracleAnswer, RouteName, SessionAnswer, SyncAnswer, SyncBody, UpdateBody } from '../protocol/api/index.ts';
+import type { AnswerOf, ApiCall, ApiErrorCode, ApiRoutes, OracleAnswer, RouteName, SessionAnswer, SyncAnswer, SyncBody, UpdateBody } from '../protocol/api/index.ts';
 import type { UserEndReason } from '../protocol/index.ts';
 import type { OpenIdToken } from './transport/matrix-transport.ts';
 
@@ -30,6 +30,8 @@ export interface BackendClient {
   syncCall(session: BackendSession, callId: string, body: SyncBody, signal?: AbortSignal): Promise<SyncAnswer>;
   /** POST /calls/:callId/update {status: "ended"}, with the reason when it is not a hang-up */
   endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void>;
+  /** The call as the backend has it (GET /calls?sessionId=…), to learn why it ended; undefined when not listed. */
+  getCall?(session: BackendSession, sessionId: string, callId: string, signal?: AbortSignal): Promise<ApiCall | undefined>;
 }
 
 /**
@@ -64,6 +66,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 interface RequestOptions {
   readonly params?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
   readonly session?: BackendSession;
   readonly signal?: AbortSignal | undefined;
@@ -84,7 +87,7 @@ export class HttpBackendClient implements BackendClient {
     const { API_ROUTES, AnswerMismatchError, isApiErrorCode, parseAnswer, routePath } = await loadContract();
     const route: ApiRoutes[N] = API_ROUTES[name];
     const { method } = route;
-    const path = routePath(route, options.params);
+    const path = routePath(route, options.params) + (options.query ? `?${new URLSearchParams(options.query)}` : '');
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.session) headers.authorization = `Bearer ${options.session.token}`;
@@ -137,5 +140,10 @@ export class HttpBackendClient implements BackendClient {
   async endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void> {
     const body: UpdateBody = reason ? { status: 'ended', reason } : { status: 'ended' };
     await this.request('updateCall', { params: { callId }, body, session, signal });
+  }
+
+  async getCall(session: BackendSession, sessionId: string, callId: string, signal?: AbortSignal): Promise<ApiCall | undefined> {
+    const page = await this.request('listCalls', { query: { sessionId, limit: '100' }, session, signal });
+    return page.calls.find((call) => call.callId === callId);
   }
 }

@@ -327,14 +327,18 @@ export class CallController implements ReactiveController {
     throwIfAborted(signal);
     this.machine.send({ type: 'connected' });
 
-    await step(CallErrorReason.Unknown, signal, () =>
-      withTimeout(
-        media.waitForOracle(signal),
-        config.oracleTimeoutMs,
-        () => new CallError(CallErrorReason.OracleTimeout, `no oracle after ${config.oracleTimeoutMs} ms`),
-        signal,
-      ),
-    );
+    await step(CallErrorReason.Unknown, signal, async () => {
+      try {
+        await withTimeout(
+          media.waitForOracle(signal),
+          config.oracleTimeoutMs,
+          () => new CallError(CallErrorReason.OracleTimeout, `no oracle after ${config.oracleTimeoutMs} ms`),
+          signal,
+        );
+      } catch (error) {
+        throw await this.#whyNoOracle(error, backend, session, config.sessionId, call.callId!, signal);
+      }
+    });
     throwIfAborted(signal);
     if (media.snapshot.encryption !== 'encrypted') {
       throw new CallError(CallErrorReason.NotEncrypted, `LiveKit reports the media as ${media.snapshot.encryption}`);
@@ -363,6 +367,16 @@ export class CallController implements ReactiveController {
       throw new CallError(CallErrorReason.OracleUnavailable, `GET /oracle: ${(error as ProtocolError).message}`, { cause: error });
     }
     return config.oracleDid ? { ...info, oracleDid: config.oracleDid } : info;
+  }
+
+  /**
+   * When no oracle can take a call, the backend ends it (`oracle_busy`) and closes its room within
+   * seconds: the room drops while the element waits. The backend says why; otherwise the error stays.
+   */
+  async #whyNoOracle(error: unknown, backend: BackendClient, session: BackendSession, sessionId: string, callId: string, signal: AbortSignal): Promise<unknown> {
+    if (!(error instanceof CallError) || error.reason !== CallErrorReason.ConnectionLost || !backend.getCall || signal.aborted) return error;
+    const found = await backend.getCall(session, sessionId, callId, signal).catch(() => undefined);
+    return found?.endReason === 'oracle_busy' ? new CallError(CallErrorReason.OracleBusy, 'no oracle could take the call', { cause: error }) : error;
   }
 
   /**

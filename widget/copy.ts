@@ -190,6 +190,8 @@ export const setupWords = {
   badCallType: (value: string) => msg(str`The widget's callType must be audio or video, not "${value}".`, { id: 'setup-bad-call-type' }),
   awaitingApproval: () => msg('Waiting for your approval in Element…', { id: 'host-awaiting-approval' }),
   refused: () => msg('Element did not allow this widget to send call events. Start a call to be asked again.', { id: 'host-refused' }),
+  backendNotAllowed: (backendUrl: string) =>
+    msg(str`This widget page does not talk to ${backendUrl}: it was built for other backends (VITE_ALLOWED_BACKENDS).`, { id: 'setup-backend-not-allowed' }),
 };
 
 /** The tooltip naming a control's key ("Shortcut: M"). */

@@ -35,6 +35,8 @@ export const CallErrorReason = {
   NotEncrypted: 'not-encrypted',
   /** The oracle did not join in time. */
   OracleTimeout: 'oracle-timeout',
+  /** No oracle could take the call (all busy); the backend ended it. */
+  OracleBusy: 'oracle-busy',
   /** The connection dropped during the call. */
   ConnectionLost: 'connection-lost',
   /** Anything else. */
@@ -191,6 +193,11 @@ export const ERROR_COPY: Readonly<Record<CallErrorReason, ErrorCopy>> = {
         'The oracle did not join the call in time. Please try again in a moment.',
         { id: 'error-oracle-timeout-message' },
       ),
+  ),
+  'oracle-busy': copy(
+    'retry',
+    () => msg('The oracle is busy', { id: 'error-oracle-busy-title' }),
+    () => msg('The oracle is in other calls right now. Please try again in a few minutes.', { id: 'error-oracle-busy-message' }),
   ),
   'connection-lost': copy(
     'retry',

@@ -18,6 +18,9 @@ const SERVER_ERROR_CODES = [
   'invalid_query',
   'rate_limited',
   'internal_error',
+  // Per user
+  'too_many_syncs',
+  'too_many_open_calls',
   // Credentials
   'missing_session',
   'invalid_session',
@@ -51,7 +54,11 @@ const SERVER_ERROR_CODES = [
   'unencrypted_event',
   'undecryptable_event',
   'room_key_unavailable',
+  'oracle_not_in_room',
+  'user_did_unverified',
   'matrix_unavailable',
+  'matrix_timeout',
+  'matrix_rate_limited',
   'dispatch_failed',
 ] as const;
 
@@ -76,3 +83,9 @@ export const AGENT_FAILURE_REASONS = [
   'key_decryption_failed',
 ] as const;
 export type AgentFailureReason = (typeof AGENT_FAILURE_REASONS)[number];
+
+/**
+ * Why the agent ends a call (`POST /calls/:callId/update` with `reason`): a failure above, or the person
+ * never joined within AGENT_JOIN_TIMEOUT_SECONDS (`no_show`, which the call keeps as its `endReason`).
+ */
+export type AgentEndReason = AgentFailureReason | 'no_show';

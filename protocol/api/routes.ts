@@ -26,7 +26,7 @@ import {
 /** Who may call a route: anyone, a user (session token), the agent (`x-api-key`), either, or LiveKit (signed webhook). */
 export type RouteAuth = 'none' | 'session' | 'apiKey' | 'sessionOrApiKey' | 'livekit';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
@@ -116,9 +116,10 @@ export const API_ROUTES = {
     errors: {
       400: [...CALL_ID, 'invalid_body'],
       401: SESSION,
-      403: ['not_your_event'],
+      403: ['not_your_event', 'oracle_not_in_room', 'user_did_unverified'],
       404: ['event_not_found'],
       409: ['call_id_taken', 'room_taken', 'key_reused', 'call_ended'],
+      429: ['too_many_syncs', 'too_many_open_calls'],
       422: [
         'call_mismatch',
         'wrong_event_type',
@@ -134,8 +135,9 @@ export const API_ROUTES = {
         'invalid_call_content',
         'invalid_ciphertext',
       ],
-      502: ['matrix_unavailable', 'dispatch_failed'],
+      502: ['matrix_unavailable', 'matrix_rate_limited', 'dispatch_failed'],
       503: ['room_key_unavailable'],
+      504: ['matrix_timeout'],
     },
   }),
   callKey: route({
@@ -169,6 +171,7 @@ export const API_ROUTES = {
       401: [...SESSION, ...API_KEY],
       404: ['call_not_found'],
       409: ['invalid_transition'],
+      429: ['rate_limited'],
     },
   }),
   listCalls: route({
@@ -182,6 +185,7 @@ export const API_ROUTES = {
     errors: {
       400: ['invalid_query', 'invalid_cursor'],
       401: SESSION,
+      429: ['rate_limited'],
     },
   }),
   livekitWebhook: route({

@@ -90,7 +90,11 @@ export const apiCall = z.object({
   status: z.enum(CALL_STATUSES),
   callStartedAt: z.string(),
   callEndedAt: z.string().optional(),
-  /** Who or what ended the call: `user`, `agent`, `oracle`, `matrix`, `livekit`, `user_left`, or `agent_failed: <reason>`. */
+  /**
+   * Who or what ended the call: `user`, `agent`, `oracle`, `matrix`, `livekit`, `user_left`, `no_show`
+   * (nobody joined), `oracle_busy` (no agent took it), `expired` (past the longest call allowed), or
+   * `agent_failed: <reason>`.
+   */
   endReason: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -108,7 +112,10 @@ export type SyncAnswer = z.infer<typeof syncAnswer>;
 export const keyAnswer = z.object({
   /** The ECIES ciphertext of the call key (base58btc), as the call event carries it. */
   encryptionKey: z.string().min(1),
-  userDid: apiCall.shape.userDid,
+  /** The call event's `userDid`, present only when proven for `userId` (the backend's USER_DID_POLICY). */
+  userDid: apiCall.shape.userDid.optional(),
+  /** The call event's `userDid`, unproven, passed on as a claim only (USER_DID_POLICY=claim): never an identity. */
+  claimedUserDid: z.string().optional(),
   ...oracleFields,
   callType: apiCall.shape.callType,
   /** The call's user as the backend verified it (Matrix OpenID at sign-in, and the event's sender). */
@@ -130,7 +137,11 @@ export const callListAnswer = z.object({
 });
 export type CallListAnswer = z.infer<typeof callListAnswer>;
 
-export const webhookAnswer = z.object({ received: z.string() });
+export const webhookAnswer = z.object({
+  received: z.string(),
+  /** The event ID was seen lately: nothing was done again (the handling is idempotent anyway). */
+  duplicate: z.boolean().optional(),
+});
 export type WebhookAnswer = z.infer<typeof webhookAnswer>;
 
 /** `GET /openapi.json`: an OpenAPI 3.1 document (described, not restated). */

@@ -2,9 +2,11 @@
  * Serves the built pages (`dist/`, from `npm run build`) for the demo and the end-to-end tests: the demo
  * site (with `/demo-config.json`: the local demo account's user ID and password, which each browser logs
  * in with once to get its own encrypting device) on one port, and the widget page on another, so the
- * widget runs on its own origin as it would inside Element.
+ * widget runs on its own origin as it would inside Element. Each server answers only requests for its
+ * own host (`127.0.0.1:<port>` or `localhost:<port>`): a web page elsewhere that points a name it owns
+ * at 127.0.0.1 (DNS rebinding) cannot read `/demo-config.json`, which holds the demo password.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -15,11 +17,35 @@ import { PROJECT_ROOT, progress } from './paths.ts';
 
 export const DIST = path.join(PROJECT_ROOT, 'dist');
 
-/** Builds the element, the widget page and the demo pages into `dist/` with Vite. */
+/**
+ * The backends the demo's widget page may talk to: any port on loopback (the backend's port is picked
+ * at run time). A production build (`npm run build`) allows only what VITE_ALLOWED_BACKENDS says.
+ */
+const DEMO_ALLOWED_BACKENDS = 'http://127.0.0.1:*,http://localhost:*';
+/** Written beside a demo build, so a production build in `dist/` is not taken for one. */
+const DEMO_BUILD_MARK = path.join(DIST, 'demo-build.json');
+
+/** Builds the element, the widget page and the demo pages into `dist/` with Vite, for the demo. */
 export async function buildPages(): Promise<void> {
   progress('build', 'building the element, the widget page and the demo pages with Vite…');
   const { build } = await import('vite');
-  await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), root: PROJECT_ROOT, logLevel: 'warn' });
+  const before = process.env.VITE_ALLOWED_BACKENDS;
+  process.env.VITE_ALLOWED_BACKENDS = DEMO_ALLOWED_BACKENDS;
+  try {
+    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), root: PROJECT_ROOT, logLevel: 'warn' });
+  } finally {
+    if (before === undefined) delete process.env.VITE_ALLOWED_BACKENDS;
+    else process.env.VITE_ALLOWED_BACKENDS = before;
+  }
+  writeFileSync(DEMO_BUILD_MARK, JSON.stringify({ allowedBackends: DEMO_ALLOWED_BACKENDS }));
+}
+
+function isDemoBuild(): boolean {
+  try {
+    return existsSync(path.join(DIST, 'oracle-call.js')) && JSON.parse(readFileSync(DEMO_BUILD_MARK, 'utf8')).allowedBackends === DEMO_ALLOWED_BACKENDS;
+  } catch {
+    return false;
+  }
 }
 
 export interface DemoServers {
@@ -41,8 +67,20 @@ function listen(app: Koa, port: number): Promise<Server> {
   });
 }
 
+/** Refuses a request whose Host is not this server's own loopback name and port (DNS rebinding). */
+const ownHostOnly: Koa.Middleware = async (ctx, next) => {
+  const port = ctx.req.socket.localPort;
+  if (ctx.host !== `127.0.0.1:${port}` && ctx.host !== `localhost:${port}`) {
+    ctx.status = 421;
+    ctx.body = 'Misdirected request: this demo server answers only to its own address';
+    return;
+  }
+  await next();
+};
+
 function staticApp(...routes: Koa.Middleware[]): Koa {
   const app = new Koa();
+  app.use(ownHostOnly);
   for (const route of routes) app.use(route);
   app.use(serve(DIST, { index: 'index.html' }));
   return app;
@@ -56,7 +94,7 @@ export async function startDemoServers(
   config: Omit<DemoConfig, 'widgetUrl'>,
   ports: { site: number; widget: number } = { site: 0, widget: 0 },
 ): Promise<DemoServers> {
-  if (!existsSync(path.join(DIST, 'oracle-call.js'))) await buildPages();
+  if (!isDemoBuild()) await buildPages();
   const widgetServer = await listen(staticApp(), ports.widget);
   const widgetOrigin = `http://127.0.0.1:${(widgetServer.address() as AddressInfo).port}`;
   const widgetUrl = `${widgetOrigin}/widget/page/index.html`;

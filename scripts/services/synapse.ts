@@ -61,6 +61,11 @@ export interface SynapseOptions {
   /** Keep data here instead of a new temporary folder (the demo keeps its users and rooms). */
   readonly dataDir?: string;
   readonly port?: number;
+  /**
+   * Synapse's limit on each account's sends (`rc_message`), as a production homeserver has one; by
+   * default the tests lift it. Per second and burst.
+   */
+  readonly messageRateLimit?: { readonly perSecond: number; readonly burstCount: number };
 }
 
 export interface SynapseServer {
@@ -79,7 +84,7 @@ function signingKey(): string {
 
 const unlimited = { per_second: 1000, burst_count: 1000 };
 
-function homeserverConfig(serverName: string, port: number, dir: string, secret: string): object {
+function homeserverConfig(serverName: string, port: number, dir: string, secret: string, messages = unlimited): object {
   return {
     server_name: serverName,
     pid_file: path.join(dir, 'homeserver.pid'),
@@ -108,7 +113,7 @@ function homeserverConfig(serverName: string, port: number, dir: string, secret:
     federation_domain_whitelist: [],
     url_preview_enabled: false,
     presence: { enabled: false },
-    rc_message: unlimited,
+    rc_message: messages,
     rc_registration: unlimited,
     rc_login: { address: unlimited, account: unlimited, failed_attempts: unlimited },
     rc_joins: { local: unlimited, remote: unlimited },
@@ -150,7 +155,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
     writeFileSync(path.join(dir, 'signing.key'), signingKey());
   }
   // JSON is YAML: no YAML library needed to write the config.
-  writeFileSync(configFile, JSON.stringify(homeserverConfig(serverName, port, dir, secret), null, 2));
+  writeFileSync(configFile, JSON.stringify(homeserverConfig(serverName, port, dir, secret, options.messageRateLimit ? { per_second: options.messageRateLimit.perSecond, burst_count: options.messageRateLimit.burstCount } : undefined), null, 2));
   writeFileSync(path.join(dir, 'log.yaml'), JSON.stringify(logConfig(dir), null, 2));
   writeFileSync(stateFile, JSON.stringify({ secret, port }));
   const proc = startProcess(

@@ -10,14 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName } from '../../protocol/index.ts';
+import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName, matrixUserDid } from '../../protocol/index.ts';
 import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
 import { startLiveKit } from '../services/livekit.ts';
 import type { LiveKitServer } from '../services/livekit.ts';
 import { login, registerUser } from '../services/matrix-admin.ts';
 import { freeTcpPort } from '../services/process.ts';
 import { startSynapse } from '../services/synapse.ts';
-import type { SynapseServer } from '../services/synapse.ts';
+import type { SynapseOptions, SynapseServer } from '../services/synapse.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { ServerConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
@@ -53,8 +53,8 @@ export interface Stack {
    * folder needs its own Matrix device, as two crypto states for one device would clash.
    */
   newOracleDevice(): Promise<string>;
-  /** Restarts the backend on the same data folder and port. */
-  restart(): Promise<void>;
+  /** Restarts the backend on the same data folder and port; `whileDown` runs while it is stopped. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** A new user with a room shared with the oracle, signed in to the backend. */
   newUser(name?: string): Promise<TestUser & { roomId: string }>;
   api(method: string, pathname: string, options?: ApiOptions): Promise<ApiResponse>;
@@ -79,10 +79,11 @@ let userCounter = 0;
 export interface StackOptions {
   /** Puts a {@link MatrixProxy} between the backend and Synapse. */
   readonly matrixProxy?: boolean;
+  readonly synapse?: SynapseOptions;
 }
 
 export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
-  const synapse = await startSynapse();
+  const synapse = await startSynapse(options.synapse);
   const matrixProxy = options.matrixProxy ? await MatrixProxy.start(synapse.baseUrl) : undefined;
   const port = await freeTcpPort();
   const livekit = await startLiveKit({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
@@ -106,6 +107,13 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     CORS_ORIGINS: 'http://127.0.0.1:5173',
     // Most backend tests use plain rooms (the REST API is what they test); encrypted rooms have their own.
     MATRIX_REQUIRE_ENCRYPTION: 'false',
+    // Tests and benchmarks make many calls per user in a minute; the per-user limits have their own
+    // tests (server-abuse.test.ts), which set them.
+    USER_MAX_OPEN_CALLS: '100',
+    USER_SYNCS_PER_MINUTE: '10000',
+    RATE_LIMIT_LIST_PER_MINUTE: '10000',
+    // Most stacks run no agent: their calls would end as oracle_busy. Tests of it set it.
+    ORACLE_ARRIVAL_SECONDS: '0',
     ...extraEnv,
   };
   const config = loadConfig(env);
@@ -149,8 +157,9 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     async newOracleDevice() {
       return (await login(synapse.baseUrl, oracleAccount.userId, oracleAccount.password)).accessToken;
     },
-    async restart() {
+    async restart(whileDown) {
       await stack.backend.close();
+      await whileDown?.();
       stack.backend = await startServer(config, log);
     },
     async newUser(name = `user${++userCounter}`) {
@@ -186,7 +195,7 @@ export interface StartedCall {
 /** What the element does before sync: a call key, encrypted to the oracle, announced in Matrix. */
 export async function announceCall(
   stack: Stack,
-  user: { matrix: Pick<MatrixRestClient, 'sendEvent'>; roomId: string },
+  user: { matrix: Pick<MatrixRestClient, 'sendEvent'> & { readonly userId?: string }; roomId: string },
   overrides: Partial<CallEventContent> = {},
 ): Promise<StartedCall> {
   const callKey = generateCallKey();
@@ -197,7 +206,8 @@ export async function announceCall(
     encryptionKey: encryptCallKey(callKey, stack.oracleKeys.publicKey),
     sessionId: crypto.randomUUID(),
     roomId: generateRoomName(),
-    userDid: USER_DID,
+    // The element's default: the DID derived from the user's Matrix ID, which the backend takes as proven.
+    userDid: user.matrix.userId ? matrixUserDid(user.matrix.userId) : USER_DID,
     oracleDid: ORACLE_DID,
     ...overrides,
   };

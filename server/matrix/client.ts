@@ -17,7 +17,7 @@ import { decrypted } from './decryption.ts';
 import { IndexedDbSnapshot } from './indexeddb-snapshot.ts';
 import { DEFAULT_RETRY, RetryableError, withRetry } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
-import { useReleasableTimeouts } from './request-timeouts.ts';
+import { MatrixTimeoutError, useReleasableTimeouts } from './request-timeouts.ts';
 import { sdkLogger } from './sdk-logger.ts';
 
 export interface RoomEvent extends MatrixEventLike {
@@ -37,6 +37,8 @@ export interface OracleMatrix {
    * An encrypted event whose room key has not arrived is waited for, within a bound (`RoomKeyUnavailable`).
    */
   getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined>;
+  /** Whether the oracle's account has joined the room (asked of the homeserver when this client has not synced it yet). */
+  isJoined(roomId: string): Promise<boolean>;
   /** Whether the room is encrypted (then its call events must be too). */
   isRoomEncrypted(roomId: string): Promise<boolean>;
   /** All `m.replace` edits of the event that have the call event type (those that can be read). */
@@ -62,13 +64,15 @@ export class MatrixRequestError extends Error {
 
 /** A failure of the SDK as this module's errors: network, 429 and 5xx may pass; the rest is final. */
 function classify(error: unknown): Error {
+  // A homeserver that did not answer in time is not asked again: the caller's bound is the timeout.
+  if (error instanceof MatrixTimeoutError) return error;
   if (error instanceof ConnectionError) return new RetryableError(`homeserver unreachable: ${error.message}`);
   if (error instanceof MatrixError) {
     const status = error.httpStatus;
     const message = `homeserver answered ${status ?? '?'}${error.errcode ? ` ${error.errcode}` : ''}${error.data.error ? `: ${error.data.error}` : ''}`;
     if (status === 429 || (status !== undefined && status >= 500)) {
       const hint = error.data.retry_after_ms;
-      return new RetryableError(message, typeof hint === 'number' ? hint : undefined);
+      return new RetryableError(message, typeof hint === 'number' ? hint : undefined, status);
     }
     return new MatrixRequestError(status, error.errcode, message);
   }
@@ -113,6 +117,8 @@ export interface MatrixOptions {
   readonly dataDir: string;
   /** How long a read waits for an event's missing room key. */
   readonly roomKeyWaitMs: number;
+  /** Every request to the homeserver gives up after this long (the /sync long poll has its own). */
+  readonly requestTimeoutMs: number;
   /** Encrypts the crypto state's secrets at rest (Rust crypto store passphrase), when set. */
   readonly cryptoPassphrase?: string;
   readonly log: Logger;
@@ -152,7 +158,8 @@ export class SdkOracleMatrix implements OracleMatrix {
    * when the homeserver refuses the token or the state belongs to another account.
    */
   static async connect(options: MatrixOptions): Promise<SdkOracleMatrix> {
-    const probe = new MatrixClient({ baseUrl: options.baseUrl, accessToken: options.accessToken, logger: sdkLogger(options.log) });
+    const probe = new MatrixClient({ baseUrl: options.baseUrl, accessToken: options.accessToken, localTimeoutMs: options.requestTimeoutMs, logger: sdkLogger(options.log) });
+    useReleasableTimeouts(probe);
     const whoami = await request(() => probe.whoami(), options.retry ?? DEFAULT_RETRY);
     if (!whoami.device_id) throw new Error('the access token has no device (the homeserver named none in whoami)');
     const crypto = await IndexedDbSnapshot.load(cryptoStateFile(options.dataDir, whoami.device_id));
@@ -162,6 +169,7 @@ export class SdkOracleMatrix implements OracleMatrix {
       userId: whoami.user_id,
       deviceId: whoami.device_id,
       store: new CryptoSavingStore(crypto),
+      localTimeoutMs: options.requestTimeoutMs,
       logger: sdkLogger(options.log),
       // No scheduler: sends are retried here, with one transaction ID.
     });
@@ -250,6 +258,18 @@ export class SdkOracleMatrix implements OracleMatrix {
       if (room) return room;
       if (Date.now() >= deadline) throw new MatrixRequestError(undefined, undefined, `the oracle's account has not joined the room ${roomId}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async isJoined(roomId: string): Promise<boolean> {
+    if (this.client.getRoom(roomId)?.getMyMembership() === 'join') return true;
+    // Joined a moment ago (not synced yet), or not at all: the homeserver knows.
+    try {
+      const member = await request(() => this.client.getStateEvent(roomId, 'm.room.member', this.userId), this.retry);
+      return (member as { membership?: unknown }).membership === 'join';
+    } catch (error) {
+      if (error instanceof MatrixRequestError && (error.status === 403 || error.status === 404)) return false;
+      throw error;
     }
   }
 

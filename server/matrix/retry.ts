@@ -12,6 +12,8 @@ export class RetryableError extends Error {
     message: string,
     /** The server's own hint (Matrix `retry_after_ms`): the wait is at least this, within `maxDelayMs`. */
     readonly retryAfterMs?: number,
+    /** The homeserver's HTTP status, when it answered (429, 5xx). */
+    readonly status?: number,
   ) {
     super(message);
   }

@@ -3,6 +3,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { ApiError } from '../errors.ts';
 import type { Sessions } from '../session.ts';
+import { consume } from './rate-limit.ts';
+import type { Limit } from './rate-limit.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -62,20 +64,29 @@ export function requireUser(sessions: Sessions) {
   };
 }
 
-export function requireAgent(apiKey: string) {
+/**
+ * The agent, by its API key. Only requests without the right key count against `failures` (per client
+ * address): the agent itself is never limited, however many strangers knock; a stranger's failed tries
+ * beyond the limit are answered 429 instead of 401.
+ */
+export function requireAgent(apiKey: string, failures: Limit) {
   const isApiKey = secretMatcher(apiKey);
+  const refuse = async (ctx: Context, error: ApiError): Promise<never> => {
+    await consume(failures, ctx.ip);
+    throw error;
+  };
   return (ctx: Context, next: Next): Promise<void> => {
     const matches = apiKeyMatches(ctx, isApiKey);
-    if (matches === undefined) throw ApiError.unauthorized('missing_api_key', 'Send the agent API key in the x-api-key header');
-    if (!matches) throw ApiError.unauthorized('invalid_api_key', 'The API key is not valid');
+    if (matches === undefined) return refuse(ctx, ApiError.unauthorized('missing_api_key', 'Send the agent API key in the x-api-key header'));
+    if (!matches) return refuse(ctx, ApiError.unauthorized('invalid_api_key', 'The API key is not valid'));
     ctx.state.agent = true;
     return next();
   };
 }
 
 /** The agent (x-api-key) or a user (session); an x-api-key header, when present, must be right. */
-export function requireUserOrAgent(sessions: Sessions, apiKey: string) {
+export function requireUserOrAgent(sessions: Sessions, apiKey: string, failures: Limit) {
   const user = requireUser(sessions);
-  const agent = requireAgent(apiKey);
+  const agent = requireAgent(apiKey, failures);
   return (ctx: Context, next: Next): Promise<void> => (ctx.headers['x-api-key'] !== undefined ? agent(ctx, next) : user(ctx, next));
 }

@@ -8,7 +8,6 @@ export function livekitWebhookRoutes(router: Router, calls: CallService): void {
   router.serve(API_ROUTES.livekitWebhook, async (ctx) => {
     // The signature covers the body's bytes as sent: the raw body, not the parsed one.
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
-    const received = await calls.receiveLiveKitEvent(raw, ctx.get('authorization') || undefined);
-    ctx.body = { received } satisfies WebhookAnswer;
+    ctx.body = (await calls.receiveLiveKitEvent(raw, ctx.get('authorization') || undefined)) satisfies WebhookAnswer;
   });
 }

@@ -13,9 +13,15 @@ import type { ApiCall } from '../../protocol/api/index.ts';
 
 /** A call as the API shows it (`ApiCall`), plus what only the backend sees. */
 export type CallRecord = Readonly<ApiCall> & {
+  /** The event's `userDid` when proven for `userId` (USER_DID_POLICY): what the agent may rely on. */
+  readonly verifiedUserDid?: string;
+  /** The event's `userDid` passed on unproven (policy `claim`); `userDid` keeps what the event said, for the oracle's edits. */
+  readonly claimedUserDid?: string;
   /** The ECIES ciphertext of the call key, as the event carries it. Never the key itself. */
   readonly encryptionKey: string;
   readonly dispatchId?: string;
+  /** When an agent first fetched the call's key: the oracle took the call. */
+  readonly agentArrivedAt?: string;
   /** The status the Matrix event is known to show (edited by us, or seen there). Differs from `status` until the edit lands. */
   readonly mirroredStatus?: CallStatus;
 };
@@ -35,7 +41,7 @@ export interface ListPage {
 }
 
 /** Which uniqueness rule an insert broke. */
-export type Conflict = 'call_id_taken' | 'room_taken' | 'key_reused';
+export type Conflict = 'call_id_taken' | 'room_taken' | 'key_reused' | 'too_many_open_calls';
 
 export class StoreConflict extends Error {
   override readonly name = 'StoreConflict';
@@ -61,10 +67,17 @@ export interface CallStore {
   findByRoomName(roomName: string): Promise<CallRecord | undefined>;
   /**
    * Adds a call, atomically refusing (with {@link StoreConflict}) a taken callId, a room name bound to
-   * another call, or an encrypted key already seen in another call. Resolves with the stored record (a
-   * frozen copy of `record`) once the write is durable.
+   * another call, an encrypted key already seen in another call, or (with `maxOpenPerUser`) a user who
+   * already has that many pending or active calls. Resolves with the stored record (a frozen copy of
+   * `record`) once the write is durable.
    */
-  insert(record: CallRecord): Promise<CallRecord>;
+  insert(record: CallRecord, options?: { readonly maxOpenPerUser?: number }): Promise<CallRecord>;
+  /** How many pending or active calls the user has. */
+  countOpen(userId: string): Promise<number>;
+  /** Pending or active calls, oldest first (for the sweep). */
+  open(): Promise<CallRecord[]>;
+  /** Deletes ended calls that ended before `before` (ISO 8601); how many. */
+  deleteEndedBefore(before: string): Promise<number>;
   /**
    * Changes a call through `change`, which sees the current (frozen) record and returns a new one (or
    * the same one for no change, or throws to refuse). Resolves with the stored record, frozen, once

@@ -128,14 +128,55 @@ export class LowdbCallStore implements CallStore {
     return callId === undefined ? undefined : this.byId.get(callId);
   }
 
-  async insert(record: CallRecord): Promise<CallRecord> {
+  async insert(record: CallRecord, options: { readonly maxOpenPerUser?: number } = {}): Promise<CallRecord> {
     if (this.byId.has(record.callId)) throw new StoreConflict('call_id_taken');
     if (this.byRoom.has(record.roomName)) throw new StoreConflict('room_taken');
     if (this.byKey.has(record.encryptionKey)) throw new StoreConflict('key_reused');
+    if (options.maxOpenPerUser !== undefined && this.openOf(record.userId) >= options.maxOpenPerUser) {
+      throw new StoreConflict('too_many_open_calls');
+    }
     const stored = Object.freeze({ ...record });
     this.index(stored);
     await this.persist();
     return stored;
+  }
+
+  private openOf(userId: string): number {
+    let open = 0;
+    for (const record of this.byUser.get(userId) ?? []) if (record.status !== 'ended') open += 1;
+    return open;
+  }
+
+  async countOpen(userId: string): Promise<number> {
+    return this.openOf(userId);
+  }
+
+  async open(): Promise<CallRecord[]> {
+    return [...this.byId.values()].filter((record) => record.status !== 'ended').sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
+  }
+
+  /**
+   * Forgets ended calls that ended before `before`. Their room names and keys are forgotten too: a
+   * replay of such an old event is still refused, by the freshness check on `callStartedAt` (the
+   * retention is far longer than the clock-skew window).
+   */
+  async deleteEndedBefore(before: string): Promise<number> {
+    const old = [...this.byId.values()].filter((record) => record.status === 'ended' && (record.callEndedAt ?? record.updatedAt) < before);
+    if (old.length === 0) return 0;
+    for (const record of old) {
+      this.byId.delete(record.callId);
+      this.byRoom.delete(record.roomName);
+      this.byKey.delete(record.encryptionKey);
+      const list = this.byUser.get(record.userId);
+      if (list) {
+        const at = list.indexOf(record);
+        if (at >= 0) list.splice(at, 1);
+        if (list.length === 0) this.byUser.delete(record.userId);
+      }
+      this.userVersion.set(record.userId, (this.userVersion.get(record.userId) ?? 0) + 1);
+    }
+    await this.persist();
+    return old.length;
   }
 
   async update(callId: string, change: (current: CallRecord) => CallRecord): Promise<CallRecord | undefined> {

@@ -132,6 +132,32 @@ describe('<oracle-call> a call end to end (with fakes)', () => {
     expect(h.backend.ended).to.have.length(1);
   });
 
+  it('no oracle can take the call: the backend ended it (oracle_busy) and closed the room; the element says the oracle is busy', async () => {
+    h = await mount();
+    h.media.behaviour = { ...h.media.behaviour, oracle: 'manual' };
+    const calling = h.el.callOracle();
+    await untilPhase(h.el, 'waiting-for-oracle');
+    const callId = (h.el.state as { callId?: string }).callId!;
+    h.backend.serverEndReasons.set(callId, 'oracle_busy');
+    h.media.last.roomClosedBeforeOracle();
+    await calling;
+    expect(h.el.state.phase).to.equal('error');
+    expect(eventsOf(h, 'oracle-call-error')[0]!.detail.reason).to.equal('oracle-busy');
+    expect(h.el.shadowRoot!.textContent).to.include(ERROR_COPY['oracle-busy'].title);
+    expect(h.backend.log).to.include('getCall');
+    expect(h.media.last.closed).to.equal(true);
+  });
+
+  it('a room that drops before the oracle came, for no reason the backend gives, stays connection-lost', async () => {
+    h = await mount();
+    h.media.behaviour = { ...h.media.behaviour, oracle: 'manual' };
+    const calling = h.el.callOracle();
+    await untilPhase(h.el, 'waiting-for-oracle');
+    h.media.last.roomClosedBeforeOracle();
+    await calling;
+    expect(eventsOf(h, 'oracle-call-error')[0]!.detail.reason).to.equal('connection-lost');
+  });
+
   it('an error before the event was sent leaves nothing to edit, and still stops the tracks', async () => {
     h = await mount();
     h.transport.sendError = new MatrixTransportError('M_FORBIDDEN', { retryable: false });

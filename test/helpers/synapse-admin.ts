@@ -40,6 +40,19 @@ export class SynapseAdmin {
     return events;
   }
 
+  /**
+   * Lifts the homeserver's send limits for one account (what an operator does for the oracle's
+   * account): `POST /_synapse/admin/v1/users/<id>/override_ratelimit` with 0/0 (no limit).
+   */
+  async liftRateLimit(userId: string): Promise<void> {
+    const response = await fetch(`${this.synapse.baseUrl}/_synapse/admin/v1/users/${encodeURIComponent(userId)}/override_ratelimit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ messages_per_second: 0, burst_count: 0 }),
+    });
+    if (!response.ok) throw new Error(`override_ratelimit for ${userId}: HTTP ${response.status} ${await response.text()}`);
+  }
+
   /** The user's devices, as the homeserver lists them. */
   async deviceIds(userId: string): Promise<string[]> {
     const body = await this.get<{ devices: { device_id: string }[] }>(`/_synapse/admin/v2/users/${encodeURIComponent(userId)}/devices`);

@@ -33,6 +33,7 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
       assert.equal(response.status, 200);
       assert.deepEqual(response.body, {
         encryptionKey: call.content.encryptionKey,
+        // Proven for the user: the did:matrix form of their Matrix ID (USER_DID_POLICY).
         userDid: call.content.userDid,
         oracleDid: call.content.oracleDid,
         callType: 'audio',

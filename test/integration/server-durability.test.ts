@@ -405,7 +405,10 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     assert.equal(synced.status, 200, JSON.stringify(synced.body));
     const fileAfter = readStoreFile(dataDir);
     const stored = new Map(fileAfter.calls.map((call) => [call.callId, call]));
-    assert.deepEqual(stored.get(one.callId), fileBefore.calls[0], 'the first call is untouched');
+    // The key fetch above marked the oracle's arrival; nothing else changed.
+    const { agentArrivedAt, ...firstNow } = stored.get(one.callId) as unknown as Record<string, unknown>;
+    assert.equal(typeof agentArrivedAt, 'string');
+    assert.deepEqual(firstNow, fileBefore.calls[0], 'the first call is otherwise untouched');
     assert.equal(stored.get(two.callId)?.status, 'active');
     assert.equal(fileAfter.calls.length, 2);
     assert.equal(first.stderr(), '', 'the first backend wrote nothing to stderr');

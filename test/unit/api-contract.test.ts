@@ -17,6 +17,7 @@ import type { AgentConfig } from '../../agent/config.ts';
 import { API_ERROR_CODES, API_ROUTES, routeErrors } from '../../protocol/api/index.ts';
 import type { ApiRoute } from '../../protocol/api/index.ts';
 import { CALL_EVENT_TYPE, decryptCallKey, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair } from '../../protocol/index.ts';
+import { UserDidPolicy } from '../../server/user-did.ts';
 import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { LiveKitGateway } from '../../server/livekit.ts';
@@ -47,6 +48,7 @@ describe('the API contract', () => {
     userId: '@oracle:example.org',
     deviceId: 'ORACLEDEVICE',
     getEvent: async (_room, eventId) => events.get(eventId),
+    isJoined: async () => true,
     isRoomEncrypted: async () => false,
     getEdits: async () => [],
     sendCallEvent: async () => '$edit',
@@ -86,7 +88,7 @@ describe('the API contract', () => {
       MATRIX_REQUIRE_ENCRYPTION: 'false',
     });
     store = await LowdbCallStore.open(dataDir);
-    app = createApp(config, { store, matrix, livekit, log: pino({ level: 'silent' }) });
+    app = createApp(config, { store, matrix, livekit, log: pino({ level: 'silent' }), userDids: new UserDidPolicy(config.userDidPolicy) });
     backend = await listen(app.koa.callback());
   });
 

@@ -5,7 +5,9 @@
  * widget API (capabilities for sending and receiving `m.ixo.oracles_call` and OpenID; messages accepted
  * only from the parent's origin).
  *
- * Parameters besides Element's `widgetId`, `parentUrl`, `userId` and `roomId`: `backendUrl` (required),
+ * Parameters besides Element's `widgetId`, `parentUrl`, `userId` and `roomId`: `backendUrl` (required,
+ * and on the allow-list the page was built with: allowed-backends.ts), `oraclePublicKey` and `oracleDid`
+ * (pin the oracle: a backend announcing another key stops the call before anything is sent),
  * `callType` (`audio`|`video`), `theme` (Element's `$org.matrix.msc2873.client_theme`, then its
  * `theme_change` actions) and `language` (`$org.matrix.msc2873.client_language`: the person's language in
  * Element; `lang` is read too, then the browser's languages).
@@ -18,6 +20,7 @@ import { setupWords } from '../copy.ts';
 import { matchLocale, useLocale } from '../i18n/localize.ts';
 import { parseWidgetPage, widgetParam, widgetTheme } from '../transport/widget-params.ts';
 import type { WidgetTheme } from '../transport/widget-params.ts';
+import { isAllowedBackend } from './allowed-backends.ts';
 
 const HOST_STATUS_TEXT: Readonly<Record<WidgetHostStatus, () => string>> = {
   connecting: () => '',
@@ -55,11 +58,12 @@ document.documentElement.lang = locale;
 // Words in another language are a chunk of their own: the texts below are (re)made once it is loaded.
 const localeReady = useLocale(locale).catch(() => undefined);
 
+const allowedBackends = import.meta.env.VITE_ALLOWED_BACKENDS as string | undefined;
 const parsed = parseWidgetPage(window.location);
-if (!parsed.ok) {
+if (!parsed.ok || !isAllowedBackend(parsed.params.backendUrl, allowedBackends, window.location.origin)) {
   void localeReady.then(() => {
     const again = parseWidgetPage(window.location);
-    showSetupErrors(again.ok ? [] : again.problems);
+    showSetupErrors(again.ok ? [setupWords.backendNotAllowed(again.params.backendUrl)] : again.problems);
   });
 } else {
   const { widget, backendUrl, callType, theme } = parsed.params;
@@ -70,6 +74,10 @@ if (!parsed.ok) {
   element.setAttribute('backend-url', backendUrl);
   element.setAttribute('lang', locale);
   if (callType) element.setAttribute('call-type', callType);
+  const oraclePublicKey = widgetParam(window.location, 'oraclePublicKey');
+  if (oraclePublicKey) element.setAttribute('oracle-public-key', oraclePublicKey);
+  const oracleDid = widgetParam(window.location, 'oracleDid');
+  if (oracleDid) element.setAttribute('oracle-did', oracleDid);
   element.setAttribute('matrix-room-id', widget.roomId);
   applyTheme(element, theme);
   let hostStatus: WidgetHostStatus = 'connecting';

@@ -64,15 +64,5 @@ export function checkOpenIdToken(value: unknown): OpenIdToken {
   };
 }
 
-/**
- * `did:matrix:` and the Matrix user ID, for a `userDid` when the page gives none. The protocol's DID
- * pattern (W3C DID syntax) has no `@`, so every character outside `A-Z a-z 0-9 . _ : -` is
- * percent-encoded: `@alice:example.org` becomes `did:matrix:%40alice:example.org`.
- */
-export function matrixUserDid(userId: string): string {
-  const encoded = Array.from(new TextEncoder().encode(userId), (byte) => {
-    const char = String.fromCharCode(byte);
-    return /[A-Za-z0-9._:-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }).join('');
-  return `did:matrix:${encoded}`;
-}
+/** The user's DID when the page gives none; the backend takes this form as proven for the signed-in user. */
+export { matrixUserDid } from '../../protocol/index.ts';

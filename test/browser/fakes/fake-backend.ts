@@ -1,7 +1,7 @@
 /** A BackendClient that records its calls; each step can be held or made to fail. */
 import { generateOracleKeyPair } from '../../../protocol/index.ts';
 import type { OracleKeyPair } from '../../../protocol/index.ts';
-import type { SyncAnswer } from '../../../protocol/api/index.ts';
+import type { ApiCall, SyncAnswer } from '../../../protocol/api/index.ts';
 import { BackendError } from '../../../widget/backend-client.ts';
 import type { BackendClient, BackendErrorCode, BackendSession, OracleInfo } from '../../../widget/backend-client.ts';
 import type { OpenIdToken } from '../../../widget/transport/matrix-transport.ts';
@@ -26,6 +26,8 @@ export class FakeBackend implements BackendClient {
   endError: Error | undefined;
   syncGate: Gate | undefined;
   endGate: Gate | undefined;
+  /** Why the backend ended a call, by callId (what GET /calls shows). */
+  readonly serverEndReasons = new Map<string, string>();
 
   async getOracle(): Promise<OracleInfo> {
     this.log.push('getOracle');
@@ -67,6 +69,15 @@ export class FakeBackend implements BackendClient {
       },
       livekit: { url: 'ws://127.0.0.1:7880', token: 'livekit-token' },
     };
+  }
+
+  async getCall(_session: BackendSession, _sessionId: string, callId: string): Promise<ApiCall | undefined> {
+    this.log.push('getCall');
+    const endReason = this.serverEndReasons.get(callId);
+    const now = new Date().toISOString();
+    return endReason
+      ? { callId, eventId: callId.split('@')[0]!, roomName: callId.split('@')[1]!, matrixRoomId: '!room:example.org', userId: this.userId, userDid: 'did:matrix:x', oracleDid: ORACLE_DID, sessionId: 's', callType: 'audio', status: 'ended', callStartedAt: now, callEndedAt: now, endReason, createdAt: now, updatedAt: now }
+      : undefined;
   }
 
   /** The reason given with each end (undefined for a hang-up). */

@@ -2,6 +2,7 @@
  * A MediaSession with real (synthetic) MediaStreamTracks, so tests can see the preview and check that
  * tracks are stopped; the oracle's arrival, speaking, leaving and the connection are driven by the test.
  */
+import { CallError, CallErrorReason } from '../../../widget/errors.ts';
 import { EMPTY_SNAPSHOT } from '../../../widget/media-session.ts';
 import type { ConnectOptions, DeviceKind, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from '../../../widget/media-session.ts';
 import type { CallType } from '../../../widget/state.ts';
@@ -105,6 +106,11 @@ export class FakeMediaSession implements MediaSession {
   oracleJoins(): void {
     this.change({ encryption: this.behaviour.encryption });
     this.#oracle.open();
+  }
+
+  /** The room closes while the oracle is awaited (the real session rejects the wait as connection-lost). */
+  roomClosedBeforeOracle(): void {
+    this.#oracle.fail(new CallError(CallErrorReason.ConnectionLost, 'the room disconnected before the oracle joined'));
   }
 
   async waitForOracle(signal: AbortSignal): Promise<void> {

@@ -1,0 +1,46 @@
+/**
+ * The worker's call limit, held under a burst. The framework's own gate is the load the worker reports
+ * to LiveKit every 2.5 s, so a burst of dispatches inside that interval would all be accepted. Here a
+ * job is accepted only while a slot is free, counting the jobs running and those accepted but not yet
+ * launched; a rejected job goes to another worker of the same name, or to none (the backend then ends
+ * the call as `oracle_busy`).
+ */
+import type { AgentServer, JobRequest } from '@livekit/agents';
+
+/** An accepted job that has not shown up as running after this long was never assigned. */
+const ASSIGNMENT_GRACE_MS = 15_000;
+
+export class CallSlots {
+  private readonly accepted = new Map<string, number>();
+  private server: AgentServer | undefined;
+
+  constructor(
+    private readonly maxCalls: number,
+    private readonly log: (message: string, detail: Record<string, unknown>) => void,
+  ) {}
+
+  /** Calls running or about to. */
+  inUse(now = Date.now()): number {
+    const running = new Set((this.server?.activeJobs ?? []).map((info) => info.job.id));
+    for (const [id, at] of this.accepted) if (running.has(id) || now - at > ASSIGNMENT_GRACE_MS) this.accepted.delete(id);
+    return running.size + this.accepted.size;
+  }
+
+  /** The load the worker reports (the framework calls it with the server, which is kept for `request`). */
+  load = async (server: AgentServer): Promise<number> => {
+    this.server = server;
+    return this.inUse() / this.maxCalls;
+  };
+
+  /** The framework's job request: accepted while a slot is free. */
+  request = async (job: JobRequest): Promise<void> => {
+    const inUse = this.inUse();
+    if (inUse >= this.maxCalls) {
+      this.log('all call slots in use; the job is declined', { jobId: job.id, room: job.room?.name, inUse, maxCalls: this.maxCalls });
+      await job.reject();
+      return;
+    }
+    this.accepted.set(job.id, Date.now());
+    await job.accept();
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The demo servers against DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 gets
+ * nothing from them, the demo password (in /demo-config.json) least of all. Real Vite build, real HTTP.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { startDemoServers } from '../../scripts/services/demo-server.ts';
+import type { DemoServers } from '../../scripts/services/demo-server.ts';
+
+/** A GET with the Host header as given (fetch would not let a test set it). */
+function get(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the demo servers answer only to their own Host', () => {
+  let servers: DemoServers;
+  before(async () => {
+    servers = await startDemoServers({ backendUrl: 'http://127.0.0.1:1', homeserverUrl: 'http://127.0.0.1:2', userId: '@demo:localhost', password: 'demo-password-secret', roomId: '!room:localhost' });
+  });
+  after(() => servers?.close());
+
+  it('serves the demo config to 127.0.0.1:<port> and localhost:<port>, and 421 to any other name', async () => {
+    const config = `${servers.siteUrl}/demo-config.json`;
+    const port = new URL(servers.siteUrl).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+      const ok = await get(config, host);
+      assert.equal(ok.status, 200, host);
+      assert.match(ok.body, /demo-password-secret/);
+    }
+    for (const host of [`rebind.evil.example:${port}`, 'rebind.evil.example', `127.0.0.1:${Number(port) + 1}`]) {
+      const refused = await get(config, host);
+      assert.equal(refused.status, 421, host);
+      assert.doesNotMatch(refused.body, /demo-password-secret/);
+    }
+    const widgetPort = new URL(servers.widgetUrl).port;
+    assert.equal((await get(servers.widgetUrl, `rebind.evil.example:${widgetPort}`)).status, 421);
+    assert.equal((await get(servers.widgetUrl, `127.0.0.1:${widgetPort}`)).status, 200);
+  });
+});

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { AgentServer, JobRequest } from '@livekit/agents';
+import { CallSlots } from '../../agent/call-slots.ts';
+import { loadAgentConfig } from '../../agent/config.ts';
+import { HandoffError, obtainCallKey } from '../../agent/key-handoff.ts';
+import { encryptCallKey, generateCallKey, generateOracleKeyPair } from '../../protocol/index.ts';
+
+describe("the agent's key handoff honours Retry-After within its budget", () => {
+  const oracle = generateOracleKeyPair();
+  const callKey = generateCallKey();
+  /** What the fake backend answers next: 429 with Retry-After (seconds) while this is above 0. */
+  let limitedFor = 0;
+  let requests = 0;
+  const server = createServer((_request, response) => {
+    requests += 1;
+    if (limitedFor > 0) {
+      limitedFor -= 1;
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":{"code":"rate_limited","message":"slow down"}}');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ encryptionKey: encryptCallKey(callKey, oracle.publicKey), userId: '@alice:localhost', oracleDid: 'did:ixo:oracle', callType: 'audio' }));
+  });
+  let url = '';
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const config = (budgetSeconds: number) =>
+    loadAgentConfig({
+      LIVEKIT_URL: 'ws://127.0.0.1:7880',
+      LIVEKIT_API_KEY: 'key',
+      LIVEKIT_API_SECRET: 'secret',
+      ORACLE_BACKEND_URL: url,
+      AGENT_API_KEY: 'k'.repeat(40),
+      ORACLE_PRIVATE_KEY: oracle.privateKey,
+      KEY_FETCH_ATTEMPTS: '2',
+      KEY_FETCH_BUDGET_SECONDS: String(budgetSeconds),
+    });
+
+  it('waits as asked, more times than KEY_FETCH_ATTEMPTS, and gets the key', async () => {
+    limitedFor = 3;
+    requests = 0;
+    const waits: number[] = [];
+    const started = Date.now();
+    const key = await obtainCallKey(config(30), `$${'a'.repeat(43)}@room-name-1`, (_attempt, _error, delayMs) => waits.push(delayMs));
+    assert.equal(key.callKey, callKey);
+    assert.equal(key.userId, '@alice:localhost');
+    assert.equal(requests, 4);
+    assert.deepEqual(waits, [1000, 1000, 1000]);
+    assert.ok(Date.now() - started >= 2900);
+  });
+
+  it('gives up once the next wait would pass the budget', async () => {
+    limitedFor = 10;
+    requests = 0;
+    await assert.rejects(obtainCallKey(config(2), `$${'a'.repeat(43)}@room-name-1`), (error: unknown) => error instanceof HandoffError && error.reason === 'backend_error');
+    assert.ok(requests >= 2 && requests <= 3, `${requests} requests`);
+  });
+});
+
+describe("the worker's call slots", () => {
+  function job(id: string) {
+    const answers: string[] = [];
+    const request = { id, room: { name: `room-${id}` }, accept: async () => void answers.push('accept'), reject: async () => void answers.push('reject') };
+    return { request: request as unknown as JobRequest, answers };
+  }
+
+  it('a burst larger than the limit: only as many accepted as there are slots, before any job runs', async () => {
+    const slots = new CallSlots(2, () => {});
+    const burst = ['a', 'b', 'c', 'd'].map(job);
+    await Promise.all(burst.map((j) => slots.request(j.request)));
+    assert.deepEqual(burst.map((j) => j.answers[0]), ['accept', 'accept', 'reject', 'reject']);
+  });
+
+  it('counts running jobs once, and frees a slot when a job ends', async () => {
+    const slots = new CallSlots(2, () => {});
+    const server = { activeJobs: [] as { job: { id: string } }[] };
+    await slots.load(server as unknown as AgentServer);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(job);
+    await slots.request(a!.request);
+    server.activeJobs.push({ job: { id: 'a' } });
+    assert.equal(await slots.load(server as unknown as AgentServer), 0.5, 'a running job is not counted twice');
+    await slots.request(b!.request);
+    await slots.request(c!.request);
+    assert.deepEqual([b!.answers[0], c!.answers[0]], ['accept', 'reject']);
+    server.activeJobs.splice(0, 1);
+    server.activeJobs.push({ job: { id: 'b' } });
+    await slots.request(d!.request);
+    assert.equal(d!.answers[0], 'accept', "a's slot is free again");
+  });
+});
