@@ -16,7 +16,7 @@ import { HandoffError, obtainCallKey } from '../../agent/key-handoff.ts';
 import type { AgentConfig } from '../../agent/config.ts';
 import { API_ERROR_CODES, API_ROUTES, routeErrors } from '../../protocol/api/index.ts';
 import type { ApiRoute } from '../../protocol/api/index.ts';
-import { CALL_EVENT_TYPE, decryptCallKey, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair } from '../../protocol/index.ts';
+import { CALL_EVENT_TYPE, decryptCallKey, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, matrixUserDid } from '../../protocol/index.ts';
 import { UserDidPolicy } from '../../server/user-did.ts';
 import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -114,7 +114,8 @@ describe('the API contract', () => {
       assert.deepEqual(documented, jsonSchema(route.answer, 'output'), `${route.method} ${route.path}`);
     }
     const key = doc.paths['/calls/{callId}/key']!.get!.responses['200']!.content!['application/json']!.schema as { required: string[] };
-    assert.deepEqual([...key.required].sort(), ['callType', 'encryptionKey', 'oracleDid', 'userDid', 'userId']);
+    // userDid only when proven for the user (USER_DID_POLICY), claimedUserDid only under `claim`.
+    assert.deepEqual([...key.required].sort(), ['callType', 'encryptionKey', 'oracleDid', 'userId']);
   });
 
   it('documents the error codes of each route, and every code is answered by some route', () => {
@@ -137,7 +138,8 @@ describe('the API contract', () => {
     assert.deepEqual(await client.getOracle(), { oracleDid: ORACLE_DID, publicKey: oracleKeys.publicKey, livekitUrl: 'ws://127.0.0.1:7880', matrixUserId: '@oracle:example.org' });
     const session = await client.signIn({ access_token: 'openid-token', matrix_server_name: 'example.org' });
     assert.equal(session.userId, USER);
-    const content = newCallContent({ userDid: USER_DID, oracleDid: ORACLE_DID }, oracleKeys.publicKey);
+    // The DID the element derives from the user's Matrix ID, which the backend takes as proven.
+    const content = newCallContent({ userDid: matrixUserDid(USER), oracleDid: ORACLE_DID }, oracleKeys.publicKey);
     const eventId = `$${'C'.repeat(43)}`;
     events.set(eventId, { event_id: eventId, type: CALL_EVENT_TYPE, sender: USER, origin_server_ts: Date.now(), content, encrypted: false } as RoomEvent);
     const callId = formatCallId({ eventId, roomName: content.roomId });
@@ -150,7 +152,7 @@ describe('the API contract', () => {
     // The agent's client reads the key answer, userId included, with the same table.
     const agent = { backendUrl: backend.url, agentApiKey: API_KEY, oraclePrivateKey: oracleKeys.privateKey, keyFetchAttempts: 1 } as AgentConfig;
     const key = await obtainCallKey(agent, callId);
-    assert.deepEqual({ userId: key.userId, userDid: key.userDid, oracleDid: key.oracleDid, callType: key.callType }, { userId: USER, userDid: USER_DID, oracleDid: ORACLE_DID, callType: content.callType });
+    assert.deepEqual({ userId: key.userId, userDid: key.userDid, oracleDid: key.oracleDid, callType: key.callType }, { userId: USER, userDid: matrixUserDid(USER), oracleDid: ORACLE_DID, callType: content.callType });
     assert.equal(key.callKey, decryptCallKey(content.encryptionKey, oracleKeys.privateKey));
 
     const list = await fetch(`${backend.url}/calls`, { headers: { authorization: `Bearer ${session.token}` } });

@@ -119,13 +119,16 @@ describe('answers cached by object identity (call-json)', () => {
 
   it('the cached bodies are the API answers (parsed with their route schemas)', async () => {
     const store = await openStore();
-    const call = await store.insert(record());
+    const call = await store.insert({ ...record(), verifiedUserDid: 'did:ixo:alice' });
     await store.insert(record());
     const page = await store.list({ ...query, limit: 1 });
     const list = API_ROUTES.listCalls.answer.parse(JSON.parse(pageJson(page)));
     assert.equal(list.calls.length, 1);
     assert.equal(typeof list.nextCursor, 'string');
     const key = API_ROUTES.callKey.answer.parse(JSON.parse(keyAnswerJson(call)));
-    assert.deepEqual(key, { encryptionKey: call.encryptionKey, userDid: call.userDid, oracleDid: call.oracleDid, callType: call.callType, userId: call.userId });
+    assert.deepEqual(key, { encryptionKey: call.encryptionKey, userDid: call.verifiedUserDid, oracleDid: call.oracleDid, callType: call.callType, userId: call.userId });
+    // An unproven DID is not in the answer as userDid (USER_DID_POLICY).
+    const unproven = API_ROUTES.callKey.answer.parse(JSON.parse(keyAnswerJson(await store.insert(record()))));
+    assert.equal(unproven.userDid, undefined);
   });
 });
