@@ -88,6 +88,8 @@ export const templates = {
     'Der Anruf wurde gestoppt, weil er nicht Ende-zu-Ende-verschlüsselt werden konnte. Es wurde nichts unverschlüsselt gesendet.',
   'error-oracle-timeout-title': 'Das Orakel hat nicht geantwortet',
   'error-oracle-timeout-message': 'Das Orakel ist dem Anruf nicht rechtzeitig beigetreten. Bitte versuche es gleich noch einmal.',
+  'error-oracle-busy-title': 'Das Orakel ist besetzt',
+  'error-oracle-busy-message': 'Das Orakel ist gerade in anderen Anrufen. Bitte versuche es in ein paar Minuten noch einmal.',
   'error-connection-lost-title': 'Der Anruf ist abgebrochen',
   'error-connection-lost-message': 'Die Verbindung ist während des Anrufs abgerissen. Bitte prüfe deine Verbindung und ruf noch einmal an.',
   'error-unknown-title': 'Etwas ist schiefgelaufen',
@@ -131,4 +133,5 @@ export const templates = {
   'setup-bad-call-type': str`Der callType-Parameter des Widgets muss audio oder video sein, nicht „${0}“.`,
   'host-awaiting-approval': 'Warten auf deine Zustimmung in Element…',
   'host-refused': 'Element hat diesem Widget nicht erlaubt, Anrufereignisse zu senden. Starte einen Anruf, um erneut gefragt zu werden.',
+  'setup-backend-not-allowed': str`Diese Widget-Seite spricht nicht mit ${0}: Sie wurde für andere Backends gebaut (VITE_ALLOWED_BACKENDS).`,
 };

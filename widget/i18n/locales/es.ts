@@ -85,6 +85,8 @@ export const templates = {
   'error-not-encrypted-message': 'La llamada se detuvo porque no se podía cifrar de extremo a extremo. No se envió nada sin cifrar.',
   'error-oracle-timeout-title': 'El oráculo no respondió',
   'error-oracle-timeout-message': 'El oráculo no se unió a la llamada a tiempo. Inténtalo de nuevo en un momento.',
+  'error-oracle-busy-title': 'El oráculo está ocupado',
+  'error-oracle-busy-message': 'El oráculo está en otras llamadas ahora mismo. Vuelve a intentarlo en unos minutos.',
   'error-connection-lost-title': 'Se cortó la llamada',
   'error-connection-lost-message': 'Se perdió la conexión durante la llamada. Comprueba tu conexión y vuelve a llamar.',
   'error-unknown-title': 'Algo salió mal',
@@ -128,4 +130,5 @@ export const templates = {
   'setup-bad-call-type': str`El parámetro callType del widget debe ser audio o video, no «${0}».`,
   'host-awaiting-approval': 'Esperando tu aprobación en Element…',
   'host-refused': 'Element no permitió que este widget enviara eventos de llamada. Inicia una llamada para que te lo vuelva a preguntar.',
+  'setup-backend-not-allowed': str`Esta página del widget no se comunica con ${0}: se construyó para otros backends (VITE_ALLOWED_BACKENDS).`,
 };

@@ -85,6 +85,8 @@ export const templates = {
   'error-not-encrypted-message': 'L’appel a été arrêté, car il ne pouvait pas être chiffré de bout en bout. Rien n’a été envoyé en clair.',
   'error-oracle-timeout-title': 'L’oracle n’a pas répondu',
   'error-oracle-timeout-message': 'L’oracle n’a pas rejoint l’appel à temps. Réessayez dans un instant.',
+  'error-oracle-busy-title': 'L’oracle est occupé',
+  'error-oracle-busy-message': 'L’oracle est dans d’autres appels en ce moment. Réessayez dans quelques minutes.',
   'error-connection-lost-title': 'L’appel a été coupé',
   'error-connection-lost-message': 'La connexion a été perdue pendant l’appel. Vérifiez votre connexion et rappelez.',
   'error-unknown-title': 'Un problème est survenu',
@@ -128,4 +130,5 @@ export const templates = {
   'setup-bad-call-type': str`Le paramètre callType du widget doit valoir audio ou video, pas « ${0} ».`,
   'host-awaiting-approval': 'En attente de votre accord dans Element…',
   'host-refused': 'Element n’a pas autorisé ce widget à envoyer des événements d’appel. Lancez un appel pour que la question vous soit reposée.',
+  'setup-backend-not-allowed': str`Cette page de widget ne communique pas avec ${0} : elle a été construite pour d’autres backends (VITE_ALLOWED_BACKENDS).`,
 };
