@@ -4,13 +4,15 @@
  * agent's routes count only requests without the right API key: the agent is never limited.
  */
 import type { ServerConfig } from './config.ts';
-import { memoryLimit } from './middleware/rate-limit.ts';
+import { limitPerUserInProcess, memoryLimit } from './middleware/rate-limit.ts';
 import type { Limit } from './middleware/rate-limit.ts';
+import type { RouteMiddleware } from './router.ts';
 
 export interface Limits {
   readonly signIn: Limit;
   readonly apiKeyFailures: Limit;
-  readonly list: Limit;
+  /** Counted in process (see limitPerUserInProcess): the list is the hot route. */
+  readonly list: RouteMiddleware;
   readonly sync: Limit;
 }
 
@@ -19,7 +21,7 @@ export function createLimits(config: ServerConfig): Limits {
   return {
     signIn: memoryLimit(perMinute.authPerMinute, 60, 'rate_limited', 'Too many sign-in attempts from this address: try again after Retry-After seconds'),
     apiKeyFailures: memoryLimit(perMinute.apiKeyFailuresPerMinute, 60, 'rate_limited', 'Too many requests without a valid API key from this address: try again after Retry-After seconds'),
-    list: memoryLimit(perMinute.listPerMinute, 60, 'rate_limited', 'Too many list requests for this user: try again after Retry-After seconds'),
+    list: limitPerUserInProcess(perMinute.listPerMinute, 'rate_limited', 'Too many list requests for this user: try again after Retry-After seconds'),
     sync: memoryLimit(perMinute.syncsPerMinute, 60, 'too_many_syncs', `At most ${perMinute.syncsPerMinute} syncs a minute per user: try again after Retry-After seconds`),
   };
 }

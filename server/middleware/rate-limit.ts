@@ -62,3 +62,28 @@ export function limitPerUser(limit: Limit) {
     return next();
   };
 }
+
+/**
+ * A per-user limit counted in this process without a promise of its own, for the one route where
+ * `rate-limiter-flexible`'s promise per request shows: the call list, the most asked-for route
+ * (bench:server measured 0.55 of the bare app with it, 0.63 without). A fixed one-minute window per
+ * user; windows that have ended are swept once a minute. With several backends each counts its own
+ * share, which for a list (a cheap read) is enough.
+ */
+export function limitPerUserInProcess(perMinute: number, code: ApiErrorCode, message: string) {
+  const windows = new Map<string, { readonly resetAt: number; used: number }>();
+  let nextSweep = 0;
+  return (ctx: Context, next: Next): Promise<void> => {
+    const now = Date.now();
+    if (now >= nextSweep) {
+      for (const [user, window] of windows) if (window.resetAt <= now) windows.delete(user);
+      nextSweep = now + 60_000;
+    }
+    const user = ctx.state.userId!;
+    let window = windows.get(user);
+    if (window === undefined || window.resetAt <= now) windows.set(user, (window = { resetAt: now + 60_000, used: 0 }));
+    window.used += 1;
+    if (window.used > perMinute) throw ApiError.tooManyRequests(code, message, Math.max(1, Math.ceil((window.resetAt - now) / 1000)));
+    return next();
+  };
+}

@@ -39,7 +39,7 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
 
   // The first page with the defaults, the most asked for, needs no validation.
   const firstPage = listCalls.query.parse({});
-  router.serve(listCalls, user, limitPerUser(limits.list), async (ctx) => {
+  router.serve(listCalls, user, limits.list, async (ctx) => {
     const query = ctx.querystring === '' ? firstPage : parseQuery(ctx, listCalls.query);
     const page = await calls.list({ userId: ctx.state.userId!, ...query });
     ctx.set('Content-Type', JSON_CONTENT_TYPE);

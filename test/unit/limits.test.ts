@@ -94,3 +94,21 @@ describe("the worker's call slots", () => {
     assert.equal(d!.answers[0], 'accept', "a's slot is free again");
   });
 });
+
+describe("the backend's in-process per-user list limit", () => {
+  it('lets perMinute requests per user through, then refuses with 429 rate_limited and Retry-After; other users unaffected', async () => {
+    const { limitPerUserInProcess } = await import('../../server/middleware/rate-limit.ts');
+    const { ApiError } = await import('../../server/errors.ts');
+    const limit = limitPerUserInProcess(3, 'rate_limited', 'slow down');
+    const ctx = (userId: string) => ({ state: { userId } }) as never;
+    let passed = 0;
+    const next = async () => void (passed += 1);
+    for (let i = 0; i < 3; i += 1) await limit(ctx('@a:x'), next);
+    assert.throws(
+      () => limit(ctx('@a:x'), next),
+      (error: unknown) => error instanceof ApiError && error.status === 429 && error.code === 'rate_limited' && Number(error.headers['retry-after']) > 0,
+    );
+    await limit(ctx('@b:x'), next);
+    assert.equal(passed, 4);
+  });
+});
