@@ -74,8 +74,7 @@ async function openCallStore(config: ServerConfig, log: Logger): Promise<CallSto
   }
 }
 
-async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
-import { UserDidPolicy } from './user-did.ts';
+async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix, userDids: UserDidPolicy): Promise<RunningServer> {
     const openIdServers =
       config.matrix.openIdServers.size > 0
         ? config.matrix.openIdServers

@@ -45,14 +45,17 @@ interface CallRow {
   mirrored_status: CallStatus | null;
   created_at: Date;
   updated_at: Date;
+  verified_user_did: string | null;
+  claimed_user_did: string | null;
+  agent_arrived_at: Date | null;
 }
 
 const COLUMNS =
-  'call_id, event_id, room_name, matrix_room_id, user_id, user_did, oracle_did, session_id, call_type, encryption_key, status, call_started_at, call_ended_at, end_reason, dispatch_id, mirrored_status, created_at, updated_at';
+  'call_id, event_id, room_name, matrix_room_id, user_id, user_did, oracle_did, session_id, call_type, encryption_key, status, call_started_at, call_ended_at, end_reason, dispatch_id, mirrored_status, created_at, updated_at, verified_user_did, claimed_user_did, agent_arrived_at';
 
 /** The columns a call's update may write: all but what identifies it (callId, room, key, user, creation). */
 const MUTABLE =
-  'event_id = $2, matrix_room_id = $3, user_did = $4, oracle_did = $5, session_id = $6, call_type = $7, status = $8, call_started_at = $9, call_ended_at = $10, end_reason = $11, dispatch_id = $12, mirrored_status = $13, updated_at = $14';
+  'event_id = $2, matrix_room_id = $3, user_did = $4, oracle_did = $5, session_id = $6, call_type = $7, status = $8, call_started_at = $9, call_ended_at = $10, end_reason = $11, dispatch_id = $12, mirrored_status = $13, updated_at = $14, verified_user_did = $15, claimed_user_did = $16, agent_arrived_at = $17';
 
 /** The record a row holds, frozen (the store hands out values only). */
 function fromRow(row: CallRow): CallRecord {
@@ -75,6 +78,9 @@ function fromRow(row: CallRow): CallRecord {
     ...(row.mirrored_status !== null ? { mirroredStatus: row.mirrored_status } : {}),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    ...(row.verified_user_did !== null ? { verifiedUserDid: row.verified_user_did } : {}),
+    ...(row.claimed_user_did !== null ? { claimedUserDid: row.claimed_user_did } : {}),
+    ...(row.agent_arrived_at !== null ? { agentArrivedAt: row.agent_arrived_at.toISOString() } : {}),
   });
 }
 
@@ -98,6 +104,9 @@ function insertValues(r: CallRecord): unknown[] {
     r.mirroredStatus ?? null,
     r.createdAt,
     r.updatedAt,
+    r.verifiedUserDid ?? null,
+    r.claimedUserDid ?? null,
+    r.agentArrivedAt ?? null,
   ];
 }
 
@@ -117,8 +126,15 @@ function updateValues(r: CallRecord): unknown[] {
     r.dispatchId ?? null,
     r.mirroredStatus ?? null,
     r.updatedAt,
+    r.verifiedUserDid ?? null,
+    r.claimedUserDid ?? null,
+    r.agentArrivedAt ?? null,
   ];
 }
+
+/** The insert's parameters, typed (in `INSERT … SELECT` PostgreSQL would read untyped ones as text). */
+const TIMESTAMPS = new Set([13, 17, 18, 21]);
+const PLACEHOLDERS = Array.from({ length: 21 }, (_, i) => `$${i + 1}${TIMESTAMPS.has(i + 1) ? '::timestamptz' : ''}`).join(', ');
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -184,13 +200,31 @@ export class PostgresCallStore implements CallStore {
     return rows[0] && fromRow(rows[0]);
   }
 
-  async insert(record: CallRecord): Promise<CallRecord> {
+  async insert(record: CallRecord, options: { readonly maxOpenPerUser?: number } = {}): Promise<CallRecord> {
     const stored = Object.freeze({ ...record });
     try {
-      await this.query(
-        `INSERT INTO calls (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-        insertValues(record),
-      );
+      if (options.maxOpenPerUser === undefined) {
+        await this.query(`INSERT INTO calls (${COLUMNS}) VALUES (${PLACEHOLDERS})`, insertValues(record));
+      } else {
+        // Counted and inserted in one statement, under a per-user advisory lock for the transaction:
+        // two backends admitting the same user's calls at once cannot both pass the count.
+        const client = await this.pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`open-calls:${record.userId}`]);
+          const { rowCount } = await client.query(
+            `INSERT INTO calls (${COLUMNS}) SELECT ${PLACEHOLDERS} WHERE (SELECT count(*) FROM calls WHERE user_id = $5 AND status <> 'ended') < $22::int`,
+            [...insertValues(record), options.maxOpenPerUser],
+          );
+          await client.query('COMMIT');
+          if (rowCount === 0) throw new StoreConflict('too_many_open_calls');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      }
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       throw new StoreConflict(await this.conflictOf(record, error));
@@ -277,6 +311,22 @@ export class PostgresCallStore implements CallStore {
     const last = calls.at(-1);
     Object.freeze(calls);
     return Object.freeze(rows.length > query.limit && last ? { calls, nextCursor: encodeCursor(last) } : { calls });
+  }
+
+  async countOpen(userId: string): Promise<number> {
+    if (holdsNul(userId)) return 0;
+    const { rows } = await this.query<{ open: number }>(`SELECT count(*)::int AS open FROM calls WHERE user_id = $1 AND status <> 'ended'`, [userId]);
+    return rows[0]?.open ?? 0;
+  }
+
+  async open(): Promise<CallRecord[]> {
+    const { rows } = await this.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE status <> 'ended' ORDER BY created_at, call_id`);
+    return rows.map(fromRow);
+  }
+
+  async deleteEndedBefore(before: string): Promise<number> {
+    const { rowCount } = await this.query(`DELETE FROM calls WHERE status = 'ended' AND coalesce(call_ended_at, updated_at) < $1`, [before]);
+    return rowCount ?? 0;
   }
 
   async unmirrored(): Promise<CallRecord[]> {

@@ -69,6 +69,25 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       await Promise.all(opened.splice(0).map((store) => store.close()));
     });
 
+    it('counts open calls per user, refuses one over maxOpenPerUser, lists open calls, forgets old ended ones; keeps the new fields', async () => {
+      const { store, reopen } = await fresh();
+      const a = await store.insert(record({ status: 'active', verifiedUserDid: 'did:matrix:%40alice:localhost' }), { maxOpenPerUser: 2 });
+      await store.insert(record({ status: 'pending' }), { maxOpenPerUser: 2 });
+      await store.insert(record({ userId: '@bob:localhost', status: 'active' }), { maxOpenPerUser: 2 });
+      assert.equal(await store.countOpen('@alice:localhost'), 2);
+      await assert.rejects(store.insert(record(), { maxOpenPerUser: 2 }), (error: unknown) => error instanceof StoreConflict && error.conflict === 'too_many_open_calls');
+      assert.equal((await store.open()).length, 3);
+      const arrived = new Date().toISOString();
+      const ended = await store.update(a.callId, (r) => ({ ...r, status: 'ended', callEndedAt: '2020-01-01T00:00:00.000Z', agentArrivedAt: arrived }));
+      assert.equal(ended?.agentArrivedAt, arrived);
+      assert.equal(await store.countOpen('@alice:localhost'), 1);
+      const again = await reopen();
+      assert.deepEqual(await again.get(a.callId), ended, 'verifiedUserDid and agentArrivedAt kept');
+      assert.equal(await again.deleteEndedBefore('2021-01-01T00:00:00.000Z'), 1);
+      assert.equal(await again.get(a.callId), undefined);
+      assert.equal((await again.list({ userId: '@alice:localhost', limit: 10 })).calls.length, 1);
+    });
+
     it('pages through every call exactly once, newest first, even when creation times tie', async () => {
       const { store } = await fresh();
       const tie = '2026-02-02T00:00:00.000Z';
