@@ -3,7 +3,7 @@
  * joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
  * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
  */
-import { defineAgent, log as agentLog } from '@livekit/agents';
+import { defineAgent } from '@livekit/agents';
 import type { JobContext, JobProcess, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
@@ -12,6 +12,7 @@ import { parseCallId } from '../protocol/index.ts';
 import { createBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
 import { HandoffError, obtainCallKey, reportFailure } from './key-handoff.ts';
+import { keepConversationsOutOfLogs } from './private-logs.ts';
 
 interface ProcessData {
   vad: VAD;
@@ -25,7 +26,8 @@ export default defineAgent<ProcessData>({
   entry: async (ctx: JobContext<ProcessData>) => {
     const config = loadAgentConfig();
     const callId = ctx.job.metadata;
-    const log = agentLog().child({ callId, room: ctx.job.room?.name });
+    // Before anything of the call exists: every logger made from here on drops what was said.
+    const log = keepConversationsOutOfLogs(config.logConversation).child({ callId, room: ctx.job.room?.name });
     try {
       parseCallId(callId);
     } catch (error) {
@@ -75,7 +77,7 @@ export default defineAgent<ProcessData>({
     } catch (error) {
       if (!ended.signal.aborted) log.error({ err: (error as Error).message }, 'the oracle failed during the call');
     }
-    log.info('the person left; leaving the call');
+    log.info(ended.signal.aborted ? 'the person left; leaving the call' : 'the oracle cannot carry on; leaving the call');
     ctx.shutdown('call over');
   },
 });

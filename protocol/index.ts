@@ -6,3 +6,4 @@ export * from './call-event.ts';
 export * from './call-state.ts';
 export * from './ecies.ts';
 export * from './retry.ts';
+export * from './oracle-room.ts';
