@@ -24,7 +24,7 @@ import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } fro
 import { withRetry, withTimeout } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 import { CallMachine } from './state.ts';
-import type { CallType } from './state.ts';
+import type { CallType, EndReason } from './state.ts';
 import { matrixUserDid } from './transport/matrix-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
@@ -66,6 +66,13 @@ interface CallProgress {
 }
 
 type Outcome = { readonly kind: 'hang-up' | 'oracle-left' } | { readonly kind: 'error'; readonly error: CallError };
+
+/** Why the oracle left, when it said so (`oracle.ended`) before leaving. */
+function oracleLeftReason(snapshot: MediaSnapshot): EndReason {
+  if (snapshot.oracleEndReason === 'cannot-hear') return 'oracle-cannot-hear';
+  if (snapshot.oracleEndReason === 'cannot-answer') return 'oracle-cannot-answer';
+  return 'oracle-left';
+}
 
 function randomId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -161,6 +168,12 @@ export class CallController implements ReactiveController {
     await this.#media?.setMicrophoneEnabled(enabled);
   }
 
+  /** Sends a chat message to the oracle; throws when there is no call to send it in. */
+  async sendChat(text: string): Promise<void> {
+    if (!this.#media || this.machine.phase !== 'in-call') throw new CallError(CallErrorReason.ConnectionLost, 'not in a call');
+    await this.#media.sendChat(text);
+  }
+
   async setCameraEnabled(enabled: boolean): Promise<void> {
     await this.#media?.setCameraEnabled(enabled);
   }
@@ -203,7 +216,7 @@ export class CallController implements ReactiveController {
     this.host.requestUpdate();
     if (this.machine.phase === 'ending') {
       // A hang-up wins over an error that raced it: the person asked for the call to end, and it has.
-      this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? 'oracle-left' : 'hang-up', at: Date.now() });
+      this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? oracleLeftReason(this.snapshot) : 'hang-up', at: Date.now() });
     } else if (outcome.kind === 'error') {
       if (outcome.error.reason === CallErrorReason.Unknown) this.log('the call failed', outcome.error);
       this.machine.send({ type: 'fail', error: outcome.error.info });

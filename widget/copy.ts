@@ -1,6 +1,6 @@
 /** The words `<oracle-call>` shows and announces for each state (errors have theirs in errors.ts). */
 import type { EncryptionStatus } from './media-session.ts';
-import type { CallState, CallType } from './state.ts';
+import type { CallState, CallType, EndReason } from './state.ts';
 
 /** `m:ss`, or `h:mm:ss` past an hour. */
 export function formatDuration(ms: number): string {
@@ -46,11 +46,18 @@ export function statusText(state: CallState): string {
     case 'ending':
       return 'Ending the call…';
     case 'ended':
-      return state.reason === 'oracle-left' ? 'The oracle ended the call' : 'Call ended';
+      return END_TEXT[state.reason];
     case 'error':
       return state.error.title;
   }
 }
+
+const END_TEXT: Readonly<Record<EndReason, string>> = {
+  'hang-up': 'Call ended',
+  'oracle-left': 'The oracle ended the call',
+  'oracle-cannot-hear': 'The oracle cannot hear you right now',
+  'oracle-cannot-answer': 'The oracle cannot answer right now',
+};
 
 /** What the live region says when the element enters a state. */
 export function announcement(state: CallState, encryption: EncryptionStatus): string {
