@@ -15,10 +15,14 @@
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ * @attr captions - `off` starts a call with the captions hidden (the person can show them); `on` (default).
+ * @attr data-oracle-state - Set by the element during a call: `listening`, `thinking` or `speaking`, for styling.
  *
  * @event oracle-call-state - The call moved to another state. Detail: `OracleCallStateDetail`.
  * @event oracle-call-ended - The call ended (hung up, or the oracle left). Detail: `OracleCallEndedDetail`.
  * @event oracle-call-error - The call failed; it was cleaned up first. Detail: `OracleCallErrorDetail`.
+ * @event oracle-call-oracle-state-change - The oracle started listening, thinking or speaking. Detail: `OracleCallOracleStateDetail`.
+ * @event oracle-call-transcript - A transcript entry was added or changed. Detail: `OracleCallTranscriptDetail`.
  *
  * @csspart base - The element's box.
  * @csspart stage - The media area: the oracle's video or avatar, and the local preview.
@@ -44,6 +48,14 @@
  * @csspart retry-button - Tries again after an error.
  * @csspart close-button - Returns to the start after an error or the end of a call.
  * @csspart devices - The device choice (microphone, camera, speaker).
+ * @csspart oracle-state - The oracle's state (listening, thinking, speaking) with its voice level.
+ * @csspart level - The oracle's voice level (bars following `--level`, 0 to 1).
+ * @csspart captions - The captions: the transcript, its hide button and the chat box.
+ * @csspart captions-button - Hides and shows the transcript.
+ * @csspart transcript - The transcript (scrollable list of what the person and the oracle said).
+ * @csspart chat - The chat box (a form).
+ * @csspart chat-input - The text field of the chat box.
+ * @csspart chat-send - The chat box's send button.
  *
  * @cssproperty --oracle-call-background - Background of the element.
  * @cssproperty --oracle-call-surface - Background of buttons and the media area.
@@ -72,6 +84,11 @@ import { emit } from './events.ts';
 import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
 import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
 import { styles } from './oracle-call.styles.ts';
+import { conversationStyles } from './oracle-call.conversation.styles.ts';
+import { renderConversation, renderOracleState } from './oracle-call.conversation.ts';
+import { ORACLE_STATE_TEXT } from './conversation.ts';
+import type { OracleState, TranscriptEntry } from './conversation.ts';
+import { VoiceLevel } from './voice-level.ts';
 import { DEVICE_LABELS, renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
@@ -82,7 +99,7 @@ import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
 export class OracleCall extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, conversationStyles];
 
   /**
    * Reactive properties, declared without decorators so that any bundler or transpiler builds the
@@ -97,6 +114,7 @@ export class OracleCall extends LitElement {
     oracleDid: { attribute: 'oracle-did' },
     userDid: { attribute: 'user-did' },
     oracleTimeout: { attribute: 'oracle-timeout', type: Number },
+    captions: {},
     matrixClient: { attribute: false },
     transport: { attribute: false },
     backendClient: { attribute: false },
@@ -106,6 +124,7 @@ export class OracleCall extends LitElement {
     announcementText: { state: true },
     devicesOpen: { state: true },
     now: { state: true },
+    captionsHidden: { state: true },
   };
 
   declare backendUrl: string;
@@ -116,6 +135,8 @@ export class OracleCall extends LitElement {
   declare oracleDid: string;
   declare userDid: string;
   declare oracleTimeout: number;
+  /** `off` starts calls with the captions hidden. */
+  declare captions: 'on' | 'off';
   /**
    * A matrix-js-sdk client the page is signed in with (the element only needs its shape). For an
    * encrypted room it must have encryption on (`initRustCrypto()`) and have synced the room.
@@ -134,11 +155,17 @@ export class OracleCall extends LitElement {
   declare private announcementText: string;
   declare private devicesOpen: boolean;
   declare private now: number;
+  /** The person's choice in this call; undefined follows the `captions` attribute. */
+  declare private captionsHidden: boolean | undefined;
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
   #audioBlocked = false;
+  #oracleState: OracleState | undefined;
+  #transcript: readonly TranscriptEntry[] = [];
+  #stateAnnouncement: ReturnType<typeof setTimeout> | undefined;
+  readonly #level = new VoiceLevel();
 
   constructor() {
     super();
@@ -154,12 +181,29 @@ export class OracleCall extends LitElement {
     this.announcementText = '';
     this.devicesOpen = false;
     this.now = Date.now();
+    this.captions = 'on';
+    this.captionsHidden = undefined;
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
   }
 
   /** The call's current state. */
   get state(): CallState {
     return this.#call.machine.state;
+  }
+
+  /** What the oracle is doing in the call (`listening`, `thinking`, `speaking`); undefined outside one. */
+  get oracleState(): OracleState | undefined {
+    return this.#oracleState;
+  }
+
+  /** The transcript of the current (or last) call, oldest first. */
+  get transcript(): readonly TranscriptEntry[] {
+    return this.#transcript;
+  }
+
+  /** Sends a chat message to the oracle in the current call. */
+  sendMessage(text: string): Promise<void> {
+    return this.#call.sendChat(text);
   }
 
   /** Starts a call; resolves once the oracle is in the call, or the attempt has ended or failed. */
@@ -180,6 +224,8 @@ export class OracleCall extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#stopTicker();
+    this.#level.stop();
+    clearTimeout(this.#stateAnnouncement);
   }
 
   #defaultCallType(): CallType {
@@ -204,6 +250,7 @@ export class OracleCall extends LitElement {
     if (next.phase === previous.phase) return;
     this.announcementText = announcement(next, this.#call.snapshot.encryption);
     if (next.phase === 'idle' || next.phase === 'ended' || next.phase === 'error') this.devicesOpen = false;
+    if (next.phase === 'preparing-media') this.captionsHidden = undefined;
     emit(this, 'oracle-call-state', {
       state: next.phase,
       previous: previous.phase,
@@ -246,16 +293,57 @@ export class OracleCall extends LitElement {
     // The timer ticks only in a call (properties set here join this update).
     if (this.state.phase === 'in-call') this.#startTicker();
     else this.#stopTicker();
+    this.#followConversation();
+  }
+
+  /** The oracle's state and the transcript, as the media reports them: attribute, events, announcements. */
+  #followConversation(): void {
+    const snapshot = this.#call.snapshot;
+    const state = this.state.phase === 'in-call' ? snapshot.oracleState : undefined;
+    if (state !== this.#oracleState) {
+      const previous = this.#oracleState;
+      this.#oracleState = state;
+      if (state) this.dataset.oracleState = state;
+      else delete this.dataset.oracleState;
+      emit(this, 'oracle-call-oracle-state-change', { state, previous });
+      // Announced once it has held for a moment: a screen reader hears where the oracle settled,
+      // not every flicker between listening and thinking.
+      clearTimeout(this.#stateAnnouncement);
+      if (state) this.#stateAnnouncement = setTimeout(() => this.#say(`${ORACLE_STATE_TEXT[state]}.`), 1200);
+    }
+    if (snapshot.transcript !== this.#transcript) {
+      const before = new Map(this.#transcript.map((entry) => [entry.id, entry]));
+      this.#transcript = snapshot.transcript;
+      for (const entry of snapshot.transcript) {
+        const old = before.get(entry.id);
+        if (old && old.text === entry.text && old.final === entry.final) continue;
+        emit(this, 'oracle-call-transcript', { entry, transcript: snapshot.transcript });
+      }
+    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
     this.#attachVideo('.oracle-video', this.#call.snapshot.oracleVideo);
     this.#attachVideo('.local-video', this.#call.snapshot.localVideo);
+    this.#level.follow(this.state.phase === 'in-call' ? this.#call.snapshot.oracleAudio : null, this.renderRoot.querySelector<HTMLElement>('.level'));
+    this.#scrollTranscript(changed);
     // When the focused control went away with the state, focus the state's main control.
     if (this.#hadFocus && !this.matches(':focus-within')) {
       this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     }
+  }
+
+  #transcriptLength = 0;
+
+  /** New words scroll into view, unless the person scrolled up to read earlier ones. */
+  #scrollTranscript(_changed: PropertyValues<this>): void {
+    const list = this.renderRoot.querySelector<HTMLElement>('.transcript');
+    const grew = this.#transcript.length !== this.#transcriptLength || this.#transcript.at(-1)?.final === false;
+    this.#transcriptLength = this.#transcript.length;
+    if (!list || !grew) return;
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    if (nearBottom || list.scrollTop === 0) list.scrollTop = list.scrollHeight;
   }
 
   #attachVideo(selector: string, track: MediaStreamTrack | null): void {
@@ -301,6 +389,14 @@ export class OracleCall extends LitElement {
     }
   }
 
+  async #sendChat(text: string): Promise<void> {
+    try {
+      await this.#call.sendChat(text);
+    } catch {
+      this.#say('The message could not be sent');
+    }
+  }
+
   #start(callType: CallType): void {
     void this.#call.start(callType).catch(() => undefined);
   }
@@ -324,6 +420,14 @@ export class OracleCall extends LitElement {
               <p part="error-message" class="error-message">${state.error.message}</p>
             </div>`
           : nothing}
+        ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
+        ${renderConversation({
+          transcript: this.#transcript,
+          hidden: this.captionsHidden ?? this.captions === 'off',
+          inCall: state.phase === 'in-call',
+          onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
+          onSend: (text) => this.#sendChat(text),
+        })}
         <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
