@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Room, RoomEvent, dispose } from '@livekit/rtc-node';
 import type { Page } from 'playwright-core';
-import { CHAT_TOPIC, TRANSCRIPTION_TOPIC, generateCallKey, parseCallId } from '../../protocol/index.ts';
+import { CHAT_TOPIC, TRANSCRIPTION_TOPIC, decryptCallKey, generateCallKey, parseCallId } from '../../protocol/index.ts';
 import type { CallEventContent } from '../../protocol/index.ts';
 import { FIXTURE_UTTERANCE, answerTo, startLocalOpenAi } from '../../scripts/services/local-openai/server.ts';
 import type { LocalOpenAiServer } from '../../scripts/services/local-openai/server.ts';
@@ -116,11 +116,11 @@ function listenForSpeech(page: Page, durationMs: number): Promise<{ speechMs: nu
   })(${durationMs})`) as Promise<{ speechMs: number; speakingMs: number; peakDb: number }>;
 }
 
-/** The call key, as the person's other device reads it from the (Megolm-encrypted) call event. */
+/** The call key: the call event (read by the person's other device) opened with the oracle's private key. */
 async function callKeyOf(e: E2E, callId: string): Promise<string> {
   const { eventId } = parseCallId(callId);
   const event = await eventually('the call event to be readable', () => e.user.reader.event(e.user.roomId, eventId));
-  return (event.content as unknown as CallEventContent).encryptionKey;
+  return decryptCallKey((event.content as unknown as CallEventContent).encryptionKey, e.stack.oracleKeys.privateKey);
 }
 
 /** Everything a LiveKit participant receives as text on the transcript and chat topics, and as raw data. */
