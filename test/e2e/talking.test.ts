@@ -226,7 +226,6 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       const sound = await listening;
       assert.ok(sound.speechMs >= 1000, `the synthesised answer is heard in the page while the oracle speaks (${sound.speechMs} ms of speech in ${sound.speakingMs} ms speaking, peak ${sound.peakDb.toFixed(1)} dBFS)`);
       await eventually('listening → thinking → speaking → listening', async () => inOrder(await statesOf(page), ['listening', 'thinking', 'speaking', 'listening']), 30_000);
-      await e.screenshot(page, 'openai-captions');
 
       // The same for a typed question.
       const before = (await statesOf(page)).length;
@@ -239,6 +238,8 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       const typedSound = await typedListening;
       assert.ok(typedSound.speechMs >= 1000, `the typed question's answer is heard (${typedSound.speechMs} ms)`);
       await eventually('thinking → speaking → listening for the typed question', async () => inOrder((await statesOf(page)).slice(before), ['thinking', 'speaking', 'listening']), 30_000);
+      // The README's picture (docs/captions.png is a copy of it).
+      await e.screenshot(page, 'openai-captions');
 
       await page.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
       await waitForPhase(page, 'ended', 15_000);
