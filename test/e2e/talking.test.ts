@@ -12,10 +12,11 @@ import { CHAT_TOPIC, TRANSCRIPTION_TOPIC, decryptCallKey, generateCallKey, parse
 import type { CallEventContent } from '../../protocol/index.ts';
 import { FIXTURE_UTTERANCE, answerTo, startLocalOpenAi } from '../../scripts/services/local-openai/server.ts';
 import type { LocalOpenAiServer } from '../../scripts/services/local-openai/server.ts';
-import { startAgent } from '../helpers/agent-process.ts';
-import { useE2E, waitForPhase } from '../helpers/e2e.ts';
+import { startAgent } from '../../scripts/stack/agent-process.ts';
+import { waitForPhase } from '../../scripts/stack/page-probes.ts';
+import { joinEncrypted, participantToken } from '../../scripts/stack/participants.ts';
+import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
-import { joinEncrypted, participantToken } from '../helpers/livekit.ts';
 
 interface Entry {
   speaker: 'you' | 'oracle';
@@ -253,14 +254,14 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
     it('a pipeline that cannot hear (no realtime endpoint) ends the call saying so, instead of a silent oracle', async () => {
       const e = e2e();
       await e.agent?.stop();
-      e.agent = await startAgent(e.stack, { ORACLE_BRAIN: 'openai', OPENAI_BASE_URL: local!.baseUrl, OPENAI_STT_REALTIME: 'true' });
+      const agent = await startAgent(e.stack, { ORACLE_BRAIN: 'openai', OPENAI_BASE_URL: local!.baseUrl, OPENAI_STT_REALTIME: 'true' });
+      e.agent = agent;
       const { page } = await startCall(e);
       await waitForPhase(page, 'ended', 90_000);
       const status = await page.locator('oracle-call').locator('[part="status-text"]').textContent();
       assert.equal(status?.trim(), 'The oracle cannot hear you right now');
       await e.screenshot(page, 'openai-cannot-hear');
-      const agentLog = e.agent.output.join('\n');
-      assert.match(agentLog, /the voice session failed/);
+      assert.match(agent.output.join('\n'), /the voice session failed/);
     });
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { FIXTURE_UTTERANCE, answerTo, startLocalOpenAi } from '../../scripts/services/local-openai/server.ts';
 import type { LocalOpenAiServer } from '../../scripts/services/local-openai/server.ts';
 import { encodeWav, parseWav, resample } from '../../scripts/services/local-openai/wav.ts';
-import { MARKER_WAV } from '../helpers/e2e.ts';
+import { MARKER_WAV } from '../../scripts/stack/page-probes.ts';
 
 function wavFile(bytes: Uint8Array): File {
   return new File([new Uint8Array(bytes)], 'audio.wav', { type: 'audio/wav' });
