@@ -86,9 +86,8 @@ import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
 import { styles } from './oracle-call.styles.ts';
 import { conversationStyles } from './oracle-call.conversation.styles.ts';
 import { renderConversation, renderOracleState } from './oracle-call.conversation.ts';
-import { ORACLE_STATE_TEXT } from './conversation.ts';
 import type { OracleState, TranscriptEntry } from './conversation.ts';
-import { VoiceLevel } from './voice-level.ts';
+import { ConversationController } from './conversation-controller.ts';
 import { DEVICE_LABELS, renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
@@ -162,10 +161,11 @@ export class OracleCall extends LitElement {
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
   #audioBlocked = false;
-  #oracleState: OracleState | undefined;
-  #transcript: readonly TranscriptEntry[] = [];
-  #stateAnnouncement: ReturnType<typeof setTimeout> | undefined;
-  readonly #level = new VoiceLevel();
+  readonly #conversation = new ConversationController(
+    this,
+    () => ({ snapshot: this.#call.snapshot, inCall: this.state.phase === 'in-call' }),
+    (text) => this.#say(text),
+  );
 
   constructor() {
     super();
@@ -193,12 +193,12 @@ export class OracleCall extends LitElement {
 
   /** What the oracle is doing in the call (`listening`, `thinking`, `speaking`); undefined outside one. */
   get oracleState(): OracleState | undefined {
-    return this.#oracleState;
+    return this.#conversation.state;
   }
 
   /** The transcript of the current (or last) call, oldest first. */
   get transcript(): readonly TranscriptEntry[] {
-    return this.#transcript;
+    return this.#conversation.transcript;
   }
 
   /** Sends a chat message to the oracle in the current call. */
@@ -224,8 +224,6 @@ export class OracleCall extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#stopTicker();
-    this.#level.stop();
-    clearTimeout(this.#stateAnnouncement);
   }
 
   #defaultCallType(): CallType {
@@ -293,57 +291,16 @@ export class OracleCall extends LitElement {
     // The timer ticks only in a call (properties set here join this update).
     if (this.state.phase === 'in-call') this.#startTicker();
     else this.#stopTicker();
-    this.#followConversation();
-  }
-
-  /** The oracle's state and the transcript, as the media reports them: attribute, events, announcements. */
-  #followConversation(): void {
-    const snapshot = this.#call.snapshot;
-    const state = this.state.phase === 'in-call' ? snapshot.oracleState : undefined;
-    if (state !== this.#oracleState) {
-      const previous = this.#oracleState;
-      this.#oracleState = state;
-      if (state) this.dataset.oracleState = state;
-      else delete this.dataset.oracleState;
-      emit(this, 'oracle-call-oracle-state-change', { state, previous });
-      // Announced once it has held for a moment: a screen reader hears where the oracle settled,
-      // not every flicker between listening and thinking.
-      clearTimeout(this.#stateAnnouncement);
-      if (state) this.#stateAnnouncement = setTimeout(() => this.#say(`${ORACLE_STATE_TEXT[state]}.`), 1200);
-    }
-    if (snapshot.transcript !== this.#transcript) {
-      const before = new Map(this.#transcript.map((entry) => [entry.id, entry]));
-      this.#transcript = snapshot.transcript;
-      for (const entry of snapshot.transcript) {
-        const old = before.get(entry.id);
-        if (old && old.text === entry.text && old.final === entry.final) continue;
-        emit(this, 'oracle-call-transcript', { entry, transcript: snapshot.transcript });
-      }
-    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
     this.#attachVideo('.oracle-video', this.#call.snapshot.oracleVideo);
     this.#attachVideo('.local-video', this.#call.snapshot.localVideo);
-    this.#level.follow(this.state.phase === 'in-call' ? this.#call.snapshot.oracleAudio : null, this.renderRoot.querySelector<HTMLElement>('.level'));
-    this.#scrollTranscript(changed);
     // When the focused control went away with the state, focus the state's main control.
     if (this.#hadFocus && !this.matches(':focus-within')) {
       this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     }
-  }
-
-  #transcriptLength = 0;
-
-  /** New words scroll into view, unless the person scrolled up to read earlier ones. */
-  #scrollTranscript(_changed: PropertyValues<this>): void {
-    const list = this.renderRoot.querySelector<HTMLElement>('.transcript');
-    const grew = this.#transcript.length !== this.#transcriptLength || this.#transcript.at(-1)?.final === false;
-    this.#transcriptLength = this.#transcript.length;
-    if (!list || !grew) return;
-    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    if (nearBottom || list.scrollTop === 0) list.scrollTop = list.scrollHeight;
   }
 
   #attachVideo(selector: string, track: MediaStreamTrack | null): void {
@@ -422,7 +379,7 @@ export class OracleCall extends LitElement {
           : nothing}
         ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
         ${renderConversation({
-          transcript: this.#transcript,
+          transcript: this.#conversation.transcript,
           hidden: this.captionsHidden ?? this.captions === 'off',
           inCall: state.phase === 'in-call',
           onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
