@@ -8,7 +8,7 @@ import type { JobContext, JobProcess, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
-import { parseCallId } from '../protocol/index.ts';
+import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
 import { createBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
 import { HandoffError, obtainCallKey, reportFailure } from './key-handoff.ts';
@@ -75,7 +75,11 @@ export default defineAgent<ProcessData>({
     try {
       await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
     } catch (error) {
-      if (!ended.signal.aborted) log.error({ err: (error as Error).message }, 'the oracle failed during the call');
+      if (!ended.signal.aborted) {
+        log.error({ err: (error as Error).message }, 'the oracle failed during the call');
+        // Said before leaving, so the person learns why rather than watching a silent oracle go.
+        await ctx.room.localParticipant?.setAttributes({ [ORACLE_ENDED_ATTRIBUTE]: 'cannot-answer' }).catch(() => {});
+      }
     }
     log.info(ended.signal.aborted ? 'the person left; leaving the call' : 'the oracle cannot carry on; leaving the call');
     ctx.shutdown('call over');
