@@ -5,17 +5,21 @@
  */
 export class VoiceLevel {
   #track: MediaStreamTrack | null = null;
+  #target: HTMLElement | null = null;
   #context: AudioContext | undefined;
   #frame = 0;
 
   /** Follows `track` (or stops, for null), writing its level onto `target`. */
   follow(track: MediaStreamTrack | null, target: HTMLElement | null): void {
-    if (track === this.#track && (track === null || this.#context)) return;
+    if (track === this.#track && target === this.#target) return;
     this.stop();
     this.#track = track;
+    this.#target = target;
     if (!track || !target || typeof AudioContext === 'undefined') return;
     const context = new AudioContext();
     this.#context = context;
+    // The person started the call with a click, so the page may run audio; resume in case it began suspended.
+    void context.resume().catch(() => undefined);
     const analyser = context.createAnalyser();
     analyser.fftSize = 512;
     context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
@@ -37,5 +41,6 @@ export class VoiceLevel {
     void this.#context?.close().catch(() => undefined);
     this.#context = undefined;
     this.#track = null;
+    this.#target = null;
   }
 }

@@ -1,5 +1,6 @@
 /// <reference types="mocha" />
 import { expect, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import { announced, click, eventsOf, mount, part, text, untilPhase } from './fakes/harness.ts';
 import type { Harness } from './fakes/harness.ts';
 
@@ -52,6 +53,32 @@ describe('<oracle-call> oracle state', () => {
     expect(h.el.oracleState).to.equal(undefined);
     expect(h.el.hasAttribute('data-oracle-state')).to.equal(false);
     expect(eventsOf(h, 'oracle-call-oracle-state-change').at(-1)!.detail.state).to.equal(undefined);
+  });
+});
+
+describe('<oracle-call> voice level', () => {
+  it('follows the loudness of the oracle\'s voice track, and rests when it is silent', async () => {
+    await inCall();
+    // A real key press: the page gets the user activation that lets it run audio, as the call's click does.
+    await sendKeys({ press: 'Tab' });
+    const context = new AudioContext();
+    await context.resume();
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    const destination = context.createMediaStreamDestination();
+    oscillator.connect(gain).connect(destination);
+    oscillator.start();
+    try {
+      h.media.last.change({ oracleState: 'speaking', oracleAudio: destination.stream.getAudioTracks()[0]! });
+      await h.el.updateComplete;
+      const level = () => Number(part(h.el, 'level')!.style.getPropertyValue('--level') || '0');
+      await waitUntil(() => level() > 0.5, `the level rises with a loud voice (it is ${level()})`, { timeout: 3000 });
+      gain.gain.value = 0;
+      await waitUntil(() => level() < 0.1, `the level falls back in silence (it is ${level()})`, { timeout: 3000 });
+    } finally {
+      oscillator.stop();
+      await context.close();
+    }
   });
 });
 
