@@ -378,13 +378,15 @@ export class OracleCall extends LitElement {
             </div>`
           : nothing}
         ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
-        ${renderConversation({
+        ${state.phase === 'in-call' || state.phase === 'ending' || state.phase === 'ended'
+          ? renderConversation({
           transcript: this.#conversation.transcript,
           hidden: this.captionsHidden ?? this.captions === 'off',
           inCall: state.phase === 'in-call',
           onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
           onSend: (text) => this.#sendChat(text),
-        })}
+        })
+          : nothing}
         <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>

@@ -105,6 +105,10 @@ describe('<oracle-call> captions', () => {
     expect(entries(h), 'the transcript stays readable after the call').to.have.length(2);
     expect(part(h.el, 'chat'), 'no chat box outside a call').to.equal(null);
     await expect(h.el).to.be.accessible();
+    click(h.el, 'close-button');
+    await untilPhase(h.el, 'idle');
+    expect(part(h.el, 'captions'), 'closing returns to the start, without the last call\'s captions').to.equal(null);
+    expect(h.el.transcript, 'the property keeps them until the next call').to.have.length(2);
   });
 
   it('scrolls: a long transcript stays in a scrollable, focusable box that follows new words', async () => {
