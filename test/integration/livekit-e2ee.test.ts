@@ -58,10 +58,11 @@ describe('LiveKit shared-key E2EE between rtc-node participants (real LiveKit se
       }
       room.on(RoomEvent.DataReceived, (payload) => texts.push(Buffer.from(payload).toString('latin1')));
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Everyone sees everyone before the text goes out (generous: the machine may be busy).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     await speaker.localParticipant!.sendText('the secret chat 8841', { topic: CHAT_TOPIC });
     await speaker.localParticipant!.sendText('the secret caption 5530', { topic: TRANSCRIPTION_TOPIC, attributes: { 'lk.transcription_final': 'true' } });
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (seen.get('listener')!.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(seen.get('listener')!.slice().sort(), ['the secret caption 5530', 'the secret chat 8841']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
