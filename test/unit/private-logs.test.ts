@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { Log } from '../../agent/brain.ts';
+import type { Log } from '../../agent/oracle-brain.ts';
 import { privateLogger, withoutPii } from '../../agent/private-logs.ts';
 
 function capture(keepAtDebug: boolean) {
