@@ -31,6 +31,9 @@ export interface CallKeyInfo {
   readonly userDid: string;
   readonly oracleDid: string;
   readonly callType: CallType;
+  /** The voice and language the person chose (already checked by the backend against what the oracle offers). */
+  readonly agentVoice?: string;
+  readonly language?: string;
   /** The call's Matrix user, as the backend verified it. */
   readonly userId: string;
 }
@@ -78,7 +81,15 @@ export async function obtainCallKey(
   } catch {
     throw new HandoffError('key_decryption_failed', 'the call key could not be decrypted (wrong oracle key or tampered ciphertext)');
   }
-  return { callKey, userDid: answer.userDid, oracleDid: answer.oracleDid, callType: answer.callType, userId: answer.userId };
+  return {
+    callKey,
+    userDid: answer.userDid,
+    oracleDid: answer.oracleDid,
+    callType: answer.callType,
+    userId: answer.userId,
+    ...(answer.agentVoice ? { agentVoice: answer.agentVoice } : {}),
+    ...(answer.language ? { language: answer.language } : {}),
+  };
 }
 
 /** Tells the backend the oracle could not join, so the call ends with that reason. Best effort. */

@@ -60,7 +60,7 @@ export default defineAgent<ProcessData>({
         encryptionType: EncryptionType.GCM,
       },
     });
-    log.info({ callType: key.callType }, 'joined the call with E2EE');
+    log.info({ callType: key.callType, voice: key.agentVoice, language: key.language }, 'joined the call with E2EE');
 
     const user = await ctx.waitForParticipant();
     const ended = new AbortController();
@@ -71,7 +71,10 @@ export default defineAgent<ProcessData>({
     ctx.room.on(RoomEvent.Disconnected, () => ended.abort());
     ctx.addShutdownCallback(async () => ended.abort());
 
-    const brain = await createBrain(config, { vad: ctx.proc.userData.vad });
+    const brain = await createBrain(config, { vad: ctx.proc.userData.vad }, {
+      ...(key.agentVoice ? { voice: key.agentVoice } : {}),
+      ...(key.language ? { language: key.language } : {}),
+    });
     try {
       await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
     } catch (error) {

@@ -124,6 +124,9 @@ async function main(): Promise<void> {
     MATRIX_ACCESS_TOKEN: state.oracle.accessToken,
     CORS_ORIGINS: [...demoOrigins, ...(process.env.CORS_ORIGINS ?? '').split(',').filter(Boolean)].join(','),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // The voices and languages a call may choose; espeak-ng's, for the local OpenAI-compatible server.
+    ORACLE_VOICES: process.env.ORACLE_VOICES ?? (process.env.ORACLE_BRAIN === 'openai' && !process.env.OPENAI_BASE_URL ? 'en-us,en-gb' : ''),
+    ORACLE_LANGUAGES: process.env.ORACLE_LANGUAGES ?? (process.env.ORACLE_BRAIN === 'openai' && !process.env.OPENAI_BASE_URL ? 'en' : ''),
   });
   const backend = await startServer(backendConfig, createLogger(backendConfig.logLevel));
 

@@ -37,6 +37,9 @@ export interface CallConfig {
   /** With a pinned key, the oracle's DID; when both are given, GET /oracle is skipped. */
   readonly oracleDid?: string;
   readonly userDid?: string;
+  /** The oracle's voice and the person's language for the call (`voice`, `language` attributes). */
+  readonly agentVoice?: string;
+  readonly language?: string;
   readonly oracleTimeoutMs: number;
   readonly sendRetry: RetryPolicy;
 }
@@ -66,6 +69,20 @@ interface CallProgress {
 }
 
 type Outcome = { readonly kind: 'hang-up' | 'oracle-left' } | { readonly kind: 'error'; readonly error: CallError };
+
+/**
+ * The voice and language asked for must be among those the oracle announces (GET /oracle); with a
+ * pinned oracle, whose facts are not asked for, the backend alone checks them.
+ */
+function checkChoices(config: CallConfig, oracle: OracleInfo): void {
+  const offered = (what: string, value: string | undefined, choices: readonly string[] | undefined) => {
+    if (value === undefined || choices === undefined || choices.includes(value)) return;
+    const list = choices.length > 0 ? `it offers ${choices.join(', ')}` : 'it offers no choice';
+    throw new CallError(CallErrorReason.NotConfigured, `${what} "${value}" is not offered by the oracle (${list})`);
+  };
+  offered('voice', config.agentVoice, oracle.voices);
+  offered('language', config.language, oracle.languages);
+}
 
 /** Why the oracle left, when it said so (`oracle.ended`) before leaving. */
 function oracleLeftReason(snapshot: MediaSnapshot): EndReason {
@@ -236,6 +253,7 @@ export class CallController implements ReactiveController {
     const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
     call.backend = backend;
     const oracle = await this.#oracle(backend, config, signal);
+    checkChoices(config, oracle);
     const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
     const session = await step(CallErrorReason.SignInFailed, signal, async () => {
       try {
@@ -279,6 +297,8 @@ export class CallController implements ReactiveController {
         // the backend verified at sign-in: `did:matrix:` and the user ID, percent-encoded (matrixUserDid).
         userDid: config.userDid || matrixUserDid(session.userId || transport.userId || ''),
         oracleDid: oracle.oracleDid,
+        ...(config.agentVoice ? { agentVoice: config.agentVoice } : {}),
+        ...(config.language ? { language: config.language } : {}),
         callStatus: 'pending',
       }),
     );

@@ -15,6 +15,8 @@
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ * @attr voice - The oracle's voice for the call, one of those it announces (`GET /oracle` `voices`).
+ * @attr language - The language the person speaks (BCP 47, e.g. `en`), one of those the oracle announces.
  * @attr captions - `off` starts a call with the captions hidden (the person can show them); `on` (default).
  * @attr data-oracle-state - Set by the element during a call: `listening`, `thinking` or `speaking`, for styling.
  *
@@ -114,6 +116,8 @@ export class OracleCall extends LitElement {
     userDid: { attribute: 'user-did' },
     oracleTimeout: { attribute: 'oracle-timeout', type: Number },
     captions: {},
+    voice: {},
+    language: {},
     matrixClient: { attribute: false },
     transport: { attribute: false },
     backendClient: { attribute: false },
@@ -136,6 +140,8 @@ export class OracleCall extends LitElement {
   declare oracleTimeout: number;
   /** `off` starts calls with the captions hidden. */
   declare captions: 'on' | 'off';
+  declare voice: string;
+  declare language: string;
   /**
    * A matrix-js-sdk client the page is signed in with (the element only needs its shape). For an
    * encrypted room it must have encryption on (`initRustCrypto()`) and have synced the room.
@@ -182,6 +188,8 @@ export class OracleCall extends LitElement {
     this.devicesOpen = false;
     this.now = Date.now();
     this.captions = 'on';
+    this.voice = '';
+    this.language = '';
     this.captionsHidden = undefined;
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
   }
@@ -240,6 +248,8 @@ export class OracleCall extends LitElement {
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
       ...(this.userDid ? { userDid: this.userDid } : {}),
+      ...(this.voice ? { agentVoice: this.voice } : {}),
+      ...(this.language ? { language: this.language } : {}),
     };
   }
 

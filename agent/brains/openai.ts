@@ -13,7 +13,7 @@ import type { VAD } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { ORACLE_ENDED_ATTRIBUTE } from '../../protocol/index.ts';
 import type { OracleEndReason } from '../../protocol/index.ts';
-import type { CallSession, OracleBrain } from '../oracle-brain.ts';
+import type { CallChoices, CallSession, OracleBrain } from '../oracle-brain.ts';
 import type { OpenAiSettings } from '../config.ts';
 
 /** The reason the person is given for an error that closed the voice session. */
@@ -29,11 +29,17 @@ export class OpenAiBrain implements OracleBrain {
   constructor(
     private readonly settings: OpenAiSettings,
     private readonly vad: VAD,
+    choices: CallChoices = {},
   ) {
     const client = { ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}), ...(settings.apiKey ? { apiKey: settings.apiKey } : { apiKey: 'unused' }) };
-    this.stt = new openai.STT({ ...client, model: settings.sttModel, useRealtime: settings.sttRealtime });
+    this.stt = new openai.STT({
+      ...client,
+      model: settings.sttModel,
+      useRealtime: settings.sttRealtime,
+      ...(choices.language ? { language: choices.language } : {}),
+    });
     this.llm = new openai.LLM({ ...client, model: settings.llmModel });
-    this.tts = new openai.TTS({ ...client, model: settings.ttsModel, voice: settings.ttsVoice as openai.TTSOptions['voice'] });
+    this.tts = new openai.TTS({ ...client, model: settings.ttsModel, voice: (choices.voice ?? settings.ttsVoice) as openai.TTSOptions['voice'] });
   }
 
   async run(session: CallSession): Promise<void> {

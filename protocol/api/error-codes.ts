@@ -53,6 +53,8 @@ const SERVER_ERROR_CODES = [
   'room_key_unavailable',
   'matrix_unavailable',
   'dispatch_failed',
+  'voice_not_offered',
+  'language_not_offered',
 ] as const;
 
 /** Every code the backend answers with: its own, and a protocol rule's reason (`ProtocolError`). */

@@ -37,11 +37,17 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
   }
 }
 
-/** Opens the page, records the oracle's states as the element reports them, and starts an audio call. */
-async function startCall(e: E2E): Promise<{ page: Page; callId: string }> {
+/** The voices and languages the test backend announces (GET /oracle). */
+const BACKEND_CHOICES = { ORACLE_VOICES: 'en-us,en-gb', ORACLE_LANGUAGES: 'en,de' };
+
+/** Opens the page (the element given `attributes`), records the oracle's states as the element reports them, and starts an audio call. */
+async function startCall(e: E2E, attributes: Record<string, string> = {}): Promise<{ page: Page; callId: string }> {
   const page = await e.newPage();
   await page.goto(e.pages.pageUrl);
   await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+  await page.evaluate((set) => {
+    for (const [name, value] of Object.entries(set)) document.querySelector('oracle-call')!.setAttribute(name, value);
+  }, attributes);
   await page.evaluate(() => {
     const w = window as unknown as { __oracleStates: string[] };
     w.__oracleStates = [];
@@ -143,7 +149,7 @@ function collectText(room: Room): string[] {
 }
 
 describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, backend, agent)', () => {
-  const e2e = useE2E();
+  const e2e = useE2E({ backendEnv: BACKEND_CHOICES });
   let local: LocalOpenAiServer | undefined;
 
   after(async () => {
@@ -195,6 +201,25 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
     });
   });
 
+  describe('voice and language per call', () => {
+    it('the oracle announces its voices and languages; one it does not offer is refused before any call is made', async () => {
+      const e = e2e();
+      const oracle = (await (await fetch(`${e.stack.backend.url}/oracle`)).json()) as { voices: string[]; languages: string[] };
+      assert.deepEqual(oracle.voices, ['en-us', 'en-gb']);
+      assert.deepEqual(oracle.languages, ['en', 'de']);
+      const page = await e.newPage();
+      await page.goto(e.pages.pageUrl);
+      await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+      await page.evaluate(() => document.querySelector('oracle-call')!.setAttribute('voice', 'robot'));
+      await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
+      await waitForPhase(page, 'error', 30_000);
+      const error = await page.evaluate(() => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string }; callId?: string } }).state);
+      assert.equal(error.error.reason, 'not-configured');
+      assert.match(error.error.detail ?? '', /voice "robot" is not offered by the oracle \(it offers en-us, en-gb\)/);
+      assert.equal(error.callId, undefined, 'no call was announced');
+    });
+  });
+
   describe('the OpenAI-compatible voice pipeline against the local server', () => {
     before(async () => {
       const e = e2e();
@@ -205,7 +230,8 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
 
     it('hears the person, shows their words and the answer, speaks it, and answers a typed question the same way', async () => {
       const e = e2e();
-      const { page } = await startCall(e);
+      // The person chooses the oracle's voice and their language; both reach the speech server.
+      const { page } = await startCall(e, { voice: 'en-gb', language: 'en' });
 
       // The fake microphone says the fixture utterance; the local server recognises it by its sound.
       const heard = await untilEntry(page, 'the person\'s words in the transcript', (entry) => entry.speaker === 'you' && entry.text.includes('Hello oracle'), 60_000);
@@ -214,6 +240,7 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       assert.equal(heard.text, FIXTURE_UTTERANCE.text);
       const transcription = local!.requests.find((request) => request.kind === 'transcription' && request.text);
       assert.ok(transcription, 'the local server received the person\'s audio and recognised it');
+      assert.ok(transcription.kind === 'transcription' && transcription.language === 'en', 'speech recognition was asked for the chosen language');
 
       const listening = listenForSpeech(page, 14_000);
       const answer = await untilEntry(page, 'the oracle\'s answer', (entry) => entry.speaker === 'oracle' && entry.final && entry.text.includes('You asked'), 45_000);
@@ -223,6 +250,7 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       assert.ok(chat.messages.some((m) => m.role === 'system' && m.content.includes(ORACLE_INSTRUCTIONS)), 'the instructions were sent');
       assert.ok(chat.messages.some((m) => m.role === 'user' && m.content.includes(FIXTURE_UTTERANCE.text)), 'the person\'s words were sent');
       assert.ok(local!.requests.some((r) => r.kind === 'speech' && r.input.includes('You asked') && r.format === 'pcm'), 'the answer was synthesised');
+      assert.ok(local!.requests.filter((r) => r.kind === 'speech').every((r) => r.kind === 'speech' && r.voice === 'en-gb'), 'in the chosen voice');
       const sound = await listening;
       assert.ok(sound.speechMs >= 1000, `the synthesised answer is heard in the page while the oracle speaks (${sound.speechMs} ms of speech in ${sound.speakingMs} ms speaking, peak ${sound.peakDb.toFixed(1)} dBFS)`);
       await eventually('listening → thinking → speaking → listening', async () => inOrder(await statesOf(page), ['listening', 'thinking', 'speaking', 'listening']), 30_000);
