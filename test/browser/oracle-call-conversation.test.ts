@@ -179,3 +179,26 @@ describe('<oracle-call> the oracle leaving with a reason', () => {
     expect(announced(h.el)).to.contain('The oracle cannot hear you right now');
   });
 });
+
+describe('<oracle-call> voice and language', () => {
+  it('puts the chosen voice and language in the call event when the oracle offers them', async () => {
+    h = await mount({ voice: 'en-gb', language: 'en' });
+    h.backend.oracle = { ...h.backend.oracle, voices: ['en-us', 'en-gb'], languages: ['en'] };
+    click(h.el, 'call-button');
+    await untilPhase(h.el, 'in-call');
+    const content = h.transport.sent[0]!.content as { agentVoice?: string; language?: string };
+    expect(content.agentVoice).to.equal('en-gb');
+    expect(content.language).to.equal('en');
+  });
+
+  it('refuses a voice the oracle does not offer before any call is announced', async () => {
+    h = await mount({ voice: 'robot' });
+    h.backend.oracle = { ...h.backend.oracle, voices: ['en-us'], languages: [] };
+    click(h.el, 'call-button');
+    await untilPhase(h.el, 'error');
+    expect(h.el.state.phase === 'error' && h.el.state.error.reason).to.equal('not-configured');
+    expect(h.el.state.phase === 'error' && h.el.state.error.detail).to.contain('voice "robot" is not offered by the oracle (it offers en-us)');
+    expect(h.transport.sent, 'no call event was sent').to.have.length(0);
+    await expect(h.el).to.be.accessible();
+  });
+});
