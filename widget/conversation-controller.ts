@@ -51,7 +51,7 @@ export class ConversationController implements ReactiveController {
 
   hostUpdated(): void {
     const { snapshot, inCall } = this.media();
-    this.#level.follow(inCall ? snapshot.oracleAudio : null, this.host.renderRoot.querySelector<HTMLElement>('.level'));
+    this.#level.follow(inCall ? snapshot.oracleAudio : null, this.host.renderRoot.querySelector<HTMLElement>('.voice-level'));
     this.#scroll();
   }
 

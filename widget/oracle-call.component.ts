@@ -51,7 +51,7 @@
  * @csspart close-button - Returns to the start after an error or the end of a call.
  * @csspart devices - The device choice (microphone, camera, speaker).
  * @csspart oracle-state - The oracle's state (listening, thinking, speaking) with its voice level.
- * @csspart level - The oracle's voice level (bars following `--level`, 0 to 1).
+ * @csspart voice-level - The oracle's voice level (bars following `--level`, 0 to 1).
  * @csspart captions - The captions: the transcript, its hide button and the chat box.
  * @csspart captions-button - Hides and shows the transcript.
  * @csspart transcript - The transcript (scrollable list of what the person and the oracle said).

@@ -10,7 +10,7 @@ export const conversationStyles = css`
     color: var(--oracle-call-muted);
   }
 
-  .level {
+  .voice-level {
     --level: 0;
     display: inline-flex;
     align-items: center;
@@ -18,7 +18,7 @@ export const conversationStyles = css`
     height: 1.1rem;
   }
 
-  .level i {
+  .voice-level i {
     width: 4px;
     height: 25%;
     border-radius: 2px;
@@ -26,16 +26,16 @@ export const conversationStyles = css`
     transition: height 80ms linear;
   }
 
-  .oracle-state[data-state='speaking'] .level i {
+  .oracle-state[data-state='speaking'] .voice-level i {
     background: var(--oracle-call-success);
     height: calc(25% + var(--level) * 75%);
   }
 
-  .oracle-state[data-state='speaking'] .level i:nth-child(2) {
+  .oracle-state[data-state='speaking'] .voice-level i:nth-child(2) {
     height: calc(25% + var(--level) * 60%);
   }
 
-  .oracle-state[data-state='thinking'] .level i {
+  .oracle-state[data-state='thinking'] .voice-level i {
     background: var(--oracle-call-accent);
   }
 
@@ -115,7 +115,7 @@ export const conversationStyles = css`
   }
 
   @media (prefers-reduced-motion: reduce) {
-    .level i {
+    .voice-level i {
       transition: none;
     }
   }

@@ -10,7 +10,7 @@ import type { OracleState, TranscriptEntry } from './conversation.ts';
 export function renderOracleState(state: OracleState | undefined) {
   if (!state) return nothing;
   return html`<p part="oracle-state" class="oracle-state" data-state=${state}>
-    <span part="level" class="level" aria-hidden="true"><i></i><i></i><i></i></span>
+    <span part="voice-level" class="voice-level" aria-hidden="true"><i></i><i></i><i></i></span>
     <span class="oracle-state-text">${ORACLE_STATE_TEXT[state]}</span>
   </p>`;
 }

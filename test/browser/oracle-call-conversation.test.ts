@@ -34,7 +34,7 @@ describe('<oracle-call> oracle state', () => {
     expect(text(h.el, 'oracle-state')).to.equal('The oracle is listening');
     expect(h.el.oracleState).to.equal('listening');
     expect(h.el.getAttribute('data-oracle-state')).to.equal('listening');
-    expect(part(h.el, 'level')!.getAttribute('aria-hidden')).to.equal('true');
+    expect(part(h.el, 'voice-level')!.getAttribute('aria-hidden')).to.equal('true');
 
     // A flicker through thinking to speaking: both events, but only the settled state is announced.
     h.media.last.change({ oracleState: 'thinking' });
@@ -71,7 +71,7 @@ describe('<oracle-call> voice level', () => {
     try {
       h.media.last.change({ oracleState: 'speaking', oracleAudio: destination.stream.getAudioTracks()[0]! });
       await h.el.updateComplete;
-      const level = () => Number(part(h.el, 'level')!.style.getPropertyValue('--level') || '0');
+      const level = () => Number(part(h.el, 'voice-level')!.style.getPropertyValue('--level') || '0');
       await waitUntil(() => level() > 0.5, `the level rises with a loud voice (it is ${level()})`, { timeout: 3000 });
       gain.gain.value = 0;
       await waitUntil(() => level() < 0.1, `the level falls back in silence (it is ${level()})`, { timeout: 3000 });
