@@ -4,28 +4,24 @@ import type { RemoteParticipant, RemoteTrack, Room } from '@livekit/rtc-node';
 
 export const VOICE_SAMPLE_RATE = 48_000;
 
-/** Resolves with the participant's first audio track once subscribed; rejects when `signal` aborts. */
-export function userAudioTrack(room: Room, user: RemoteParticipant, signal: AbortSignal): Promise<RemoteTrack> {
+/**
+ * Calls `onTrack` with the participant's audio track now (when one is subscribed) and with each one
+ * subscribed later: a microphone switched in a call, or published again after a reconnection, is a new
+ * track. Stops listening when `signal` aborts.
+ */
+export function followUserAudio(room: Room, user: RemoteParticipant, signal: AbortSignal, onTrack: (track: RemoteTrack) => void): void {
+  if (signal.aborted) return;
   for (const publication of user.trackPublications.values()) {
-    if (publication.kind === TrackKind.KIND_AUDIO && publication.track) return Promise.resolve(publication.track as RemoteTrack);
+    if (publication.kind === TrackKind.KIND_AUDIO && publication.track) {
+      onTrack(publication.track as RemoteTrack);
+      break;
+    }
   }
-  return new Promise((resolve, reject) => {
-    const onTrack = (track: RemoteTrack, _publication: unknown, participant: RemoteParticipant) => {
-      if (track.kind !== TrackKind.KIND_AUDIO || participant.identity !== user.identity) return;
-      cleanup();
-      resolve(track);
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(new Error('the call ended before the person published audio'));
-    };
-    const cleanup = () => {
-      room.off(RoomEvent.TrackSubscribed, onTrack);
-      signal.removeEventListener('abort', onAbort);
-    };
-    room.on(RoomEvent.TrackSubscribed, onTrack);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  const onSubscribed = (track: RemoteTrack, _publication: unknown, participant: RemoteParticipant) => {
+    if (track.kind === TrackKind.KIND_AUDIO && participant.identity === user.identity) onTrack(track);
+  };
+  room.on(RoomEvent.TrackSubscribed, onSubscribed);
+  signal.addEventListener('abort', () => room.off(RoomEvent.TrackSubscribed, onSubscribed), { once: true });
 }
 
 export interface OracleVoice {

@@ -279,7 +279,7 @@ export class CallService {
         return { call: publicCall(record), mirrored };
       }
       assertTransition(record.status, change.status);
-      const endReason = actor.kind === 'agent' && change.reason ? `agent_failed: ${change.reason}` : actor.kind;
+      const endReason = !change.reason ? actor.kind : actor.kind === 'agent' ? `agent_failed: ${change.reason}` : `user: ${change.reason}`;
       const next = await this.applyStatus(record, change.status, endReason);
       const mirrored = await this.mirrorStored(next);
       return { call: publicCall(next), mirrored };

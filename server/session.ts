@@ -4,6 +4,7 @@
  * checking a session costs microseconds on the hot routes.
  */
 import { randomBytes } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { ApiError } from './errors.ts';
 
@@ -18,7 +19,7 @@ export interface Session {
 }
 
 export class Sessions {
-  private readonly key: Promise<CryptoKey>;
+  private readonly key: Promise<webcrypto.CryptoKey>;
   private readonly verified = new Map<string, { userId: string; expiresAtMs: number }>();
 
   constructor(

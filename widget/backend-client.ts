@@ -6,6 +6,7 @@
  * on `fetch`.
  */
 import type { AnswerOf, ApiErrorCode, ApiRoutes, OracleAnswer, RouteName, SessionAnswer, SyncAnswer, SyncBody, UpdateBody } from '../protocol/api/index.ts';
+import type { UserEndReason } from '../protocol/index.ts';
 import type { OpenIdToken } from './transport/matrix-transport.ts';
 
 /**
@@ -27,8 +28,8 @@ export interface BackendClient {
   signIn(token: OpenIdToken, signal?: AbortSignal): Promise<BackendSession>;
   /** POST /calls/:callId/sync */
   syncCall(session: BackendSession, callId: string, body: SyncBody, signal?: AbortSignal): Promise<SyncAnswer>;
-  /** POST /calls/:callId/update {status: "ended"} */
-  endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void>;
+  /** POST /calls/:callId/update {status: "ended"}, with the reason when it is not a hang-up */
+  endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void>;
 }
 
 /**
@@ -133,8 +134,8 @@ export class HttpBackendClient implements BackendClient {
     return this.request('syncCall', { params: { callId }, body, session, signal });
   }
 
-  async endCall(session: BackendSession, callId: string, signal?: AbortSignal): Promise<void> {
-    const body: UpdateBody = { status: 'ended' };
+  async endCall(session: BackendSession, callId: string, signal?: AbortSignal, reason?: UserEndReason): Promise<void> {
+    const body: UpdateBody = reason ? { status: 'ended', reason } : { status: 'ended' };
     await this.request('updateCall', { params: { callId }, body, session, signal });
   }
 }

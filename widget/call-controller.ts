@@ -15,9 +15,11 @@ import {
   parseCallEventContent,
   parsePublicKey,
 } from '../protocol/index.ts';
-import type { CallEventContent } from '../protocol/index.ts';
+import type { CallEventContent, UserEndReason } from '../protocol/index.ts';
 import { BackendError } from './backend-client.ts';
 import type { BackendClient, BackendSession, OracleInfo } from './backend-client.ts';
+import { loadChoice } from './device-choice.ts';
+import type { DeviceChoice } from './device-choice.ts';
 import { CallError, CallErrorReason, toCallError } from './errors.ts';
 import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
 import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
@@ -41,6 +43,8 @@ export interface CallConfig {
   readonly agentVoice?: string;
   readonly language?: string;
   readonly oracleTimeoutMs: number;
+  /** How long the call may stay reconnecting before it ends (`connection-lost`). */
+  readonly reconnectTimeoutMs: number;
   readonly sendRetry: RetryPolicy;
 }
 
@@ -133,6 +137,7 @@ export class CallController implements ReactiveController {
   #abort: AbortController | undefined;
   #running: Promise<void> | undefined;
   #devices: Partial<Record<DeviceKind, string>> = {};
+  #startOn = { microphone: true, camera: true };
 
   constructor(
     private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
@@ -148,11 +153,21 @@ export class CallController implements ReactiveController {
     return this.#media !== undefined;
   }
 
-  /** Starts a call; resolves when it is under way with the oracle, or has ended or failed. */
-  start(callType: CallType): Promise<void> {
+  /** Shows the lobby (devices are chosen there; `start` leaves it for the call). */
+  openLobby(callType: CallType): void {
+    if (this.machine.can('open-lobby')) this.machine.send({ type: 'open-lobby', callType });
+  }
+
+  /**
+   * Starts a call with `choice`'s devices (the remembered one when not given), its microphone and camera
+   * on or off as chosen; resolves when it is under way with the oracle, or has ended or failed.
+   */
+  start(callType: CallType, choice: DeviceChoice = loadChoice()): Promise<void> {
     if (!this.machine.can('start')) {
       return Promise.reject(new Error(`A call cannot start while ${this.machine.phase}`));
     }
+    this.#devices = { ...choice.devices };
+    this.#startOn = { microphone: choice.microphoneEnabled, camera: choice.cameraEnabled };
     this.snapshot = EMPTY_SNAPSHOT;
     this.machine.send({ type: 'start', callType });
     const abort = new AbortController();
@@ -176,7 +191,7 @@ export class CallController implements ReactiveController {
     await this.#running;
   }
 
-  /** From ended or error back to idle. */
+  /** From the lobby, ended or error back to idle. */
   close(): void {
     if (this.machine.can('close')) this.machine.send({ type: 'close' });
   }
@@ -225,7 +240,8 @@ export class CallController implements ReactiveController {
     }
     if (outcome.kind === 'oracle-left' && this.machine.can('hang-up')) this.machine.send({ type: 'hang-up' });
     try {
-      await this.#cleanup(call);
+      // A connection that never came back is recorded as such by the backend (not as a hang-up).
+      await this.#cleanup(call, outcome.kind === 'error' && outcome.error.reason === CallErrorReason.ConnectionLost ? 'connection_lost' : undefined);
     } catch (error) {
       this.log('cleaning up the call failed', error);
     }
@@ -280,6 +296,9 @@ export class CallController implements ReactiveController {
       if (signal.aborted) throw signal.reason;
       throw error instanceof CallError ? error : toCallError(error, mediaErrorReason(error));
     }
+    // Off as chosen in the lobby: the tracks exist (so they can be turned on in the call), muted.
+    if (!this.#startOn.microphone) await media.setMicrophoneEnabled(false);
+    if (callType === 'video' && !this.#startOn.camera) await media.setCameraEnabled(false);
     throwIfAborted(signal);
     this.machine.send({ type: 'media-ready' });
 
@@ -379,11 +398,26 @@ export class CallController implements ReactiveController {
     return config.oracleDid ? { ...info, oracleDid: config.oracleDid } : info;
   }
 
-  /** Resolves on hang-up or the oracle leaving; rejects when the connection drops. */
+  /**
+   * Resolves on hang-up or the oracle leaving; rejects when the connection drops for good: LiveKit gave
+   * up, or it has been reconnecting for longer than `reconnectTimeoutMs`.
+   */
   #untilOver(media: MediaSession, signal: AbortSignal): Promise<'hang-up' | 'oracle-left'> {
+    const bound = this.config().reconnectTimeoutMs;
+    let reconnecting: ReturnType<typeof setTimeout> | undefined;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return resolve('hang-up');
       const unsubscribe = media.subscribe((event) => {
+        if (event.type === 'reconnecting' && this.machine.can('reconnecting')) {
+          this.machine.send({ type: 'reconnecting' });
+          reconnecting = setTimeout(() => {
+            finish(() => reject(new CallError(CallErrorReason.ConnectionLost, `the connection did not come back within ${Math.round(bound / 1000)} s`)));
+          }, bound);
+        }
+        if (event.type === 'reconnected' && this.machine.can('reconnected')) {
+          clearTimeout(reconnecting);
+          this.machine.send({ type: 'reconnected' });
+        }
         if (event.type === 'change' && event.snapshot.encryption === 'not-encrypted') {
           finish(() => reject(new CallError(CallErrorReason.NotEncrypted, 'LiveKit reports unencrypted media during the call')));
         }
@@ -395,6 +429,7 @@ export class CallController implements ReactiveController {
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(reconnecting);
         unsubscribe();
         signal.removeEventListener('abort', onAbort);
         settle();
@@ -404,7 +439,7 @@ export class CallController implements ReactiveController {
   }
 
   /** Leaves no half-open call: room left and tracks stopped, event edited to ended, backend told. */
-  async #cleanup(call: CallProgress): Promise<void> {
+  async #cleanup(call: CallProgress, reason?: UserEndReason): Promise<void> {
     const steps: [string, Promise<unknown>][] = [];
     if (call.media) steps.push(['closing the media', call.media.close()]);
     const { transport, content, eventId, callId, matrixRoomId } = call;
@@ -413,7 +448,7 @@ export class CallController implements ReactiveController {
       const txnId = `oracle-call-${randomId()}`;
       steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(matrixRoomId, edit, { txnId }), CLEANUP_RETRY)]);
     }
-    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId)]);
+    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId, undefined, reason)]);
     const results = await Promise.allSettled(
       steps.map(([what, promise]) => withTimeout(promise, CLEANUP_TIMEOUT_MS, () => new Error(`${what} timed out`))),
     );

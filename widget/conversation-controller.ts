@@ -5,7 +5,7 @@
  * oracle's voice.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { ORACLE_STATE_TEXT } from './conversation.ts';
+import { oracleStateText } from './conversation.ts';
 import type { OracleState, TranscriptEntry } from './conversation.ts';
 import { emit } from './events.ts';
 import type { MediaSnapshot } from './media-session.ts';
@@ -67,7 +67,7 @@ export class ConversationController implements ReactiveController {
     else delete this.host.dataset.oracleState;
     emit(this.host, 'oracle-call-oracle-state-change', { state, previous });
     clearTimeout(this.#announcement);
-    if (state) this.#announcement = setTimeout(() => this.say(`${ORACLE_STATE_TEXT[state]}.`), SETTLE_MS);
+    if (state) this.#announcement = setTimeout(() => this.say(`${oracleStateText(state)}.`), SETTLE_MS);
   }
 
   #transcriptChanged(transcript: readonly TranscriptEntry[]): void {

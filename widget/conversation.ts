@@ -3,6 +3,7 @@
  * the oracle's, from the agent's `lk.transcription` text streams, and the chat the person typed).
  * Pure data and the one function that folds a stream's progress into the transcript.
  */
+import { msg } from '@lit/localize';
 import { ECHO_MARK } from '../protocol/oracle-room.ts';
 import type { OracleState } from '../protocol/oracle-room.ts';
 
@@ -37,8 +38,13 @@ export function upsertEntry(transcript: readonly TranscriptEntry[], entry: Trans
 }
 
 /** Words for the oracle's state: the label in the call and what a screen reader hears. */
-export const ORACLE_STATE_TEXT: Readonly<Record<OracleState, string>> = {
-  listening: 'The oracle is listening',
-  thinking: 'The oracle is thinking',
-  speaking: 'The oracle is speaking',
-};
+export function oracleStateText(state: OracleState): string {
+  switch (state) {
+    case 'listening':
+      return msg('The oracle is listening', { id: 'oracle-listening' });
+    case 'thinking':
+      return msg('The oracle is thinking', { id: 'oracle-thinking' });
+    case 'speaking':
+      return msg('The oracle is speaking', { id: 'oracle-speaking' });
+  }
+}

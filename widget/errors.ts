@@ -1,3 +1,5 @@
+import { msg } from '@lit/localize';
+
 /**
  * Why a call failed: one reason per cause a person can act on, each with a message they understand and
  * a way out (retry, or only close). Technical detail stays in `detail` (for logs and the error event).
@@ -49,90 +51,165 @@ export interface ErrorCopy {
   readonly action: ErrorAction;
 }
 
+/** An entry whose words are looked up in the active locale each time they are read. */
+function copy(action: ErrorAction, title: () => string, message: () => string): ErrorCopy {
+  return {
+    action,
+    get title() {
+      return title();
+    },
+    get message() {
+      return message();
+    },
+  };
+}
+
+/** Each reason's words (English here; other languages in i18n/locales/) and way out. */
 export const ERROR_COPY: Readonly<Record<CallErrorReason, ErrorCopy>> = {
-  'e2ee-unsupported': {
-    title: 'This browser cannot make encrypted calls',
-    message:
-      'Calls with the oracle are always end-to-end encrypted, and this browser cannot do that. Please use a recent version of Chrome, Edge, Firefox or Safari.',
-    action: 'close',
-  },
-  'not-configured': {
-    title: 'The call is not set up',
-    message: 'This call button is missing part of its setup. Please tell the people who run this page.',
-    action: 'close',
-  },
-  'oracle-unavailable': {
-    title: 'The oracle cannot be reached',
-    message: 'We could not reach the oracle right now. Please check your connection and try again.',
-    action: 'retry',
-  },
-  'oracle-key-mismatch': {
-    title: "The oracle's identity could not be confirmed",
-    message:
-      "The oracle's encryption key is not the one this page expects, so no call was made. Please tell the people who run this page.",
-    action: 'close',
-  },
-  'matrix-unavailable': {
-    title: 'Your chat account could not start the call',
-    message: 'We could not reach your Matrix account to start the call. Please check your connection and try again.',
-    action: 'retry',
-  },
-  'sign-in-failed': {
-    title: 'Sign-in failed',
-    message: 'The oracle could not confirm who you are. Please try again; if it keeps happening, sign out and in again.',
-    action: 'retry',
-  },
-  'permission-denied': {
-    title: 'Microphone or camera blocked',
-    message:
-      "The call needs your microphone (and your camera for a video call). Allow access in your browser's site settings, then try again.",
-    action: 'retry',
-  },
-  'device-not-found': {
-    title: 'No microphone or camera found',
-    message: 'We could not find a microphone (or camera for a video call). Connect one, then try again.',
-    action: 'retry',
-  },
-  'device-in-use': {
-    title: 'Microphone or camera unavailable',
-    message: 'Your microphone or camera is in use by another app or could not start. Close other apps using it, then try again.',
-    action: 'retry',
-  },
-  'call-refused': {
-    title: 'The call was not accepted',
-    message: 'The oracle service did not accept this call. Please try again in a moment.',
-    action: 'retry',
-  },
-  'backend-unavailable': {
-    title: 'The call service is unavailable',
-    message: 'The call service could not be reached or had a problem. Please try again in a moment.',
-    action: 'retry',
-  },
-  'connection-failed': {
-    title: 'Could not connect the call',
-    message: 'We could not connect your call. Please check your connection and try again.',
-    action: 'retry',
-  },
-  'not-encrypted': {
-    title: 'The call could not be encrypted',
-    message: 'The call was stopped because it could not be end-to-end encrypted. Nothing was sent unencrypted.',
-    action: 'retry',
-  },
-  'oracle-timeout': {
-    title: 'The oracle did not answer',
-    message: 'The oracle did not join the call in time. Please try again in a moment.',
-    action: 'retry',
-  },
-  'connection-lost': {
-    title: 'The call dropped',
-    message: 'The connection was lost during the call. Please check your connection and call again.',
-    action: 'retry',
-  },
-  unknown: {
-    title: 'Something went wrong',
-    message: 'The call stopped because of an unexpected problem. Please try again.',
-    action: 'retry',
-  },
+  'e2ee-unsupported': copy(
+    'close',
+    () => msg('This browser cannot make encrypted calls', { id: 'error-e2ee-unsupported-title' }),
+    () =>
+      msg(
+        'Calls with the oracle are always end-to-end encrypted, and this browser cannot do that. Please use a recent version of Chrome, Edge, Firefox or Safari.',
+        { id: 'error-e2ee-unsupported-message' },
+      ),
+  ),
+  'not-configured': copy(
+    'close',
+    () => msg('The call is not set up', { id: 'error-not-configured-title' }),
+    () =>
+      msg(
+        'This call button is missing part of its setup. Please tell the people who run this page.',
+        { id: 'error-not-configured-message' },
+      ),
+  ),
+  'oracle-unavailable': copy(
+    'retry',
+    () => msg('The oracle cannot be reached', { id: 'error-oracle-unavailable-title' }),
+    () =>
+      msg(
+        'We could not reach the oracle right now. Please check your connection and try again.',
+        { id: 'error-oracle-unavailable-message' },
+      ),
+  ),
+  'oracle-key-mismatch': copy(
+    'close',
+    () => msg("The oracle's identity could not be confirmed", { id: 'error-oracle-key-mismatch-title' }),
+    () =>
+      msg(
+        "The oracle's encryption key is not the one this page expects, so no call was made. Please tell the people who run this page.",
+        { id: 'error-oracle-key-mismatch-message' },
+      ),
+  ),
+  'matrix-unavailable': copy(
+    'retry',
+    () => msg('Your chat account could not start the call', { id: 'error-matrix-unavailable-title' }),
+    () =>
+      msg(
+        'We could not reach your Matrix account to start the call. Please check your connection and try again.',
+        { id: 'error-matrix-unavailable-message' },
+      ),
+  ),
+  'sign-in-failed': copy(
+    'retry',
+    () => msg('Sign-in failed', { id: 'error-sign-in-failed-title' }),
+    () =>
+      msg(
+        'The oracle could not confirm who you are. Please try again; if it keeps happening, sign out and in again.',
+        { id: 'error-sign-in-failed-message' },
+      ),
+  ),
+  'permission-denied': copy(
+    'retry',
+    () => msg('Microphone or camera blocked', { id: 'error-permission-denied-title' }),
+    () =>
+      msg(
+        "The call needs your microphone (and your camera for a video call). Allow access in your browser's site settings, then try again.",
+        { id: 'error-permission-denied-message' },
+      ),
+  ),
+  'device-not-found': copy(
+    'retry',
+    () => msg('No microphone or camera found', { id: 'error-device-not-found-title' }),
+    () =>
+      msg(
+        'We could not find a microphone (or camera for a video call). Connect one, then try again.',
+        { id: 'error-device-not-found-message' },
+      ),
+  ),
+  'device-in-use': copy(
+    'retry',
+    () => msg('Microphone or camera unavailable', { id: 'error-device-in-use-title' }),
+    () =>
+      msg(
+        'Your microphone or camera is in use by another app or could not start. Close other apps using it, then try again.',
+        { id: 'error-device-in-use-message' },
+      ),
+  ),
+  'call-refused': copy(
+    'retry',
+    () => msg('The call was not accepted', { id: 'error-call-refused-title' }),
+    () =>
+      msg(
+        'The oracle service did not accept this call. Please try again in a moment.',
+        { id: 'error-call-refused-message' },
+      ),
+  ),
+  'backend-unavailable': copy(
+    'retry',
+    () => msg('The call service is unavailable', { id: 'error-backend-unavailable-title' }),
+    () =>
+      msg(
+        'The call service could not be reached or had a problem. Please try again in a moment.',
+        { id: 'error-backend-unavailable-message' },
+      ),
+  ),
+  'connection-failed': copy(
+    'retry',
+    () => msg('Could not connect the call', { id: 'error-connection-failed-title' }),
+    () =>
+      msg(
+        'We could not connect your call. Please check your connection and try again.',
+        { id: 'error-connection-failed-message' },
+      ),
+  ),
+  'not-encrypted': copy(
+    'retry',
+    () => msg('The call could not be encrypted', { id: 'error-not-encrypted-title' }),
+    () =>
+      msg(
+        'The call was stopped because it could not be end-to-end encrypted. Nothing was sent unencrypted.',
+        { id: 'error-not-encrypted-message' },
+      ),
+  ),
+  'oracle-timeout': copy(
+    'retry',
+    () => msg('The oracle did not answer', { id: 'error-oracle-timeout-title' }),
+    () =>
+      msg(
+        'The oracle did not join the call in time. Please try again in a moment.',
+        { id: 'error-oracle-timeout-message' },
+      ),
+  ),
+  'connection-lost': copy(
+    'retry',
+    () => msg('The call dropped', { id: 'error-connection-lost-title' }),
+    () =>
+      msg(
+        'The connection was lost during the call. Please check your connection and call again.',
+        { id: 'error-connection-lost-message' },
+      ),
+  ),
+  unknown: copy(
+    'retry',
+    () => msg('Something went wrong', { id: 'error-unknown-title' }),
+    () =>
+      msg(
+        'The call stopped because of an unexpected problem. Please try again.',
+        { id: 'error-unknown-message' },
+      ),
+  ),
 };
 
 /** What the state and the `oracle-call-error` event carry about an error. */

@@ -213,6 +213,12 @@ export class LiveKitMediaSession implements MediaSession {
         if (isOracleParticipant(participant) && this.#oracleJoined) this.#emit({ type: 'oracle-left' });
         changed();
       })
+      .on(RoomEvent.Reconnecting, () => this.#emit({ type: 'reconnecting' }))
+      .on(RoomEvent.SignalReconnecting, () => this.#emit({ type: 'reconnecting' }))
+      .on(RoomEvent.Reconnected, () => {
+        this.#emit({ type: 'reconnected' });
+        changed();
+      })
       .on(RoomEvent.Disconnected, (reason) => {
         if (!this.#closed) this.#emit({ type: 'disconnected', reason: String(reason ?? 'unknown') });
       });

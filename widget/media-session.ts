@@ -5,6 +5,7 @@
  */
 import type { OracleEndReason } from '../protocol/oracle-room.ts';
 import type { OracleState, TranscriptEntry } from './conversation.ts';
+import { unnamedDevice } from './copy.ts';
 import { CallErrorReason } from './errors.ts';
 import type { CallType } from './state.ts';
 
@@ -68,6 +69,10 @@ export type MediaSessionEvent =
   | { readonly type: 'change'; readonly snapshot: MediaSnapshot }
   /** The oracle left the room after it had joined. */
   | { readonly type: 'oracle-left' }
+  /** The connection dropped; LiveKit is trying to get it back (media, or only signalling). */
+  | { readonly type: 'reconnecting' }
+  /** LiveKit got the connection back. */
+  | { readonly type: 'reconnected' }
   /** The room dropped without the element asking (network, server). */
   | { readonly type: 'disconnected'; readonly reason: string };
 
@@ -131,12 +136,11 @@ export function mediaErrorReason(error: unknown): CallErrorReason {
 /** Device lists from `enumerateDevices`, with readable labels for devices the browser does not name. */
 export function toDeviceOptions(devices: readonly MediaDeviceInfo[]): Record<DeviceKind, DeviceOption[]> {
   const lists: Record<DeviceKind, DeviceOption[]> = { audioinput: [], videoinput: [], audiooutput: [] };
-  const names: Record<DeviceKind, string> = { audioinput: 'Microphone', videoinput: 'Camera', audiooutput: 'Speaker' };
   for (const device of devices) {
     const kind = device.kind as DeviceKind;
     const list = lists[kind];
     if (!list || device.deviceId === '' || list.some((d) => d.deviceId === device.deviceId)) continue;
-    list.push({ deviceId: device.deviceId, label: device.label || `${names[kind]} ${list.length + 1}` });
+    list.push({ deviceId: device.deviceId, label: device.label || unnamedDevice(kind, list.length + 1) });
   }
   return lists;
 }

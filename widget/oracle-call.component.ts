@@ -14,7 +14,10 @@
  * @attr oracle-did - The oracle's DID; with `oracle-public-key`, GET /oracle is not asked at all.
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
+ * @attr reconnect-timeout - Seconds a dropped call may spend reconnecting before it ends (default 30).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
+ * @attr no-lobby - Start calls at once, without the lobby where the person checks and chooses their devices.
+ * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
  * @attr voice - The oracle's voice for the call, one of those it announces (`GET /oracle` `voices`).
  * @attr language - The language the person speaks (BCP 47, e.g. `en`), one of those the oracle announces.
  * @attr captions - `off` starts a call with the captions hidden (the person can show them); `on` (default).
@@ -50,6 +53,13 @@
  * @csspart retry-button - Tries again after an error.
  * @csspart close-button - Returns to the start after an error or the end of a call.
  * @csspart devices - The device choice (microphone, camera, speaker).
+ * @csspart lobby - The lobby before a call: preview, level, device choice.
+ * @csspart preview - The lobby's camera area; `preview-video` is the camera itself.
+ * @csspart level - The lobby's microphone level (a `meter`).
+ * @csspart lobby-devices - The lobby's device choice.
+ * @csspart lobby-problem - Why the microphone cannot be used, and what to do.
+ * @csspart lobby-notice - A device in use was disconnected, and which one is used instead.
+ * @csspart join-button - Leaves the lobby for the call.
  * @csspart oracle-state - The oracle's state (listening, thinking, speaking) with its voice level.
  * @csspart voice-level - The oracle's voice level (bars following `--level`, 0 to 1).
  * @csspart captions - The captions: the transcript, its hide button and the chat box.
@@ -70,32 +80,42 @@
  * @cssproperty --oracle-call-success - Encrypted indicator and the speaking glow.
  * @cssproperty --oracle-call-warning - Outline of pressed toggles (muted, camera off).
  * @cssproperty --oracle-call-border - Borders.
+ * @cssproperty --oracle-call-border-width - Border width (1px; 2px under `prefers-contrast: more`).
  * @cssproperty --oracle-call-focus-ring - Keyboard focus outline.
  * @cssproperty --oracle-call-radius - Corner radius.
  * @cssproperty --oracle-call-gap - Spacing.
  * @cssproperty --oracle-call-font-family - Font.
  * @cssproperty --oracle-call-video-aspect-ratio - Aspect ratio of the media area in video calls.
  */
+import { msg, updateWhenLocaleChanges } from '@lit/localize';
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import type { BackendClient } from './backend-client.ts';
 import { CallController } from './call-controller.ts';
 import type { CallConfig } from './call-controller.ts';
-import { ENCRYPTION_TEXT, announcement, callTypeName, formatDuration, statusText } from './copy.ts';
+import { announcement, deviceChangeFailed, deviceChosen, statusText, words } from './copy.ts';
+import { loadChoice, saveChoice } from './device-choice.ts';
+import { ERROR_COPY } from './errors.ts';
 import { emit } from './events.ts';
-import { hangUpIcon, lockIcon, micIcon, phoneIcon, settingsIcon, videoIcon } from './icons.ts';
+import { currentLocale, resolveLocale, useLocale } from './i18n/localize.ts';
+import { LobbyController } from './lobby.ts';
+import type { MediaDevicesLike } from './lobby.ts';
 import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
+import { renderCallFacts, renderControls } from './oracle-call.controls.ts';
+import { renderLobby } from './oracle-call.lobby.ts';
 import { styles } from './oracle-call.styles.ts';
 import { conversationStyles } from './oracle-call.conversation.styles.ts';
 import { renderConversation, renderOracleState } from './oracle-call.conversation.ts';
 import type { OracleState, TranscriptEntry } from './conversation.ts';
 import { ConversationController } from './conversation-controller.ts';
-import { DEVICE_LABELS, renderDevices, renderStage } from './oracle-call.views.ts';
+import { renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
+import { ShortcutController } from './shortcuts.ts';
+import type { ShortcutActions } from './shortcuts.ts';
 import type { RetryPolicy } from './retry.ts';
 import { ACTIVE_PHASES } from './state.ts';
-import type { CallPhase, CallState, CallType } from './state.ts';
+import type { CallState, CallType } from './state.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
@@ -118,6 +138,9 @@ export class OracleCall extends LitElement {
     captions: {},
     voice: {},
     language: {},
+    noLobby: { attribute: 'no-lobby', type: Boolean },
+    reconnectTimeout: { attribute: 'reconnect-timeout', type: Number },
+    mediaDevices: { attribute: false },
     matrixClient: { attribute: false },
     transport: { attribute: false },
     backendClient: { attribute: false },
@@ -142,6 +165,10 @@ export class OracleCall extends LitElement {
   declare captions: 'on' | 'off';
   declare voice: string;
   declare language: string;
+  declare noLobby: boolean;
+  declare reconnectTimeout: number;
+  /** The browser's media devices for the lobby (`navigator.mediaDevices` when not set). */
+  declare mediaDevices: MediaDevicesLike | undefined;
   /**
    * A matrix-js-sdk client the page is signed in with (the element only needs its shape). For an
    * encrypted room it must have encryption on (`initRustCrypto()`) and have synced the room.
@@ -164,6 +191,11 @@ export class OracleCall extends LitElement {
   declare private captionsHidden: boolean | undefined;
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
+  readonly #lobby = new LobbyController(this, () => this.mediaDevices ?? globalThis.navigator?.mediaDevices);
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: a ReactiveController registers itself with the element it is given.
+  readonly #shortcuts = new ShortcutController(this, () => this.#shortcutActions());
+  /** Push-to-talk unmuted the microphone: letting the key go mutes it again. */
+  #talkingWhileMuted = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
   #audioBlocked = false;
@@ -183,6 +215,8 @@ export class OracleCall extends LitElement {
     this.oracleDid = '';
     this.userDid = '';
     this.oracleTimeout = 30;
+    this.noLobby = false;
+    this.reconnectTimeout = 30;
     this.sendRetry = DEFAULT_SEND_RETRY;
     this.announcementText = '';
     this.devicesOpen = false;
@@ -192,6 +226,30 @@ export class OracleCall extends LitElement {
     this.language = '';
     this.captionsHidden = undefined;
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
+    updateWhenLocaleChanges(this);
+  }
+
+  /** `lang` is HTML's own attribute: watched here so that changing it switches the element's language. */
+  static override get observedAttributes(): string[] {
+    // biome-ignore lint/complexity/noThisInStatic: Lit finalizes each element class through its own static getter; `super` keeps that.
+    return [...super.observedAttributes, 'lang'];
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if (name === 'lang' && this.isConnected) void this.#applyLocale();
+  }
+
+  /** Resolves once the element shows its words in its locale (`lang`, else the page's, else the browser's). */
+  async localeReady(): Promise<void> {
+    await this.#applyLocale();
+    await this.updateComplete;
+  }
+
+  #applyLocale(): Promise<void> {
+    return useLocale(resolveLocale(this.getAttribute('lang'))).catch((error: unknown) => {
+      console.warn('oracle-call: the language could not be loaded; English is used', error);
+    });
   }
 
   /** The call's current state. */
@@ -214,19 +272,24 @@ export class OracleCall extends LitElement {
     return this.#call.sendChat(text);
   }
 
-  /** Starts a call; resolves once the oracle is in the call, or the attempt has ended or failed. */
+  /**
+   * Starts a call at once (no lobby: a script asked for it) with the remembered devices; resolves once
+   * the oracle is in the call, or the attempt has ended or failed.
+   */
   callOracle(options: { type?: CallType } = {}): Promise<void> {
     return this.#call.start(options.type ?? this.#defaultCallType());
   }
 
-  /** Hangs up, or cancels a call being set up; resolves once it has ended and been cleaned up. */
+  /** Hangs up, cancels a call being set up, or leaves the lobby; resolves once it has ended and been cleaned up. */
   endCall(): Promise<void> {
+    if (this.state.phase === 'lobby') this.#leaveLobby();
     return this.#call.hangUp();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.sessionId) this.sessionId = crypto.randomUUID();
+    void this.#applyLocale();
   }
 
   override disconnectedCallback(): void {
@@ -244,6 +307,7 @@ export class OracleCall extends LitElement {
       matrixRoomId: this.matrixRoomId,
       sessionId: this.sessionId,
       oracleTimeoutMs: seconds * 1000,
+      reconnectTimeoutMs: (Number.isFinite(this.reconnectTimeout) && this.reconnectTimeout > 0 ? this.reconnectTimeout : 30) * 1000,
       sendRetry: this.sendRetry,
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
@@ -256,14 +320,14 @@ export class OracleCall extends LitElement {
   #onStateChange(next: CallState, previous: CallState): void {
     // Only a change of phase is news (the callId arriving within "calling" shows in the next one).
     if (next.phase === previous.phase) return;
-    this.announcementText = announcement(next, this.#call.snapshot.encryption);
+    this.announcementText = announcement(next, this.#call.snapshot.encryption, previous.phase);
     if (next.phase === 'idle' || next.phase === 'ended' || next.phase === 'error') this.devicesOpen = false;
     if (next.phase === 'preparing-media') this.captionsHidden = undefined;
     emit(this, 'oracle-call-state', {
       state: next.phase,
       previous: previous.phase,
       ...(next.phase !== 'idle' && next.callType ? { callType: next.callType } : {}),
-      ...(next.phase !== 'idle' && next.callId ? { callId: next.callId } : {}),
+      ...('callId' in next && next.callId ? { callId: next.callId } : {}),
     });
     if (next.phase === 'ended') {
       emit(this, 'oracle-call-ended', {
@@ -296,10 +360,10 @@ export class OracleCall extends LitElement {
   protected override willUpdate(): void {
     this.#hadFocus = this.matches(':focus-within');
     const blocked = this.#call.snapshot.audioBlocked && this.state.phase === 'in-call';
-    if (blocked && !this.#audioBlocked) this.announcementText = "Your browser paused the oracle's sound. Press Turn on sound to hear it.";
+    if (blocked && !this.#audioBlocked) this.announcementText = words.soundBlocked();
     this.#audioBlocked = blocked;
     // The timer ticks only in a call (properties set here join this update).
-    if (this.state.phase === 'in-call') this.#startTicker();
+    if (this.state.phase === 'in-call' || this.state.phase === 'reconnecting') this.#startTicker();
     else this.#stopTicker();
   }
 
@@ -307,6 +371,7 @@ export class OracleCall extends LitElement {
     super.updated(changed);
     this.#attachVideo('.oracle-video', this.#call.snapshot.oracleVideo);
     this.#attachVideo('.local-video', this.#call.snapshot.localVideo);
+    this.#attachVideo('.preview-video', this.#lobby.snapshot.videoTrack);
     // When the focused control went away with the state, focus the state's main control.
     if (this.#hadFocus && !this.matches(':focus-within')) {
       this.renderRoot.querySelector<HTMLElement>('[data-autofocus]')?.focus();
@@ -329,9 +394,9 @@ export class OracleCall extends LitElement {
     const enable = !this.#call.snapshot.microphoneEnabled;
     try {
       await this.#call.setMicrophoneEnabled(enable);
-      this.#say(enable ? 'Microphone on' : 'Microphone muted');
+      this.#say(enable ? words.microphoneOn() : words.microphoneMuted());
     } catch {
-      this.#say('The microphone could not be changed');
+      this.#say(deviceChangeFailed('audioinput'));
     }
   }
 
@@ -339,9 +404,9 @@ export class OracleCall extends LitElement {
     const enable = !this.#call.snapshot.cameraEnabled;
     try {
       await this.#call.setCameraEnabled(enable);
-      this.#say(enable ? 'Camera on' : 'Camera off');
+      this.#say(enable ? words.cameraOn() : words.cameraTurnedOff());
     } catch {
-      this.#say('The camera could not be changed');
+      this.#say(deviceChangeFailed('videoinput'));
     }
   }
 
@@ -350,9 +415,11 @@ export class OracleCall extends LitElement {
     const option = select.selectedOptions[0];
     try {
       await this.#call.selectDevice(kind, select.value);
-      this.#say(`${DEVICE_LABELS[kind]}: ${option?.textContent ?? select.value}`);
+      const kept = loadChoice();
+      saveChoice({ ...kept, devices: { ...kept.devices, [kind]: select.value } });
+      this.#say(deviceChosen(kind, option?.textContent ?? select.value));
     } catch {
-      this.#say(`The ${DEVICE_LABELS[kind].toLowerCase()} could not be changed`);
+      this.#say(deviceChangeFailed(kind));
     }
   }
 
@@ -360,120 +427,124 @@ export class OracleCall extends LitElement {
     try {
       await this.#call.sendChat(text);
     } catch {
-      this.#say('The message could not be sent');
+      this.#say(msg('The message could not be sent', { id: 'chat-not-sent' }));
     }
   }
 
+  /** The call buttons: the lobby first, unless `no-lobby`. */
   #start(callType: CallType): void {
-    void this.#call.start(callType).catch(() => undefined);
+    if (this.noLobby) {
+      void this.#call.start(callType).catch(() => undefined);
+      return;
+    }
+    this.#call.openLobby(callType);
+    void this.#lobby.open(callType);
+  }
+
+  #join(): void {
+    const { choice, callType } = this.#lobby;
+    this.#lobby.close();
+    void this.#call.start(callType, choice).catch(() => undefined);
+  }
+
+  #leaveLobby(): void {
+    this.#lobby.close();
+    this.#call.close();
+  }
+
+  /** What the keys do in the current state (nothing in idle, ended or error). */
+  #shortcutActions(): ShortcutActions | undefined {
+    const state = this.state;
+    const lobby = this.#lobby;
+    if (state.phase === 'lobby') {
+      return {
+        toggleMicrophone: () => lobby.snapshot.status === 'ready' && lobby.setMicrophoneEnabled(!lobby.snapshot.microphoneEnabled),
+        toggleCamera: () => state.callType === 'video' && void lobby.setCameraEnabled(!lobby.snapshot.cameraEnabled),
+        hangUp: () => this.#leaveLobby(),
+        pushToTalk: () => undefined,
+      };
+    }
+    if (!ACTIVE_PHASES.includes(state.phase)) return undefined;
+    const ready = this.#call.hasMedia && state.phase !== 'preparing-media';
+    const video = state.phase !== 'idle' && state.callType === 'video';
+    return {
+      toggleMicrophone: () => ready && void this.#toggleMicrophone(),
+      toggleCamera: () => ready && video && void this.#toggleCamera(),
+      hangUp: () => void this.endCall(),
+      pushToTalk: (down) => {
+        if (!ready) return;
+        if (down && !this.#call.snapshot.microphoneEnabled) {
+          this.#talkingWhileMuted = true;
+          void this.#call.setMicrophoneEnabled(true).catch(() => undefined);
+        } else if (!down && this.#talkingWhileMuted) {
+          this.#talkingWhileMuted = false;
+          void this.#call.setMicrophoneEnabled(false).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  #lobbyView() {
+    const lobby = this.#lobby;
+    return renderLobby(lobby.snapshot, {
+      selectDevice: (kind, deviceId) => void lobby.selectDevice(kind, deviceId),
+      toggleMicrophone: () => lobby.setMicrophoneEnabled(!lobby.snapshot.microphoneEnabled),
+      toggleCamera: () => void lobby.setCameraEnabled(!lobby.snapshot.cameraEnabled),
+      retry: () => void lobby.retry(),
+    });
   }
 
   override render() {
     const state = this.state;
     const active = ACTIVE_PHASES.includes(state.phase) || state.phase === 'ending';
     return html`
-      <section part="base" class="base" data-phase=${state.phase} aria-label="Call with the oracle">
+      <section part="base" class="base" lang=${currentLocale()} data-phase=${state.phase} aria-label=${words.region()}>
         <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcementText}</div>
         ${active ? renderStage(state, this.#call.snapshot) : nothing}
         ${state.phase === 'error'
           ? nothing
           : html`<p part="status" class="status">
               <span part="status-text" class="status-text">${statusText(state)}</span>
-              ${this.#renderCallFacts(state)}
+              ${renderCallFacts(state, this.#call.snapshot, this.now)}
             </p>`}
         ${state.phase === 'error'
           ? html`<div part="error" class="error">
-              <h2 part="error-title" class="error-title">${state.error.title}</h2>
-              <p part="error-message" class="error-message">${state.error.message}</p>
+              <h2 part="error-title" class="error-title">${ERROR_COPY[state.error.reason].title}</h2>
+              <p part="error-message" class="error-message">${ERROR_COPY[state.error.reason].message}</p>
             </div>`
           : nothing}
+        ${state.phase === 'lobby' ? this.#lobbyView() : nothing}
         ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
-        ${state.phase === 'in-call' || state.phase === 'ending' || state.phase === 'ended'
+        ${state.phase === 'in-call' || state.phase === 'reconnecting' || state.phase === 'ending' || state.phase === 'ended'
           ? renderConversation({
-          transcript: this.#conversation.transcript,
-          hidden: this.captionsHidden ?? this.captions === 'off',
-          inCall: state.phase === 'in-call',
-          onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
-          onSend: (text) => this.#sendChat(text),
-        })
+              transcript: this.#conversation.transcript,
+              hidden: this.captionsHidden ?? this.captions === 'off',
+              inCall: state.phase === 'in-call',
+              onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
+              onSend: (text) => this.#sendChat(text),
+            })
           : nothing}
-        <div part="controls" class="controls" role="group" aria-label="Call controls">${this.#renderControls(state.phase)}</div>
+        <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${renderControls({
+          state,
+          snapshot: this.#call.snapshot,
+          mainCallType: this.#defaultCallType(),
+          lastCallType: this.#lastCallType(),
+          hasMedia: this.#call.hasMedia,
+          devicesOpen: this.devicesOpen,
+          lobby: { ready: this.#lobby.snapshot.status === 'ready', callType: this.#lobby.callType },
+          start: (callType) => this.#start(callType),
+          join: () => this.#join(),
+          leaveLobby: () => this.#leaveLobby(),
+          close: () => this.#call.close(),
+          startAudio: () => void this.#call.startAudio().catch(() => undefined),
+          toggleMicrophone: () => void this.#toggleMicrophone(),
+          toggleCamera: () => void this.#toggleCamera(),
+          toggleDevices: () => (this.devicesOpen = !this.devicesOpen),
+          hangUp: () => void this.endCall(),
+        })}</div>
         ${active && this.devicesOpen && this.#call.hasMedia ? renderDevices(state, this.#call.snapshot, (kind, event) => this.#selectDevice(kind, event)) : nothing}
       </section>
     `;
-  }
-
-  #renderCallFacts(state: CallState) {
-    const snapshot = this.#call.snapshot;
-    const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call';
-    return html`
-      ${state.phase === 'in-call'
-        ? html`<span part="timer" class="timer" role="timer" aria-label="Call duration">${formatDuration(this.now - state.since)}</span>`
-        : nothing}
-      ${state.phase === 'ended' && state.durationMs >= 1000
-        ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>`
-        : nothing}
-      ${connected
-        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${ENCRYPTION_TEXT[snapshot.encryption]}</span>`
-        : nothing}
-      ${state.phase === 'in-call' && snapshot.oracleSpeaking
-        ? html`<span part="speaking" class="badge speaking-badge">The oracle is speaking</span>`
-        : nothing}
-    `;
-  }
-
-  #renderControls(phase: CallPhase) {
-    const main = this.#defaultCallType();
-    const other: CallType = main === 'audio' ? 'video' : 'audio';
-    const snapshot = this.#call.snapshot;
-    switch (phase) {
-      case 'idle':
-        return html`
-          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(main)}>
-            ${main === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(main)}
-          </button>
-          <button part="alt-call-button" @click=${() => this.#start(other)}>
-            ${other === 'video' ? videoIcon : phoneIcon}Start ${callTypeName(other)}
-          </button>
-        `;
-      case 'ended':
-        return html`
-          <button part="call-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Call again</button>
-          <button part="close-button" @click=${() => this.#call.close()}>Close</button>
-        `;
-      case 'error': {
-        const error = this.state.phase === 'error' ? this.state.error : undefined;
-        return html`
-          ${error?.retryable
-            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => this.#start(this.#lastCallType())}>Try again</button>`
-            : nothing}
-          <button part="close-button" ?data-autofocus=${!error?.retryable} @click=${() => this.#call.close()}>Close</button>
-        `;
-      }
-      default: {
-        const ready = this.#call.hasMedia && phase !== 'preparing-media' && phase !== 'ending';
-        const video = this.state.phase !== 'idle' && this.state.callType === 'video';
-        return html`
-          ${phase === 'in-call' && snapshot.audioBlocked
-            ? html`<button part="sound-button" class="primary" @click=${() => void this.#call.startAudio().catch(() => undefined)}>Turn on sound</button>`
-            : nothing}
-          <button part="mute-button" aria-pressed=${ready && !snapshot.microphoneEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleMicrophone()}>
-            ${micIcon}Mute
-          </button>
-          ${video
-            ? html`<button part="camera-button" aria-pressed=${ready && !snapshot.cameraEnabled ? 'true' : 'false'} ?disabled=${!ready} @click=${() => this.#toggleCamera()}>
-                ${videoIcon}Camera off
-              </button>`
-            : nothing}
-          <button part="devices-button" aria-expanded=${this.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => (this.devicesOpen = !this.devicesOpen)}>
-            ${settingsIcon}Devices
-          </button>
-          <button part="hangup-button" class="danger" data-autofocus ?disabled=${phase === 'ending'} @click=${() => void this.endCall()}>
-            ${hangUpIcon}${phase === 'in-call' ? 'Hang up' : 'Cancel call'}
-          </button>
-        `;
-      }
-    }
   }
 
   #lastCallType(): CallType {

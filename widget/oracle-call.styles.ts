@@ -1,6 +1,7 @@
 /**
  * Styles of `<oracle-call>`. Every colour and size is a custom property with its default on `:host`
- * (light, dark from `prefers-color-scheme`, or forced with `theme="light|dark"`); a page overrides any
+ * (light, dark from `prefers-color-scheme`, or forced with `theme="light|dark"`; each pushed to black
+ * and white with 2px borders under `prefers-contrast: more`); a page overrides any
  * of them on the element, and styles the main pieces through their `::part`s.
  */
 import { css } from 'lit';
@@ -35,10 +36,42 @@ const dark = css`
   --oracle-call-focus-ring: #93b4ff;
 `;
 
+/** High contrast (`prefers-contrast: more`): the same properties, pushed to black and white. */
+const lightMore = css`
+  --oracle-call-background: #ffffff;
+  --oracle-call-surface: #ffffff;
+  --oracle-call-foreground: #000000;
+  --oracle-call-muted: #000000;
+  --oracle-call-accent: #0030b0;
+  --oracle-call-accent-foreground: #ffffff;
+  --oracle-call-danger: #8a0000;
+  --oracle-call-danger-foreground: #ffffff;
+  --oracle-call-success: #00502e;
+  --oracle-call-warning: #6b3500;
+  --oracle-call-border: #000000;
+  --oracle-call-focus-ring: #000000;
+`;
+
+const darkMore = css`
+  --oracle-call-background: #000000;
+  --oracle-call-surface: #000000;
+  --oracle-call-foreground: #ffffff;
+  --oracle-call-muted: #ffffff;
+  --oracle-call-accent: #b8d0ff;
+  --oracle-call-accent-foreground: #000000;
+  --oracle-call-danger: #ffa3a3;
+  --oracle-call-danger-foreground: #000000;
+  --oracle-call-success: #8dffd0;
+  --oracle-call-warning: #ffe066;
+  --oracle-call-border: #ffffff;
+  --oracle-call-focus-ring: #ffffff;
+`;
+
 export const styles = css`
   :host {
     ${light}
     --oracle-call-radius: 12px;
+    --oracle-call-border-width: 1px;
     --oracle-call-gap: 0.75rem;
     --oracle-call-font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
     --oracle-call-video-aspect-ratio: 16 / 9;
@@ -60,6 +93,25 @@ export const styles = css`
     color-scheme: dark;
   }
 
+  @media (prefers-contrast: more) {
+    :host {
+      ${lightMore}
+      --oracle-call-border-width: 2px;
+    }
+  }
+
+  @media (prefers-contrast: more) and (prefers-color-scheme: dark) {
+    :host(:not([theme='light'])) {
+      ${darkMore}
+    }
+  }
+
+  @media (prefers-contrast: more) {
+    :host([theme='dark']) {
+      ${darkMore}
+    }
+  }
+
   :host([hidden]) {
     display: none;
   }
@@ -75,7 +127,7 @@ export const styles = css`
     gap: var(--oracle-call-gap);
     padding: var(--oracle-call-gap);
     background: var(--oracle-call-background);
-    border: 1px solid var(--oracle-call-border);
+    border: var(--oracle-call-border-width) solid var(--oracle-call-border);
     border-radius: var(--oracle-call-radius);
   }
 
@@ -225,7 +277,7 @@ export const styles = css`
     min-height: 2.75rem;
     padding: 0.5rem 1rem;
     border-radius: 999px;
-    border: 1px solid var(--oracle-call-border);
+    border: var(--oracle-call-border-width) solid var(--oracle-call-border);
     background: var(--oracle-call-surface);
     cursor: pointer;
   }
@@ -269,7 +321,7 @@ export const styles = css`
     gap: 0.5rem;
     margin: 0;
     padding: 0.75rem;
-    border: 1px solid var(--oracle-call-border);
+    border: var(--oracle-call-border-width) solid var(--oracle-call-border);
     border-radius: calc(var(--oracle-call-radius) - 4px);
   }
 
@@ -278,7 +330,7 @@ export const styles = css`
     font-weight: 600;
   }
 
-  .devices label {
+  .devices .device {
     display: grid;
     gap: 0.2rem;
   }
@@ -287,8 +339,53 @@ export const styles = css`
     min-height: 2.5rem;
     padding: 0.3rem 0.5rem;
     border-radius: 8px;
-    border: 1px solid var(--oracle-call-border);
+    border: var(--oracle-call-border-width) solid var(--oracle-call-border);
     background: var(--oracle-call-background);
+  }
+
+  .lobby {
+    display: grid;
+    gap: var(--oracle-call-gap);
+  }
+
+  .preview-video {
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+    transform: scaleX(-1);
+  }
+
+  .preview-off {
+    margin: 0;
+    padding: 1rem;
+    text-align: center;
+    color: var(--oracle-call-muted);
+  }
+
+  .notice {
+    margin: 0;
+    padding: 0.5rem 0.75rem;
+    border-radius: 8px;
+    border: 1px solid var(--oracle-call-warning);
+  }
+
+  .lobby-toggles {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem 1rem;
+  }
+
+  .level {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.5rem;
+    color: var(--oracle-call-muted);
+  }
+
+  meter {
+    width: 8rem;
+    height: 0.75rem;
   }
 
   @media (prefers-reduced-motion: reduce) {

@@ -3,7 +3,9 @@
  * move the table below does not list, and a small Lit ReactiveController (`CallMachine`) that holds the
  * current state, re-renders its host and tells listeners what changed.
  *
- *   idle → preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
+ *   idle → [lobby →] preparing-media → calling → connecting → waiting-for-oracle → in-call → ending → ended
+ *   (the lobby, where devices are chosen, is left out with `no-lobby`; closing it returns to idle)
+ *   in-call ⇄ reconnecting (the connection dropped and LiveKit is getting it back; the timer goes on)
  *   any of preparing-media … in-call → ending (hang up) or error;  ended / error → idle (close) or
  *   preparing-media (call again / retry).
  */
@@ -15,11 +17,13 @@ export type { CallType };
 
 export const CALL_PHASES = [
   'idle',
+  'lobby',
   'preparing-media',
   'calling',
   'connecting',
   'waiting-for-oracle',
   'in-call',
+  'reconnecting',
   'ending',
   'ended',
   'error',
@@ -27,7 +31,7 @@ export const CALL_PHASES = [
 export type CallPhase = (typeof CALL_PHASES)[number];
 
 /** The phases in which a call is under way (something may need cleaning up). */
-export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call'];
+export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call', 'reconnecting'];
 
 /**
  * Why a call ended without an error: the person hung up, the oracle left, or the oracle left saying
@@ -37,12 +41,13 @@ export type EndReason = 'hang-up' | 'oracle-left' | 'oracle-cannot-hear' | 'orac
 
 export type CallState =
   | { readonly phase: 'idle' }
+  | { readonly phase: 'lobby'; readonly callType: CallType }
   | {
       readonly phase: 'preparing-media' | 'calling' | 'connecting' | 'waiting-for-oracle';
       readonly callType: CallType;
       readonly callId?: string;
     }
-  | { readonly phase: 'in-call'; readonly callType: CallType; readonly callId: string; readonly since: number }
+  | { readonly phase: 'in-call' | 'reconnecting'; readonly callType: CallType; readonly callId: string; readonly since: number }
   | { readonly phase: 'ending'; readonly callType: CallType; readonly callId?: string; readonly since?: number }
   | {
       readonly phase: 'ended';
@@ -55,12 +60,15 @@ export type CallState =
   | { readonly phase: 'error'; readonly callType?: CallType; readonly callId?: string; readonly error: CallErrorInfo };
 
 export type CallAction =
+  | { readonly type: 'open-lobby'; readonly callType: CallType }
   | { readonly type: 'start'; readonly callType: CallType }
   | { readonly type: 'media-ready' }
   | { readonly type: 'announced'; readonly callId: string }
   | { readonly type: 'admitted' }
   | { readonly type: 'connected' }
   | { readonly type: 'oracle-joined'; readonly at: number }
+  | { readonly type: 'reconnecting' }
+  | { readonly type: 'reconnected' }
   | { readonly type: 'hang-up' }
   | { readonly type: 'ended'; readonly reason: EndReason; readonly at: number }
   | { readonly type: 'fail'; readonly error: CallErrorInfo }
@@ -68,15 +76,17 @@ export type CallAction =
 
 /** Which actions each phase accepts (and so which phases follow which). */
 const ACCEPTS: Readonly<Record<CallPhase, readonly CallAction['type'][]>> = {
-  idle: ['start', 'fail'],
+  idle: ['open-lobby', 'start', 'fail'],
+  lobby: ['start', 'close', 'fail'],
   'preparing-media': ['media-ready', 'hang-up', 'fail'],
   calling: ['announced', 'admitted', 'hang-up', 'fail'],
   connecting: ['connected', 'hang-up', 'fail'],
   'waiting-for-oracle': ['oracle-joined', 'hang-up', 'fail'],
-  'in-call': ['hang-up', 'fail'],
+  'in-call': ['reconnecting', 'hang-up', 'fail'],
+  reconnecting: ['reconnected', 'hang-up', 'fail'],
   ending: ['ended'],
-  ended: ['start', 'close'],
-  error: ['start', 'close'],
+  ended: ['open-lobby', 'start', 'close'],
+  error: ['open-lobby', 'start', 'close'],
 };
 
 export class IllegalTransitionError extends Error {
@@ -101,7 +111,7 @@ function callTypeOf(state: CallState): CallType | undefined {
 }
 
 function callIdOf(state: CallState): string | undefined {
-  return state.phase === 'idle' ? undefined : state.callId;
+  return state.phase === 'idle' || state.phase === 'lobby' ? undefined : state.callId;
 }
 
 const withCallId = (callId: string | undefined) => (callId === undefined ? {} : { callId });
@@ -112,6 +122,8 @@ export function transition(state: CallState, action: CallAction): CallState {
   const callType = callTypeOf(state);
   const callId = callIdOf(state);
   switch (action.type) {
+    case 'open-lobby':
+      return { phase: 'lobby', callType: action.callType };
     case 'start':
       return { phase: 'preparing-media', callType: action.callType };
     case 'media-ready':
@@ -125,12 +137,17 @@ export function transition(state: CallState, action: CallAction): CallState {
       return { phase: 'waiting-for-oracle', callType: callType!, ...withCallId(callId) };
     case 'oracle-joined':
       return { phase: 'in-call', callType: callType!, callId: callId!, since: action.at };
+    case 'reconnecting':
+    case 'reconnected': {
+      const since = state.phase === 'in-call' || state.phase === 'reconnecting' ? state.since : 0;
+      return { phase: action.type === 'reconnecting' ? 'reconnecting' : 'in-call', callType: callType!, callId: callId!, since };
+    }
     case 'hang-up':
       return {
         phase: 'ending',
         callType: callType!,
         ...withCallId(callId),
-        ...(state.phase === 'in-call' ? { since: state.since } : {}),
+        ...(state.phase === 'in-call' || state.phase === 'reconnecting' ? { since: state.since } : {}),
       };
     case 'ended': {
       const since = state.phase === 'ending' ? state.since : undefined;

@@ -9,7 +9,8 @@ import type { VAD } from '@livekit/agents';
 import { AudioFrame, AudioStream } from '@livekit/rtc-node';
 import { publishAvatar } from '../avatar.ts';
 import type { Avatar } from '../avatar.ts';
-import { VOICE_SAMPLE_RATE, publishVoice, userAudioTrack } from '../audio-tracks.ts';
+import { VOICE_SAMPLE_RATE, followUserAudio, publishVoice } from '../audio-tracks.ts';
+import type { RemoteTrack } from '@livekit/rtc-node';
 import type { CallSession, OracleBrain } from '../oracle-brain.ts';
 import { UtteranceCollector } from '../utterances.ts';
 import { onChat, sendTranscript, setOracleState } from '../room-text.ts';
@@ -37,18 +38,31 @@ export class EchoBrain implements OracleBrain {
     if (session.callType === 'video') avatar = await publishAvatar(room, () => (level *= 0.9));
     const collector = new UtteranceCollector(this.vad);
     try {
-      const track = await userAudioTrack(room, session.user, signal);
-      const audio = new AudioStream(track, VOICE_SAMPLE_RATE, 1);
-      const reader = audio.getReader();
-      signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true });
-      const pump = (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done || signal.aborted) break;
-          collector.push(value);
-        }
-      })().catch((error: Error) => log.debug({ err: error.message }, 'audio stream closed'));
-      signal.addEventListener('abort', () => collector.close(), { once: true });
+      // The person's latest microphone track is the one listened to: a new one (another device, a
+      // republish after a reconnection) replaces the old one, into the same utterance collector.
+      let reader: ReadableStreamDefaultReader<AudioFrame> | undefined;
+      const listen = (track: RemoteTrack) => {
+        void reader?.cancel().catch(() => {});
+        const current = new AudioStream(track, VOICE_SAMPLE_RATE, 1).getReader();
+        reader = current;
+        log.info({ trackSid: track.sid }, "listening to the person's microphone");
+        void (async () => {
+          for (;;) {
+            const { done, value } = await current.read();
+            if (done || signal.aborted || reader !== current) break;
+            collector.push(value);
+          }
+        })().catch((error: Error) => log.debug({ err: error.message }, 'audio stream closed'));
+      };
+      signal.addEventListener(
+        'abort',
+        () => {
+          void reader?.cancel().catch(() => {});
+          collector.close();
+        },
+        { once: true },
+      );
+      followUserAudio(room, session.user, signal, listen);
       for await (const utterance of collector.utterances()) {
         if (signal.aborted) break;
         log.info({ speechMs: Math.round((utterance.samples.length / utterance.sampleRate) * 1000) }, 'utterance heard, echoing it');
@@ -64,7 +78,6 @@ export class EchoBrain implements OracleBrain {
         await voice.source.waitForPlayout();
         if (!signal.aborted) await setOracleState(room, 'listening');
       }
-      await pump;
     } finally {
       stopChat();
       collector.close();

@@ -71,7 +71,7 @@ function classify(error: unknown): Error {
     }
     return new MatrixRequestError(status, error.errcode, message);
   }
-  // Right after a start, a room can be known before its encryption is set up (matrix-js-sdk 37 says
+  // Right after a start, a room can be known before its encryption is set up (matrix-js-sdk 37 to 43 say
   // "Cannot encrypt event in unconfigured room"); it is set up a moment later.
   if (error instanceof Error && error.message.includes('unconfigured room')) return new RetryableError(error.message);
   return error instanceof Error ? error : new Error(String(error));

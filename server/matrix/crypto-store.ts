@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { LoggerLevel, Tracing } from '@matrix-org/matrix-sdk-crypto-wasm';
-import { IDBKeyRange } from 'fake-indexeddb';
+import * as fakeIndexedDb from 'fake-indexeddb';
 import { MemoryStore, Method } from 'matrix-js-sdk';
 import type { MatrixClient } from 'matrix-js-sdk';
 import type { IndexedDbSnapshot } from './indexeddb-snapshot.ts';
@@ -38,15 +38,22 @@ export function cryptoStateFile(dataDir: string, deviceId: string): string {
 let opening: Promise<unknown> = Promise.resolve();
 
 /**
+ * The IndexedDB classes (`IDBDatabase`, `IDBRequest`, `IDBTransaction`, ...) of `fake-indexeddb`. The
+ * Rust crypto (matrix-sdk-crypto-wasm 18) checks each object it gets back against the global class of
+ * that name (wasm-bindgen's `dyn_into`); without them its store fails to open with "Dynamic cast failed".
+ */
+const IDB_CLASSES = Object.entries(fakeIndexedDb).filter(([name]) => name.startsWith('IDB'));
+
+/**
  * Runs `task` (the crypto's open of its databases) with `snapshot`'s IndexedDB as the global one. The
  * Rust crypto looks IndexedDB up globally when it opens its store and then keeps the connection, so
  * two backends in one process (tests) each get their own when they start one after the other.
  */
 export function withIndexedDb<T>(snapshot: IndexedDbSnapshot, task: () => Promise<T>): Promise<T> {
   const run = opening.then(() => {
-    const global = globalThis as { indexedDB?: unknown; IDBKeyRange?: unknown };
+    const global = globalThis as Record<string, unknown>;
+    for (const [name, value] of IDB_CLASSES) global[name] = value;
     global.indexedDB = snapshot.factory;
-    global.IDBKeyRange = IDBKeyRange;
     return task();
   });
   opening = run.catch(() => {});
@@ -54,9 +61,10 @@ export function withIndexedDb<T>(snapshot: IndexedDbSnapshot, task: () => Promis
 }
 
 /**
- * Runs the Rust crypto's start (`initRustCrypto`) without its tracing: matrix-js-sdk turns it on at
- * debug level, written to `console.debug`/`console.info` (store migrations, key IDs). Those two are
- * silenced while the start runs, and the tracing is turned off after it.
+ * Runs the Rust crypto's start (`initRustCrypto`) with `console.debug`/`console.info` silenced and
+ * the crypto's global tracing layer off. Since matrix-js-sdk 43 (crypto-wasm 18) the Rust crypto logs
+ * through the client's logger instead (filtered in sdk-logger.ts) and a start prints nothing here;
+ * this stays as a guard against a later version printing store migrations and key IDs to the console.
  */
 export async function quietly<T>(start: () => Promise<T>): Promise<T> {
   const { debug, info } = console;

@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { deserialize, serialize } from 'node:v8';
 import { IDBFactory } from 'fake-indexeddb';
+import type { IdbDatabase, IdbFactory, IdbRequest, IdbTransaction, IdbTransactionMode, IdbTransactionOptions, IdbValidKey } from './indexeddb-types.ts';
 import { writeFileDurably } from '../fs/durable-write.ts';
 
 interface IndexSnapshot {
@@ -27,7 +28,7 @@ interface StoreSnapshot {
   readonly keyPath: string | string[] | null;
   readonly autoIncrement: boolean;
   readonly indexes: IndexSnapshot[];
-  readonly keys: IDBValidKey[];
+  readonly keys: IdbValidKey[];
   readonly values: unknown[];
 }
 
@@ -39,14 +40,14 @@ interface DatabaseSnapshot {
 
 const FORMAT = 'oracle-call/indexeddb-snapshot@1';
 
-function settle<T>(request: IDBRequest<T>): Promise<T> {
+function settle<T>(request: IdbRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
   });
 }
 
-function openDatabase(factory: IDBFactory, name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
+function openDatabase(factory: IdbFactory, name: string, version?: number, upgrade?: (db: IdbDatabase) => void): Promise<IdbDatabase> {
   return new Promise((resolve, reject) => {
     const request = version === undefined ? factory.open(name) : factory.open(name, version);
     request.onupgradeneeded = () => upgrade?.(request.result);
@@ -56,7 +57,7 @@ function openDatabase(factory: IDBFactory, name: string, version?: number, upgra
   });
 }
 
-function done(transaction: IDBTransaction): Promise<void> {
+function done(transaction: IdbTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB transaction failed'));
@@ -64,7 +65,7 @@ function done(transaction: IDBTransaction): Promise<void> {
   });
 }
 
-async function snapshotOf(factory: IDBFactory): Promise<DatabaseSnapshot[]> {
+async function snapshotOf(factory: IdbFactory): Promise<DatabaseSnapshot[]> {
   const databases: DatabaseSnapshot[] = [];
   for (const { name } of await factory.databases()) {
     if (name === undefined) continue;
@@ -100,7 +101,7 @@ async function snapshotOf(factory: IDBFactory): Promise<DatabaseSnapshot[]> {
   return databases;
 }
 
-async function restore(factory: IDBFactory, databases: readonly DatabaseSnapshot[]): Promise<void> {
+async function restore(factory: IdbFactory, databases: readonly DatabaseSnapshot[]): Promise<void> {
   for (const database of databases) {
     const db = await openDatabase(factory, database.name, database.version, (created) => {
       for (const store of database.stores) {
@@ -130,7 +131,7 @@ async function restore(factory: IDBFactory, databases: readonly DatabaseSnapshot
 }
 
 /** Calls `onChange` whenever a database of `factory` completes a write (or is created, upgraded or deleted). */
-function watchWrites(factory: IDBFactory, onChange: () => void): void {
+function watchWrites(factory: IdbFactory, onChange: () => void): void {
   const open = factory.open.bind(factory);
   const deleteDatabase = factory.deleteDatabase.bind(factory);
   factory.open = (name: string, version?: number) => {
@@ -140,11 +141,11 @@ function watchWrites(factory: IDBFactory, onChange: () => void): void {
     request.addEventListener('success', () => {
       const db = request.result;
       const transaction = db.transaction.bind(db);
-      db.transaction = ((names: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) => {
+      db.transaction = ((names: string | string[], mode?: IdbTransactionMode, options?: IdbTransactionOptions) => {
         const created = transaction(names, mode, options);
         if (mode === 'readwrite') created.addEventListener('complete', onChange);
         return created;
-      }) as IDBDatabase['transaction'];
+      }) as IdbDatabase['transaction'];
     });
     return request;
   };
@@ -161,12 +162,12 @@ export class IndexedDbSnapshot {
 
   private constructor(
     readonly file: string,
-    readonly factory: IDBFactory,
+    readonly factory: IdbFactory,
   ) {}
 
   /** The databases saved in `file` (none when it does not exist yet); a damaged file is an error. */
   static async load(file: string): Promise<IndexedDbSnapshot> {
-    const factory = new IDBFactory();
+    const factory: IdbFactory = new IDBFactory();
     const snapshot = new IndexedDbSnapshot(file, factory);
     let bytes: Buffer;
     try {

@@ -1,5 +1,6 @@
 /** The call routes: sync (user), key (agent), update (user or agent), list (user). */
 import { API_ROUTES } from '../../protocol/api/index.ts';
+import { USER_END_REASONS, isUserEndReason } from '../../protocol/index.ts';
 import type { Router } from '../router.ts';
 import type { CallService } from '../call-service.ts';
 import type { ServerConfig } from '../config.ts';
@@ -29,8 +30,8 @@ export function callRoutes(router: Router, config: ServerConfig, sessions: Sessi
   router.serve(updateCall, requireUserOrAgent(sessions, config.agentApiKey), async (ctx) => {
     const body = parseBody(ctx, updateCall.body);
     const actor = ctx.state.agent ? ({ kind: 'agent' } as const) : ({ kind: 'user', userId: ctx.state.userId! } as const);
-    if (actor.kind === 'user' && body.reason !== undefined) {
-      throw ApiError.badRequest('invalid_body', 'reason: only the agent gives a reason');
+    if (actor.kind === 'user' && body.reason !== undefined && !isUserEndReason(body.reason)) {
+      throw ApiError.badRequest('invalid_body', `reason: a user gives only ${USER_END_REASONS.join(', ')}`);
     }
     ctx.body = await calls.update(actor, ctx.params.callId!, body);
   });

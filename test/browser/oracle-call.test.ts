@@ -209,7 +209,7 @@ describe('<oracle-call> controls', () => {
     await h.el.updateComplete;
     expect(part(h.el, 'devices-button')!.getAttribute('aria-expanded')).to.equal('true');
     const selects = [...part(h.el, 'devices')!.querySelectorAll('select')];
-    expect(selects.map((s) => s.closest('label')!.querySelector('span')!.textContent)).to.deep.equal(['Microphone', 'Camera', 'Speaker']);
+    expect(selects.map((s) => s.labels[0]!.textContent)).to.deep.equal(['Microphone', 'Camera', 'Speaker']);
     selects[1]!.value = 'cam-2';
     selects[1]!.dispatchEvent(new Event('change'));
     await waitUntil(() => session.selected.length === 1);

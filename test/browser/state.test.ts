@@ -18,25 +18,32 @@ const ACTIONS: CallAction[] = [
   { type: 'ended', reason: 'hang-up', at: 2000 },
   { type: 'fail', error: failure },
   { type: 'close' },
+  { type: 'open-lobby', callType: 'video' },
+  { type: 'reconnecting' },
+  { type: 'reconnected' },
 ];
 
 /** The only moves the design allows, as phase → action → next phase. */
 const ALLOWED: Record<CallPhase, Partial<Record<CallAction['type'], CallPhase>>> = {
-  idle: { start: 'preparing-media', fail: 'error' },
+  idle: { 'open-lobby': 'lobby', start: 'preparing-media', fail: 'error' },
+  lobby: { start: 'preparing-media', close: 'idle', fail: 'error' },
   'preparing-media': { 'media-ready': 'calling', 'hang-up': 'ending', fail: 'error' },
   calling: { announced: 'calling', admitted: 'connecting', 'hang-up': 'ending', fail: 'error' },
   connecting: { connected: 'waiting-for-oracle', 'hang-up': 'ending', fail: 'error' },
   'waiting-for-oracle': { 'oracle-joined': 'in-call', 'hang-up': 'ending', fail: 'error' },
-  'in-call': { 'hang-up': 'ending', fail: 'error' },
+  'in-call': { reconnecting: 'reconnecting', 'hang-up': 'ending', fail: 'error' },
+  reconnecting: { reconnected: 'in-call', 'hang-up': 'ending', fail: 'error' },
   ending: { ended: 'ended' },
-  ended: { start: 'preparing-media', close: 'idle' },
-  error: { start: 'preparing-media', close: 'idle' },
+  ended: { 'open-lobby': 'lobby', start: 'preparing-media', close: 'idle' },
+  error: { 'open-lobby': 'lobby', start: 'preparing-media', close: 'idle' },
 };
 
 /** A state in each phase, reached by legal moves (with a callId wherever one can be). */
 function reach(phase: CallPhase): CallState {
   const path: Record<CallPhase, CallAction[]> = {
     idle: [],
+    lobby: [ACTIONS[10]!],
+    reconnecting: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!, ACTIONS[3]!, ACTIONS[4]!, ACTIONS[5]!, ACTIONS[11]!],
     'preparing-media': [ACTIONS[0]!],
     calling: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!],
     connecting: [ACTIONS[0]!, ACTIONS[1]!, ACTIONS[2]!, ACTIONS[3]!],

@@ -88,8 +88,25 @@ async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
 
 /** A whole call in `scope` (the page, or the widget's frame): call, hear the echo, hang up, cleaned up everywhere. */
 async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promise<void> {
-  await scope.locator('oracle-call').getByRole('button', { name: 'Start video call' }).click();
+  const element = scope.locator('oracle-call');
+  await element.getByRole('button', { name: 'Start video call' }).click();
+  // The lobby: the camera's preview, then another microphone and speaker than the default ones.
+  await waitForPhase(scope, 'lobby', 10_000);
+  await element.locator('[part="preview-video"]').waitFor({ timeout: 15_000 });
+  await element.getByLabel('Microphone', { exact: true }).selectOption({ label: 'Fake Audio Input 2' });
+  await element.getByLabel('Speaker', { exact: true }).selectOption({ label: 'Fake Audio Output 1' });
+  await eventually('the preview to use the chosen microphone', async () =>
+    (await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent()) === 'Fake Audio Input 2');
+  await e.screenshot(page, `${name}-lobby`);
+  await element.getByRole('button', { name: 'Join call' }).click();
   await waitForPhase(scope, 'in-call', 45_000);
+  await element.getByRole('button', { name: 'Devices' }).click();
+  assert.equal(
+    await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent(),
+    'Fake Audio Input 2',
+    'the call uses the microphone chosen in the lobby',
+  );
+  await element.getByRole('button', { name: 'Devices' }).click();
   const callId = await callIdOf(scope);
   assert.ok(callId, 'the element knows its callId');
   assert.match(await elementText(scope), /End-to-end encrypted/);
@@ -181,6 +198,8 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       await page.goto(e2e().pages.pageUrl);
       await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
       await setup(page);
+      // Straight into the call (the lobby is the happy path's): these are failures of the call itself.
+      await page.evaluate(() => document.querySelector('oracle-call')!.setAttribute('no-lobby', ''));
       await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
       await waitForPhase(page, 'error', 60_000);
       return { error: await errorOf(page), text: await elementText(page), callId: await callIdOf(page) };

@@ -45,9 +45,10 @@ async function startCall(e: E2E, attributes: Record<string, string> = {}): Promi
   const page = await e.newPage();
   await page.goto(e.pages.pageUrl);
   await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+  // Straight into the call (the lobby has its own tests).
   await page.evaluate((set) => {
     for (const [name, value] of Object.entries(set)) document.querySelector('oracle-call')!.setAttribute(name, value);
-  }, attributes);
+  }, { 'no-lobby': '', ...attributes });
   await page.evaluate(() => {
     const w = window as unknown as { __oracleStates: string[] };
     w.__oracleStates = [];
@@ -210,7 +211,11 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       const page = await e.newPage();
       await page.goto(e.pages.pageUrl);
       await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
-      await page.evaluate(() => document.querySelector('oracle-call')!.setAttribute('voice', 'robot'));
+      await page.evaluate(() => {
+        const element = document.querySelector('oracle-call')!;
+        element.setAttribute('no-lobby', '');
+        element.setAttribute('voice', 'robot');
+      });
       await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
       await waitForPhase(page, 'error', 30_000);
       const error = await page.evaluate(() => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string }; callId?: string } }).state);

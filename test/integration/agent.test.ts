@@ -77,6 +77,24 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     await room.disconnect();
   });
 
+  it('follows a microphone published again (another device, a reconnection): the new one is echoed', async () => {
+    const s = stack();
+    const call = await announceCall(s, users[0]!, { callType: 'audio' });
+    const joined = await joinWithOracle(users[0]!, call);
+    const first = await speakUtterance(joined.room, 1100);
+    const firstEcho = await recordLoudAudio(joined.oracleTrack, 1500, 25_000);
+    assert.ok(markerProminence(firstEcho, 1100) > 5, 'the first microphone is echoed');
+    await first.stop();
+    for (const publication of [...joined.room.localParticipant!.trackPublications.values()]) {
+      await joined.room.localParticipant!.unpublishTrack(publication.sid!);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const echo = await speakAndHearEcho(joined, call, 1600);
+    assert.ok(markerProminence(echo, 1600) > 5, `the republished microphone is echoed (prominence ${markerProminence(echo, 1600).toFixed(1)})`);
+    assert.ok(agent.output.filter((line) => line.includes("listening to the person's microphone")).length >= 2, 'the agent switched tracks');
+    await joined.room.disconnect();
+  });
+
   it('works the same with a key encrypted by eciesjs itself (what other clients of the protocol send)', async () => {
     const s = stack();
     const callKey = generateCallKey();

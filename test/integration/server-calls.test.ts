@@ -114,6 +114,14 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
       assert.equal(response.body.call.endReason, 'agent_failed: key_decryption_failed');
     });
 
+    it("records the person's reason when the connection was lost", async () => {
+      const s = stack();
+      const call = await activeCall(s, alice);
+      const response = await s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended', reason: 'connection_lost' } });
+      assert.equal(response.status, 200);
+      assert.equal(response.body.call.endReason, 'user: connection_lost');
+    });
+
     it('refuses transitions outside the table', async () => {
       const s = stack();
       const call = await activeCall(s, alice);

@@ -31,16 +31,21 @@ function copyOfTheTree(): { schemas: string; check: () => Promise<{ parts: Set<P
   for (const part of PARTS) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
   symlinkSync(realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  const { compilerOptions } = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: object };
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: [...PARTS] }));
+  // Each part is checked with its own settings (the part's tsconfig.json extends these).
+  for (const config of ['tsconfig.base.json', 'tsconfig.browser.json', 'tsconfig.node.json']) cpSync(path.join(ROOT, config), path.join(dir, config));
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
   return {
     schemas: path.join(dir, SCHEMAS),
     async check() {
-      const output = await run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir }).then(
-        ({ stdout }) => stdout,
-        (error: { stdout?: string }) => error.stdout ?? String(error),
+      const outputs = await Promise.all(
+        PARTS.map((part) =>
+          run(process.execPath, [tsc, '-p', path.join(dir, part), '--pretty', 'false'], { cwd: dir }).then(
+            ({ stdout }) => stdout,
+            (error: { stdout?: string }) => error.stdout ?? String(error),
+          ),
+        ),
       );
+      const output = outputs.join('\n');
       const parts = new Set<Part>();
       for (const line of output.split('\n')) {
         const part = PARTS.find((p) => line.startsWith(`${p}/`));

@@ -12,9 +12,11 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-function open(factory: IDBFactory, name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
+/** `factory`: a snapshot's, typed with the subset of IndexedDB the backend declares (server/matrix/indexeddb-types.ts). */
+function open(factory: unknown, name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const req = version === undefined ? factory.open(name) : factory.open(name, version);
+    const idb = factory as IDBFactory;
+    const req = version === undefined ? idb.open(name) : idb.open(name, version);
     req.onupgradeneeded = () => upgrade?.(req.result);
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);

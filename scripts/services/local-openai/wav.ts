@@ -45,7 +45,9 @@ export function parseWav(bytes: Uint8Array): Pcm {
 export function encodeWav({ sampleRate, samples }: Pcm): Uint8Array {
   const out = new Uint8Array(44 + samples.length * 2);
   const view = new DataView(out.buffer);
-  const write = (at: number, text: string) => [...text].forEach((ch, i) => (out[at + i] = ch.charCodeAt(0)));
+  const write = (at: number, text: string) => {
+    for (let i = 0; i < text.length; i += 1) out[at + i] = text.charCodeAt(i);
+  };
   write(0, 'RIFF');
   view.setUint32(4, 36 + samples.length * 2, true);
   write(8, 'WAVE');
@@ -67,7 +69,7 @@ export function encodeWav({ sampleRate, samples }: Pcm): Uint8Array {
 export function rawPcm(samples: Int16Array): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
   const view = new DataView(out.buffer);
-  samples.forEach((sample, i) => view.setInt16(i * 2, sample, true));
+  for (let i = 0; i < samples.length; i += 1) view.setInt16(i * 2, samples[i]!, true);
   return out;
 }
 

@@ -69,11 +69,15 @@ export class FakeBackend implements BackendClient {
     };
   }
 
-  async endCall(_session: BackendSession, callId: string): Promise<void> {
+  /** The reason given with each end (undefined for a hang-up). */
+  readonly endReasons: (string | undefined)[] = [];
+
+  async endCall(_session: BackendSession, callId: string, _signal?: AbortSignal, reason?: string): Promise<void> {
     this.log.push('endCall');
     await pass(this.endGate);
     if (this.endError) throw this.endError;
     this.ended.push(callId);
+    this.endReasons.push(reason);
   }
 }
 

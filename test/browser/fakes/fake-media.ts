@@ -55,6 +55,8 @@ export class FakeMediaSession implements MediaSession {
   readonly tracks: MediaStreamTrack[] = [];
   readonly selected: [DeviceKind, string][] = [];
   callType: CallType | undefined;
+  /** The devices the call was asked to use. */
+  preparedWith: Partial<Record<DeviceKind, string>> | undefined;
   connectedWith: ConnectOptions | undefined;
   closed = false;
   closeCount = 0;
@@ -76,8 +78,9 @@ export class FakeMediaSession implements MediaSession {
     this.emit({ type: 'change', snapshot: this.snapshot });
   }
 
-  async prepare(options: { callType: CallType }): Promise<void> {
+  async prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void> {
     this.callType = options.callType;
+    this.preparedWith = options.devices;
     await pass(this.behaviour.prepareGate);
     if (this.behaviour.prepareError) throw this.behaviour.prepareError;
     this.tracks.push(audioTrack());

@@ -5,6 +5,7 @@ import type { OracleCall } from '../../../widget/oracle-call.ts';
 import type { OracleCallEventDetails } from '../../../widget/events.ts';
 import type { CallPhase } from '../../../widget/state.ts';
 import { FakeBackend } from './fake-backend.ts';
+import { FakeMediaDevices } from './fake-devices.ts';
 import { FakeMediaFactory } from './fake-media.ts';
 import { FakeTransport } from './fake-transport.ts';
 
@@ -24,6 +25,8 @@ export interface Harness {
   readonly transport: FakeTransport;
   readonly backend: FakeBackend;
   readonly media: FakeMediaFactory;
+  /** The lobby's media devices. */
+  readonly devices: FakeMediaDevices;
   /** Every event the element fired, as seen on `document` (so they bubbled out of it). */
   readonly events: RecordedEvent[];
   /** The `state` of each `oracle-call-state` event, in order. */
@@ -31,10 +34,12 @@ export interface Harness {
   dispose(): void;
 }
 
-export async function mount(attributes: Record<string, string> = {}): Promise<Harness> {
+/** Mounts the element; without the lobby (`no-lobby`) unless `options.lobby`, so a call button starts the call. */
+export async function mount(attributes: Record<string, string> = {}, options: { lobby?: boolean } = {}): Promise<Harness> {
   const transport = new FakeTransport();
   const backend = new FakeBackend();
   const media = new FakeMediaFactory();
+  const devices = new FakeMediaDevices();
   const events: RecordedEvent[] = [];
   const states: CallPhase[] = [];
   const record = (event: Event) => {
@@ -48,10 +53,12 @@ export async function mount(attributes: Record<string, string> = {}): Promise<Ha
   const element = document.createElement('oracle-call');
   element.setAttribute('matrix-room-id', ROOM_ID);
   element.setAttribute('backend-url', 'http://backend.invalid');
+  if (!options.lobby) element.setAttribute('no-lobby', '');
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
   element.transport = transport;
   element.backendClient = backend;
   element.mediaSessions = media;
+  element.mediaDevices = devices;
   element.sendRetry = FAST_RETRY;
   const el = await fixture<OracleCall>(element);
   return {
@@ -59,6 +66,7 @@ export async function mount(attributes: Record<string, string> = {}): Promise<Ha
     transport,
     backend,
     media,
+    devices,
     events,
     states,
     dispose: () => {
