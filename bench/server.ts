@@ -12,17 +12,20 @@
  *
  * Bounded: a little over a minute in all; a watchdog stops the run after 240 s. Settings (environment):
  * BENCH_CONNECTIONS (10), BENCH_WARMUP_SECONDS (2), BENCH_SECONDS (1), BENCH_ROUNDS (16), BENCH_UPDATES (200),
- * BENCH_CALLS (1000).
+ * BENCH_CALLS (1000), BENCH_STORE (`lowdb`, or `postgres`: a PostgreSQL server of its own and DATABASE_URL).
  * Exits 0 when the run completed and every check passed, 1 otherwise.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
 import type { CallRecord } from '../server/store/call-store.ts';
 import { AGENT_API_KEY, announceCall, startStack, stopStack, syncCall } from '../scripts/stack/stack.ts';
 import type { Stack } from '../scripts/stack/stack.ts';
+import { startPostgres } from '../scripts/services/postgres.ts';
+import type { PostgresServer } from '../scripts/services/postgres.ts';
 import { startBareApp } from './lib/bare-app.ts';
 import type { BareApp } from './lib/bare-app.ts';
 import { LoadGenerator } from './lib/load.ts';
@@ -42,12 +45,15 @@ const SEEDED_CALLS = setting('BENCH_CALLS', 1000, 1, 10_000);
 const REAL_SYNCS = 3;
 const GOAL_RATIO = 0.6;
 const WATCHDOG_MS = 240_000;
+const STORE = process.env.BENCH_STORE || 'lowdb';
+if (STORE !== 'lowdb' && STORE !== 'postgres') throw new Error(`BENCH_STORE must be "lowdb" or "postgres" (got "${STORE}")`);
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
 let stack: Stack | undefined;
+let postgres: PostgresServer | undefined;
 let bare: BareApp | undefined;
 let load: LoadGenerator | undefined;
 let cleaning: Promise<void> | undefined;
@@ -58,6 +64,7 @@ function cleanUp(): Promise<void> {
     await bare?.close().catch(() => {});
     const dataDir = stack?.env.DATA_DIR;
     await stopStack(stack);
+    await postgres?.stop().catch(() => {});
     if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
   })();
   return cleaning;
@@ -106,10 +113,31 @@ async function measureAll(load: LoadGenerator, targets: readonly Target[]): Prom
   }
 }
 
+/** The status of each call as the store has it durably: in calls.json, or in the database. */
+async function durableStatuses(s: Stack): Promise<Map<string, string>> {
+  if (s.env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: s.env.DATABASE_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ call_id: string; status: string }>('SELECT call_id, status FROM calls');
+      return new Map(rows.map((row) => [row.call_id, row.status]));
+    } finally {
+      await client.end();
+    }
+  }
+  const onDisk = JSON.parse(await readFile(path.join(s.env.DATA_DIR!, 'calls.json'), 'utf8')) as { calls: CallRecord[] };
+  return new Map(onDisk.calls.map((record) => [record.callId, record.status]));
+}
+
 async function main(): Promise<boolean> {
-  stack = await timed('stack up (Synapse, LiveKit server, backend)', () =>
+  const database: Record<string, string> = {};
+  if (STORE === 'postgres') {
+    postgres = await timed('PostgreSQL up', () => startPostgres());
+    database.DATABASE_URL = await postgres.createDatabase('bench');
+  }
+  stack = await timed(`stack up (Synapse, LiveKit server, backend on ${STORE})`, () =>
     // The backend's default log level (info); the key route's rate limit stays on, raised so the load is not refused.
-    startStack({ LOG_LEVEL: 'info', RATE_LIMIT_KEY_PER_MINUTE: '100000000' }),
+    startStack({ LOG_LEVEL: 'info', RATE_LIMIT_KEY_PER_MINUTE: '100000000', ...database }),
   );
   const s = stack;
   // startStack's backend logs at debug level into an in-memory array whatever LOG_LEVEL says; run the
@@ -208,8 +236,7 @@ async function main(): Promise<boolean> {
   const otherStatuses = [...new Set(responses.filter((r) => r.status !== 200).map((r) => r.status))];
   let endedInMemory = 0;
   for (const record of updateTargets) if ((await s.backend.store.get(record.callId))?.status === 'ended') endedInMemory += 1;
-  const onDisk = JSON.parse(await readFile(path.join(s.env.DATA_DIR!, 'calls.json'), 'utf8')) as { calls: CallRecord[] };
-  const diskStatus = new Map(onDisk.calls.map((record) => [record.callId, record.status]));
+  const diskStatus = await durableStatuses(s);
   const endedOnDisk = updateTargets.filter((record) => diskStatus.get(record.callId) === 'ended').length;
   const lost = updateTargets.filter((record, i) => responses[i]!.status === 200 && diskStatus.get(record.callId) !== 'ended').length;
   const updatesClean = answered200 === UPDATES && answeredEnded === UPDATES && endedInMemory === UPDATES && endedOnDisk === UPDATES && lost === 0;
@@ -217,7 +244,7 @@ async function main(): Promise<boolean> {
   const out = [
     '',
     `Backend benchmark: loopback, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${MEASURED_SECONDS} s per target ` +
-      `after ${WARMUP_SECONDS} s warm-up; ${SEEDED_CALLS + REAL_SYNCS} stored calls for the user; node ${process.version}`,
+      `after ${WARMUP_SECONDS} s warm-up; ${SEEDED_CALLS + REAL_SYNCS} stored calls for the user in ${STORE === 'postgres' ? 'PostgreSQL' : 'calls.json'}; node ${process.version}`,
     'req/s, p50, p99, "vs bare" (req/s over the bare app\'s in the same round) and "server µs/req" (CPU time of the',
     'process serving them per answer) are medians over the rounds.',
     '',
@@ -234,7 +261,7 @@ async function main(): Promise<boolean> {
     `  answered 200:     ${answered200}/${UPDATES}${otherStatuses.length > 0 ? ` (others: ${otherStatuses.join(', ')})` : ''}`,
     `  mirrored:         ${mirrored}/${UPDATES}`,
     `  ended in memory:  ${endedInMemory}/${UPDATES}`,
-    `  ended on disk:    ${endedOnDisk}/${UPDATES} (calls.json, read back after the updates)`,
+    `  ended on disk:    ${endedOnDisk}/${UPDATES} (${STORE === 'postgres' ? 'the database' : 'calls.json'}, read back after the updates)`,
     `  lost writes:      ${lost}`,
     '',
     `total run time: ${elapsed()}`,

@@ -15,6 +15,9 @@ import { cacheDir, progress } from './services/paths.ts';
 import { startSynapse } from './services/synapse.ts';
 import { buildPages, startDemoServers } from './services/demo-server.ts';
 import { MatrixRestClient } from './stack/matrix-client.ts';
+import { startElementWeb } from './services/element-web.ts';
+import type { ElementWebServer } from './services/element-web.ts';
+import { WIDGET_NAME, addWidget } from './add-widget.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
     backend: port('BACKEND_PORT', 8787),
     site: port('DEMO_PORT', 5173),
     widget: port('WIDGET_PORT', 5174),
+    element: port('ELEMENT_PORT', 5175),
   };
   const demoOrigins = [`http://127.0.0.1:${ports.site}`, `http://127.0.0.1:${ports.widget}`];
   const demoDir = cacheDir('demo');
@@ -171,10 +175,35 @@ async function main(): Promise<void> {
     ports,
   );
 
+  // The demo room gets the widget as an integration manager would add it, so Element shows it there.
+  progress('demo', `adding the "${WIDGET_NAME}" widget to the demo room…`);
+  await addWidget({
+    homeserverUrl: synapse.baseUrl,
+    accessToken: state.user.accessToken,
+    roomId: state.roomId,
+    pageUrl: pages.widgetUrl,
+    backendUrl: backend.url,
+    callType: 'audio',
+  });
+  let element: ElementWebServer | undefined;
+  let elementLines: string[];
+  try {
+    progress('demo', 'starting Element Web…');
+    element = await startElementWeb({ baseUrl: synapse.baseUrl, serverName: synapse.serverName }, ports.element);
+    const localpart = state.user.userId.slice(1, state.user.userId.indexOf(':'));
+    elementLines = [
+      `  Element Web                  ${element.url}   sign in as "${localpart}", password ${state.user.password}`,
+      `                               then the room "Demo user ↔ Oracle" → Room info → Extensions → ${WIDGET_NAME}`,
+    ];
+  } catch (error) {
+    elementLines = [`  Element Web                  not started: ${(error as Error).message}`];
+  }
+
   process.stdout.write(
     [
       '',
       'oracle-call is running (Ctrl-C stops it):',
+      ...elementLines,
       `  demo site (one script tag)   ${pages.pageUrl}`,
       `  demo widget host             ${pages.hostUrl}   (widget page ${pages.widgetUrl})`,
       `  backend                      ${backend.url}   (API description: ${backend.url}/openapi.json)`,
@@ -204,6 +233,7 @@ async function main(): Promise<void> {
     clearTimeout(deadline);
     await pages.close();
     await localOpenAi?.close();
+    await element?.close();
     await backend.close();
     await Promise.all([livekit.stop(), synapse.stop()]);
     process.exit(0);

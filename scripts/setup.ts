@@ -6,6 +6,7 @@ import { chromiumVersion, installChromium } from './services/chromium.ts';
 import { espeakVersion, installEspeak } from './services/espeak.ts';
 import { installLiveKit } from './services/livekit.ts';
 import { progress } from './services/paths.ts';
+import { installPostgres, postgresVersion } from './services/postgres.ts';
 import { SYNAPSE_VERSION, installSynapse } from './services/synapse.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -24,6 +25,10 @@ const steps: [string, () => Promise<string>][] = [
   ['espeak-ng', async () => {
     const binary = await installEspeak();
     return `${await espeakVersion(binary)} (${binary})`;
+  }],
+  ['PostgreSQL', async () => {
+    const bin = await installPostgres();
+    return `${await postgresVersion(bin)} (${bin})`;
   }],
 ];
 

@@ -8,10 +8,11 @@ import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index
 import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ApiError } from './errors.ts';
+import { DuplicateCalls } from './duplicate-calls.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { DispatchFailedError, InvalidWebhookError } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
-import type { OracleMatrix, RoomEvent } from './matrix/client.ts';
+import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
 import { InvalidCursorError, StoreConflict } from './store/call-store.ts';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './store/call-store.ts';
@@ -55,6 +56,7 @@ const CONFLICT_MESSAGES = {
 
 export class CallService {
   private readonly lock = new KeyedLock();
+  private readonly duplicates: DuplicateCalls;
 
   constructor(
     private readonly config: ServerConfig,
@@ -62,7 +64,21 @@ export class CallService {
     private readonly matrix: OracleMatrix,
     private readonly livekit: LiveKitGateway,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.duplicates = new DuplicateCalls(store, matrix, log);
+  }
+
+  /** A call event from the Matrix sync: an edit may end a call; a first event may be a duplicate to end. */
+  readonly applyMatrixEvent: CallEventHandler = async (event) => {
+    const content = event.content as { 'm.relates_to'?: unknown } | undefined;
+    if (content && typeof content === 'object' && 'm.relates_to' in content) return this.applyMatrixEdit(event);
+    this.duplicates.seen(event);
+  };
+
+  /** Stops the timers of pending duplicate checks. */
+  stop(): void {
+    this.duplicates.stop();
+  }
 
   /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
   sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {
@@ -273,27 +289,37 @@ export class CallService {
       if (!record || (actor.kind === 'user' && record.userId !== actor.userId)) {
         throw ApiError.notFound('call_not_found', 'No such call');
       }
-      if (record.status === 'ended' && change.status === 'ended') {
-        // Already ended here; make sure Matrix shows it too (an earlier edit may have been cut short).
-        const mirrored = record.mirroredStatus === 'ended' || (await this.mirrorStored(record));
-        return { call: publicCall(record), mirrored };
-      }
+      if (record.status === 'ended' && change.status === 'ended') return this.alreadyEnded(record);
       assertTransition(record.status, change.status);
       const endReason = !change.reason ? actor.kind : actor.kind === 'agent' ? `agent_failed: ${change.reason}` : `user: ${change.reason}`;
-      const next = await this.applyStatus(record, change.status, endReason);
+      const { record: next, applied } = await this.applyStatus(record, change.status, endReason);
+      if (!applied) return this.alreadyEnded(next);
       const mirrored = await this.mirrorStored(next);
       return { call: publicCall(next), mirrored };
     });
   }
 
-  private async applyStatus(record: CallRecord, status: CallStatus, endReason: string): Promise<CallRecord> {
+  /** The answer to ending an ended call: the call as it is, and Matrix made to show it (an earlier edit may have been cut short). */
+  private async alreadyEnded(record: CallRecord): Promise<UpdateAnswer> {
+    const mirrored = record.mirroredStatus === 'ended' || (await this.mirrorStored(record));
+    return { call: publicCall(record), mirrored };
+  }
+
+  /**
+   * Writes the new status under the store's lock on the call. Not applied when the call was ended
+   * meanwhile by another backend on the same store (its end stands, as the first end does here).
+   */
+  private async applyStatus(record: CallRecord, status: CallStatus, endReason: string): Promise<{ record: CallRecord; applied: boolean }> {
     const now = new Date().toISOString();
+    let applied = false;
     const next = await this.store.update(record.callId, (r) => {
+      if (r.status === 'ended' && status === 'ended') return r;
       assertTransition(r.status, status);
+      applied = true;
       return { ...r, status, updatedAt: now, ...(status === 'ended' ? { callEndedAt: now, endReason } : {}) };
     });
-    this.log.info({ callId: record.callId, status, endReason: status === 'ended' ? endReason : undefined }, 'call status changed');
-    return next ?? record;
+    if (applied) this.log.info({ callId: record.callId, status, endReason: status === 'ended' ? endReason : undefined }, 'call status changed');
+    return { record: next ?? record, applied };
   }
 
   /** LiveKit said the room finished (or the user left): the call ends, and Matrix is told. */
@@ -303,8 +329,8 @@ export class CallService {
     return this.lock.run(record.callId, async () => {
       const current = await this.store.get(record.callId);
       if (!current || current.status === 'ended') return current;
-      const next = await this.applyStatus(current, 'ended', reason);
-      await this.mirrorStored(next);
+      const { record: next, applied } = await this.applyStatus(current, 'ended', reason);
+      if (applied) await this.mirrorStored(next);
       return next;
     });
   }
@@ -364,9 +390,9 @@ export class CallService {
     await this.lock.run(record.callId, async () => {
       const current = await this.store.get(record.callId);
       if (!current || current.status === 'ended') return;
-      const next = await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
+      const { record: next, applied } = await this.applyStatus(current, 'ended', event.sender === record.userId ? 'user' : 'oracle');
       // Matrix already shows the end: it is where it came from.
-      await this.store.update(next.callId, (r) => ({ ...r, mirroredStatus: 'ended' }));
+      if (applied) await this.store.update(next.callId, (r) => ({ ...r, mirroredStatus: 'ended' }));
     });
   }
 }

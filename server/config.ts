@@ -34,6 +34,9 @@ export const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ORACLE_DID: z.string(required("the oracle's DID")).regex(DID_PATTERN, 'expected a DID ("did:method:id")'),
   ORACLE_PUBLIC_KEY: z.string(required("the oracle's public key (base58btc; see oracle-call keygen)")).refine((value) => {
@@ -72,7 +75,14 @@ export const envSchema = z.object({
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** The Matrix crypto state, and the call store when no database is configured. */
   readonly dataDir: string;
+  /** The shared call store (PostgreSQL), for several backends; the lowdb file in `dataDir` when absent. */
+  readonly database?: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly statementTimeoutMs: number;
+  };
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly oracleDid: string;
   readonly oraclePublicKey: string;
@@ -137,6 +147,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const servers = parseServerMap(env.MATRIX_OPENID_SERVERS);
   if (typeof servers === 'string') problems.push(servers);
+  if (parsed.success && parsed.data.DATABASE_URL && !parsed.data.SESSION_SECRET) {
+    // Backends sharing a database share their users: a session signed by one must be valid on the others.
+    problems.push('SESSION_SECRET: required when DATABASE_URL is set (every backend on the database must sign sessions with the same secret; e.g. "openssl rand -hex 32")');
+  }
   if (problems.length > 0 || !parsed.success || typeof servers === 'string') {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -152,6 +166,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     dataDir,
+    ...(e.DATABASE_URL
+      ? { database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS } }
+      : {}),
     logLevel: e.LOG_LEVEL,
     oracleDid: e.ORACLE_DID,
     oraclePublicKey: e.ORACLE_PUBLIC_KEY,

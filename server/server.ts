@@ -11,6 +11,7 @@ import type { OracleMatrix } from './matrix/client.ts';
 import { DEFAULT_RETRY } from './matrix/retry.ts';
 import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
+import { PostgresCallStore } from './store/postgres-store.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -21,7 +22,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
-  const store = await LowdbCallStore.open(config.dataDir);
+  const store = await openCallStore(config, log);
   try {
     let matrix: SdkOracleMatrix;
     try {
@@ -52,6 +53,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
 }
 
+/** PostgreSQL when `DATABASE_URL` is set (several backends may share it), else the lowdb file in the data folder. */
+async function openCallStore(config: ServerConfig, log: Logger): Promise<CallStore> {
+  const { database } = config;
+  if (!database) return LowdbCallStore.open(config.dataDir);
+  try {
+    return await PostgresCallStore.open({
+      ...database,
+      onMigration: (migration) => log.info({ version: migration.version, name: migration.name }, 'database migrated'),
+      onIdleError: (error) => log.warn({ err: error.message }, 'an idle database connection failed; the pool replaces it'),
+    });
+  } catch (error) {
+    // The message names the variable, never its value: the URL may hold a password.
+    throw new ConfigError(`DATABASE_URL: the PostgreSQL call store could not be opened (${(error as Error).message})`);
+  }
+}
+
 async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix): Promise<RunningServer> {
     const openIdServers =
       config.matrix.openIdServers.size > 0
@@ -60,7 +77,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
     const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
     const livekit = new LiveKitGateway(config.livekit);
     const app = createApp(effective, { store, matrix, livekit, log });
-    await matrix.start((event) => app.calls.applyMatrixEdit(event));
+    await matrix.start((event) => app.calls.applyMatrixEvent(event));
     const http: Server = await new Promise((resolve, reject) => {
       const server = app.koa.listen(config.port, config.host, () => resolve(server));
       server.once('error', reject);
@@ -83,6 +100,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        app.calls.stop();
         await matrix.stop();
         await store.close();
       },

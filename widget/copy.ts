@@ -188,13 +188,22 @@ export const words = {
 };
 
 /** What the widget page says when it cannot mount the element (widget/page/main.ts). */
+/** What the widget page says when its URL is wrong, and while it waits for the host. */
 export const setupWords = {
+  title: () => msg('This oracle call widget is not set up correctly', { id: 'setup-title' }),
   notAWidget: () =>
     msg('This page is a Matrix widget: open it from Element (or another widget host), which adds widgetId and parentUrl to its address.', {
       id: 'setup-not-a-widget',
     }),
+  badParentUrl: (value: string) => msg(str`The widget's parentUrl is not a web address: "${value}".`, { id: 'setup-bad-parent-url' }),
+  noRoomId: () => msg('The widget URL has no roomId: add roomId=$matrix_room_id to it.', { id: 'setup-no-room-id' }),
+  badRoomId: (value: string) => msg(str`The widget's roomId is not a Matrix room ID: "${value}".`, { id: 'setup-bad-room-id' }),
   noBackendUrl: () =>
     msg('The widget has no backendUrl parameter: add backendUrl=https://your-oracle-backend to the widget URL.', { id: 'setup-no-backend-url' }),
+  badBackendUrl: (value: string) => msg(str`The widget's backendUrl is not an http(s) address: "${value}".`, { id: 'setup-bad-backend-url' }),
+  badCallType: (value: string) => msg(str`The widget's callType must be audio or video, not "${value}".`, { id: 'setup-bad-call-type' }),
+  awaitingApproval: () => msg('Waiting for your approval in Element…', { id: 'host-awaiting-approval' }),
+  refused: () => msg('Element did not allow this widget to send call events. Start a call to be asked again.', { id: 'host-refused' }),
 };
 
 /** The tooltip naming a control's key ("Shortcut: M"). */

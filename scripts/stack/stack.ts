@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName } from '../../protocol/index.ts';
 import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
 import { startLiveKit } from '../services/livekit.ts';
@@ -212,10 +213,19 @@ export function syncCall(stack: Stack, user: { session: string; roomId: string }
 }
 
 /**
- * The calls in the store file, as text: compared before and after a refused request to prove nothing
- * changed.
+ * The calls in the store (the file, or the database when `DATABASE_URL` is set), as text: compared
+ * before and after a refused request to prove nothing changed.
  */
 export async function storeSnapshot(stack: Stack): Promise<string> {
+  if (stack.env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: stack.env.DATABASE_URL });
+    await client.connect();
+    try {
+      return JSON.stringify((await client.query('SELECT * FROM calls ORDER BY call_id')).rows);
+    } finally {
+      await client.end();
+    }
+  }
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path.join(stack.env.DATA_DIR!, 'calls.json'), 'utf8').catch(() => '{}');
   return JSON.stringify((JSON.parse(text) as { calls?: unknown }).calls ?? []);

@@ -11,6 +11,7 @@ import type { IEvent, Room } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
 import type { MatrixEventLike } from '../../protocol/index.ts';
+import { crossSignOwnDevice } from './cross-signing.ts';
 import { CryptoSavingStore, cryptoStateFile, quietly, saveBeforeSending, withIndexedDb } from './crypto-store.ts';
 import { decrypted } from './decryption.ts';
 import { IndexedDbSnapshot } from './indexeddb-snapshot.ts';
@@ -168,6 +169,11 @@ export class SdkOracleMatrix implements OracleMatrix {
     saveBeforeSending(client, crypto);
     await withIndexedDb(crypto, () =>
       quietly(() => client.initRustCrypto({ useIndexedDB: true, ...(options.cryptoPassphrase ? { storagePassword: options.cryptoPassphrase } : {}) })),
+    );
+    // Calls work without it (only people's clients show a warning on the edits), so a failure here is
+    // logged, not fatal; the next start tries again.
+    await crossSignOwnDevice(client, options.log).catch((error: Error) =>
+      options.log.error({ err: error.message }, "the oracle's Matrix device could not be cross-signed"),
     );
     await crypto.save();
     return new SdkOracleMatrix(client, crypto, options);

@@ -9,6 +9,7 @@ import lockfile from 'proper-lockfile';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './call-store.ts';
 import { InvalidCursorError, StoreConflict, StoreLockedError } from './call-store.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
+import { decodeCursor, encodeCursor } from './list-cursor.ts';
 
 interface StoreData {
   version: 1;
@@ -17,22 +18,6 @@ interface StoreData {
 
 /** How many pages {@link LowdbCallStore.list} keeps for queries asked again. */
 const PAGE_MEMO_LIMIT = 256;
-
-function encodeCursor(record: CallRecord): string {
-  return Buffer.from(JSON.stringify([record.createdAt, record.callId])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
-      return value as [string, string];
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
-}
 
 /** The first index in `list` (sorted by createdAt, then callId) whose record is not before `key`. */
 function position(list: readonly CallRecord[], [createdAt, callId]: [string, string]): number {

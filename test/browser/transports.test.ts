@@ -120,9 +120,68 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     expect((await transport.getOpenIdToken()).access_token).to.equal('tok');
   });
 
-  it('gives up on a host that never says ready', async () => {
+  it('waits as long as the host takes to approve (no time limit), and says it is waiting', async () => {
     const { api } = widgetApi({ ready: false });
-    expect(await rejection(WidgetApiTransport.start(api, { readyTimeoutMs: 20 }))).to.include({ retryable: true });
+    const listeners = new Map<string, (event: { detail: { action: string; data?: Record<string, unknown> }; preventDefault(): void }) => void>();
+    let ready: (() => void) | undefined;
+    api.on = (event, listener) => listeners.set(event, listener);
+    api.once = (_event, listener) => (ready = listener);
+    const statuses: string[] = [];
+    let done = false;
+    const started = WidgetApiTransport.start(api, { roomId: ROOM, onStatus: (status) => statuses.push(status) }).then((t) => ((done = true), t));
+    listeners.get('action:capabilities')!({ detail: { action: 'capabilities' }, preventDefault() {} });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(done).to.equal(false);
+    expect(statuses).to.deep.equal(['connecting', 'awaiting-approval']);
+    listeners.get('action:notify_capabilities')!({ detail: { action: 'notify_capabilities', data: { approved: [`org.matrix.msc2762.send.event:${CALL_EVENT_TYPE}`] } }, preventDefault() {} });
+    ready!();
+    const transport = await started;
+    expect(statuses.at(-1)).to.equal('ready');
+    expect(await transport.sendCallEvent(ROOM, CONTENT)).to.equal('$evt:example.org');
+  });
+
+  it('asks the host again when the person declined, and sends once they approve', async () => {
+    const { api, sends } = widgetApi({ ready: false });
+    const listeners = new Map<string, (event: { detail: { action: string; data?: Record<string, unknown> }; preventDefault(): void }) => void>();
+    let ready: (() => void) | undefined;
+    api.on = (event, listener) => listeners.set(event, listener);
+    api.once = (_event, listener) => (ready = listener);
+    const notify = (approved: string[]) => listeners.get('action:notify_capabilities')!({ detail: { action: 'notify_capabilities', data: { approved } }, preventDefault() {} });
+    let asked = 0;
+    api.updateRequestedCapabilities = async () => {
+      asked += 1;
+      setTimeout(() => notify([`org.matrix.msc2762.send.event:${CALL_EVENT_TYPE}`]), 50);
+    };
+    const statuses: string[] = [];
+    const started = WidgetApiTransport.start(api, { onStatus: (status) => statuses.push(status) });
+    notify([]);
+    ready!();
+    const transport = await started;
+    expect(statuses.at(-1)).to.equal('refused');
+    expect(await transport.sendCallEvent(ROOM, CONTENT)).to.equal('$evt:example.org');
+    expect(asked).to.equal(1);
+    expect(sends).to.have.length(1);
+    expect(statuses.slice(-2)).to.deep.equal(['awaiting-approval', 'ready']);
+  });
+
+  it("acknowledges the host's theme_change (passing the theme on) and send_event", async () => {
+    const { api } = widgetApi();
+    const listeners = new Map<string, (event: { detail: { action: string; data?: Record<string, unknown> }; preventDefault(): void }) => void>();
+    const replies: unknown[] = [];
+    api.on = (event, listener) => listeners.set(event, listener);
+    Object.assign(api, { transport: { reply: (request: unknown, response: unknown) => replies.push([request, response]) } });
+    const themes: string[] = [];
+    await WidgetApiTransport.start(api, { onThemeChange: (name) => themes.push(name) });
+    let prevented = false;
+    const detail = { action: 'theme_change', data: { name: 'light' } };
+    listeners.get('action:theme_change')!({ detail, preventDefault: () => (prevented = true) });
+    expect(prevented).to.equal(true);
+    expect(replies).to.deep.equal([[detail, {}]]);
+    expect(themes).to.deep.equal(['light']);
+    // The room's call events the host feeds the widget are acknowledged too.
+    const fed = { action: 'send_event', data: { type: CALL_EVENT_TYPE } };
+    listeners.get('action:send_event')!({ detail: fed, preventDefault() {} });
+    expect(replies).to.deep.equal([[detail, {}], [fed, {}]]);
   });
 
   it('maps host refusals and homeserver errors', async () => {

@@ -31,6 +31,9 @@ export interface E2E {
   readonly pages: DemoServers;
   readonly user: {
     readonly userId: string;
+    /** The person's password (to sign in elsewhere: Element) and first device's access token. */
+    readonly password: string;
+    readonly accessToken: string;
     readonly matrix: MatrixRestClient;
     /** The person's encrypted room with the oracle. */
     readonly roomId: string;
@@ -63,7 +66,14 @@ export function useE2E(options: { backendEnv?: Record<string, string> } = {}): (
     e2e = {
       stack,
       pages,
-      user: { userId: person.account.userId, matrix: person.matrix, roomId: person.roomId, reader },
+      user: {
+        userId: person.account.userId,
+        password: person.account.password,
+        accessToken: person.account.accessToken,
+        matrix: person.matrix,
+        roomId: person.roomId,
+        reader,
+      },
       storedEvents: () => admin.roomEvents(person.roomId),
       agent: started.agent,
       browser,

@@ -5,6 +5,8 @@
 import { after, before } from 'node:test';
 import { startLiveKit } from '../../scripts/services/livekit.ts';
 import type { LiveKitOptions, LiveKitServer } from '../../scripts/services/livekit.ts';
+import { startPostgres } from '../../scripts/services/postgres.ts';
+import type { PostgresServer } from '../../scripts/services/postgres.ts';
 import { startSynapse } from '../../scripts/services/synapse.ts';
 import type { SynapseOptions, SynapseServer } from '../../scripts/services/synapse.ts';
 
@@ -28,4 +30,8 @@ export function useLiveKit(options?: LiveKitOptions): () => LiveKitServer {
 
 export function useSynapse(options?: SynapseOptions): () => SynapseServer {
   return useService(() => startSynapse(options));
+}
+
+export function usePostgres(): () => PostgresServer {
+  return useService(() => startPostgres());
 }

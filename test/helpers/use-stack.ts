@@ -17,7 +17,7 @@ export function useStack(extraEnv?: Record<string, string>, options?: StackOptio
   };
 }
 
-/** Asserts the refusal's status and code, and that the store file did not change. */
+/** Asserts the refusal's status and code, and that the store (file or database) did not change. */
 export async function assertRefused(
   stack: Stack,
   request: () => Promise<ApiResponse>,

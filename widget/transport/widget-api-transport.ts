@@ -10,6 +10,12 @@ import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
 import { MatrixTransportError, checkOpenIdToken } from './matrix-transport.ts';
 import type { CallEventPayload, MatrixTransport, OpenIdToken } from './matrix-transport.ts';
 
+/** A to-widget request as matrix-widget-api hands it to listeners (a cancelable CustomEvent). */
+interface ToWidgetActionEvent {
+  readonly detail: { readonly action: string; readonly data?: Record<string, unknown> };
+  preventDefault(): void;
+}
+
 /** The part of matrix-widget-api's `WidgetApi` this transport uses. */
 export interface WidgetApiLike {
   requestCapabilityToSendEvent(eventType: string): void;
@@ -19,33 +25,35 @@ export interface WidgetApiLike {
   sendRoomEvent(eventType: string, content: unknown, roomId?: string): Promise<{ event_id?: string; room_id?: string }>;
   start(): void;
   once(event: 'ready', listener: () => void): unknown;
+  /** To-widget actions (`action:capabilities`, `action:notify_capabilities`, `action:theme_change`). */
+  on?(event: string, listener: (event: ToWidgetActionEvent) => void): unknown;
+  /** Whether the host granted a capability (the requested ones when the host does not say). */
+  hasCapability?(capability: string): boolean;
+  /** Asks the host again for the requested capabilities (MSC2974); the answer comes as `notify_capabilities`. */
+  updateRequestedCapabilities?(): Promise<void>;
+  readonly transport?: { reply(request: unknown, response: Record<string, unknown>): void };
 }
 
-/** What Element puts in a widget's URL: `widgetId` and `parentUrl` always, the rest from URL templates. */
-export interface WidgetParams {
-  readonly widgetId: string;
-  readonly parentUrl: string;
-  /** From a `userId=$matrix_user_id` template, when the widget's URL has one. */
-  readonly userId?: string;
-  /** From a `roomId=$matrix_room_id` template, when the widget's URL has one. */
-  readonly roomId?: string;
-}
+import type { WidgetParams } from './widget-params.ts';
+
+export { widgetParamsFrom } from './widget-params.ts';
+export type { WidgetParams } from './widget-params.ts';
 
 /**
- * The widget parameters of a page's URL, or undefined when it is not a widget. The fragment is read
- * first (it never reaches a server's logs), then the query.
+ * Where the widget stands with its host: connecting (no word from the host yet), waiting for the
+ * person to approve its capabilities in the host's dialog (for as long as they take), ready, or ready
+ * without the capabilities a call needs (refused).
  */
-export function widgetParamsFrom(location: { search: string; hash: string }): WidgetParams | undefined {
-  const query = new URLSearchParams(location.search);
-  const fragment = new URLSearchParams(location.hash.replace(/^#\/?\??/, ''));
-  const get = (name: string) => fragment.get(name) ?? query.get(name) ?? undefined;
-  const widgetId = get('widgetId');
-  const parentUrl = get('parentUrl');
-  if (!widgetId || !parentUrl) return undefined;
-  const userId = get('userId');
-  const roomId = get('roomId');
-  return { widgetId, parentUrl, ...(userId ? { userId } : {}), ...(roomId ? { roomId } : {}) };
+export type WidgetHostStatus = 'connecting' | 'awaiting-approval' | 'ready' | 'refused';
+
+export interface WidgetHostHooks {
+  /** Each change of the host status. */
+  readonly onStatus?: (status: WidgetHostStatus) => void;
+  /** The host's theme changed (`theme_change`, e.g. Element's `light` or `dark`); acknowledged for the host. */
+  readonly onThemeChange?: (name: string) => void;
 }
+
+const SEND_CAPABILITY = `org.matrix.msc2762.send.event:${CALL_EVENT_TYPE}`;
 
 /** `WidgetApiResponseError.data.matrix_api_error` carries the homeserver's answer when there was one. */
 function classify(error: unknown, what: string): MatrixTransportError {
@@ -67,41 +75,99 @@ export class WidgetApiTransport implements MatrixTransport {
 
   readonly roomId?: string;
 
+  /** What the host last said it granted (`notify_capabilities`); undefined while it said nothing. */
+  private approved: readonly string[] | undefined;
+
+  private readonly approvals = new Set<() => void>();
+
   private constructor(
     private readonly api: WidgetApiLike,
     readonly userId: string | null,
     roomId: string | undefined,
+    private readonly hooks: WidgetHostHooks,
   ) {
     if (roomId) this.roomId = roomId;
   }
 
   /**
-   * Asks for the capabilities, starts the API and waits for the host's "ready" (capabilities negotiated).
+   * Asks for the capabilities, starts the API and waits for the host's "ready" (capabilities
+   * negotiated). There is no time limit: the host shows the person a dialog, and people read dialogs;
+   * `hooks.onStatus` says when the host asked (`awaiting-approval`) and when it answered.
    * `roomId`: the room the call event goes to, when the widget names it.
    */
   static async start(
     api: WidgetApiLike,
-    options: { userId?: string; roomId?: string; readyTimeoutMs?: number } = {},
+    options: { userId?: string; roomId?: string } & WidgetHostHooks = {},
   ): Promise<WidgetApiTransport> {
+    const { userId, roomId, ...hooks } = options;
+    const transport = new WidgetApiTransport(api, userId ?? null, roomId, hooks);
     api.requestCapabilityToSendEvent(CALL_EVENT_TYPE);
     api.requestCapabilityToReceiveEvent(CALL_EVENT_TYPE);
-    if (options.roomId) api.requestCapabilityForRoomTimeline(options.roomId);
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new MatrixTransportError('The widget host did not answer', { retryable: true })),
-        options.readyTimeoutMs ?? 10_000,
-      );
-      api.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    if (roomId) api.requestCapabilityForRoomTimeline(roomId);
+    transport.listen();
+    const ready = new Promise<void>((resolve) => api.once('ready', () => resolve()));
+    hooks.onStatus?.('connecting');
     api.start();
     await ready;
-    return new WidgetApiTransport(api, options.userId ?? null, options.roomId);
+    hooks.onStatus?.(transport.allowed() ? 'ready' : 'refused');
+    return transport;
+  }
+
+  private listen(): void {
+    const { api, hooks } = this;
+    api.on?.('action:capabilities', () => hooks.onStatus?.('awaiting-approval'));
+    api.on?.('action:notify_capabilities', (event) => {
+      const approved = event.detail.data?.approved;
+      if (Array.isArray(approved)) this.approved = approved.filter((c): c is string => typeof c === 'string');
+      for (const resolve of this.approvals) resolve();
+      this.approvals.clear();
+    });
+    // Element feeds the widget the room's call events it may receive; the element does not follow them
+    // (the backend does), but an unanswered action is an error in Element's log.
+    api.on?.('action:send_event', (event) => {
+      event.preventDefault();
+      api.transport?.reply(event.detail, {});
+    });
+    // Element sends its theme at load and on every change.
+    api.on?.('action:theme_change', (event) => {
+      event.preventDefault();
+      api.transport?.reply(event.detail, {});
+      const name = event.detail.data?.name;
+      if (typeof name === 'string') hooks.onThemeChange?.(name);
+    });
+  }
+
+  /** Whether the host granted sending call events (hosts that do not say are taken at their word). */
+  private allowed(): boolean {
+    if (this.approved) return this.approved.includes(SEND_CAPABILITY);
+    return this.api.hasCapability?.(SEND_CAPABILITY) ?? true;
+  }
+
+  /**
+   * Before a call: when the person declined the capabilities, the host is asked again (MSC2974,
+   * Element shows its dialog again) and the answer is waited for as long as they take, so "Try again"
+   * works without reloading the widget.
+   */
+  private async ensureAllowed(): Promise<void> {
+    if (this.allowed()) return;
+    if (!this.api.updateRequestedCapabilities) {
+      throw new MatrixTransportError('The widget host did not allow the widget to send call events', { retryable: false });
+    }
+    this.hooks.onStatus?.('awaiting-approval');
+    const answered = new Promise<void>((resolve) => this.approvals.add(resolve));
+    try {
+      await this.api.updateRequestedCapabilities();
+    } catch (error) {
+      this.hooks.onStatus?.('refused');
+      throw classify(error, 'Asking the widget host for permission again');
+    }
+    await answered;
+    this.hooks.onStatus?.(this.allowed() ? 'ready' : 'refused');
+    if (!this.allowed()) throw new MatrixTransportError('The widget host did not allow the widget to send call events', { retryable: false });
   }
 
   async getOpenIdToken(): Promise<OpenIdToken> {
+    await this.ensureAllowed();
     let credentials: unknown;
     try {
       credentials = await this.api.requestOpenIDConnectToken();
@@ -112,6 +178,7 @@ export class WidgetApiTransport implements MatrixTransport {
   }
 
   async sendCallEvent(roomId: string, content: CallEventPayload): Promise<string> {
+    await this.ensureAllowed();
     let response: { event_id?: unknown };
     try {
       response = await this.api.sendRoomEvent(CALL_EVENT_TYPE, content, roomId);
@@ -127,15 +194,20 @@ export class WidgetApiTransport implements MatrixTransport {
 
 type WidgetApiClass = new (widgetId: string, clientOrigin: string) => WidgetApiLike;
 
+/**
+ * The page's one connection to its host. It is never dropped and made again: a host negotiates
+ * capabilities once per widget frame, so a second `WidgetApi` would never be answered.
+ */
 let connection: Promise<WidgetApiTransport> | undefined;
 
 /**
  * Connects to the widget host now, with the widget API class already loaded: the widget page does this
  * as it loads, because a host that waits for the iframe's load event (Element's default) asks for the
  * capabilities right then, and a widget that is not yet listening would never be asked again.
- * Later calls (the element's, when a call starts) get the same connection.
+ * Later calls (the element's, when a call starts) get the same connection, which waits as long as the
+ * person takes to approve the capabilities.
  */
-export function connectWidgetApiWith(WidgetApi: WidgetApiClass, params: WidgetParams, roomId?: string): Promise<WidgetApiTransport> {
+export function connectWidgetApiWith(WidgetApi: WidgetApiClass, params: WidgetParams, roomId?: string, hooks: WidgetHostHooks = {}): Promise<WidgetApiTransport> {
   if (!connection) {
     const parentOrigin = new URL(params.parentUrl).origin;
     acceptMessagesOnlyFrom(parentOrigin);
@@ -143,8 +215,8 @@ export function connectWidgetApiWith(WidgetApi: WidgetApiClass, params: WidgetPa
     connection = WidgetApiTransport.start(new WidgetApi(params.widgetId, parentOrigin), {
       ...(params.userId ? { userId: params.userId } : {}),
       ...(room ? { roomId: room } : {}),
+      ...hooks,
     });
-    connection.catch(() => (connection = undefined));
   }
   return connection;
 }

@@ -140,4 +140,12 @@ export const templates = {
   'chat-label': 'Nachricht an das Orakel',
   'chat-placeholder': 'Schreib dem Orakel…',
   'chat-send': 'Senden',
+  'setup-title': 'Dieses Orakel-Anruf-Widget ist nicht richtig eingerichtet',
+  'setup-bad-parent-url': str`Der parentUrl-Parameter des Widgets ist keine Webadresse: „${0}“.`,
+  'setup-no-room-id': 'Der Widget-URL fehlt roomId: Füge roomId=$matrix_room_id hinzu.',
+  'setup-bad-room-id': str`Der roomId-Parameter des Widgets ist keine Matrix-Raum-ID: „${0}“.`,
+  'setup-bad-backend-url': str`Der backendUrl-Parameter des Widgets ist keine http(s)-Adresse: „${0}“.`,
+  'setup-bad-call-type': str`Der callType-Parameter des Widgets muss audio oder video sein, nicht „${0}“.`,
+  'host-awaiting-approval': 'Warten auf deine Zustimmung in Element…',
+  'host-refused': 'Element hat diesem Widget nicht erlaubt, Anrufereignisse zu senden. Starte einen Anruf, um erneut gefragt zu werden.',
 };

@@ -137,4 +137,12 @@ export const templates = {
   'chat-label': 'Mensaje al oráculo',
   'chat-placeholder': 'Escribe al oráculo…',
   'chat-send': 'Enviar',
+  'setup-title': 'Este widget de llamada al oráculo no está bien configurado',
+  'setup-bad-parent-url': str`El parámetro parentUrl del widget no es una dirección web: «${0}».`,
+  'setup-no-room-id': 'A la URL del widget le falta roomId: añade roomId=$matrix_room_id.',
+  'setup-bad-room-id': str`El parámetro roomId del widget no es un ID de sala de Matrix: «${0}».`,
+  'setup-bad-backend-url': str`El parámetro backendUrl del widget no es una dirección http(s): «${0}».`,
+  'setup-bad-call-type': str`El parámetro callType del widget debe ser audio o video, no «${0}».`,
+  'host-awaiting-approval': 'Esperando tu aprobación en Element…',
+  'host-refused': 'Element no permitió que este widget enviara eventos de llamada. Inicia una llamada para que te lo vuelva a preguntar.',
 };

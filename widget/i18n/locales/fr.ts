@@ -137,4 +137,12 @@ export const templates = {
   'chat-label': 'Message à l’oracle',
   'chat-placeholder': 'Écrivez à l’oracle…',
   'chat-send': 'Envoyer',
+  'setup-title': 'Ce widget d’appel à l’oracle n’est pas correctement configuré',
+  'setup-bad-parent-url': str`Le paramètre parentUrl du widget n’est pas une adresse web : « ${0} ».`,
+  'setup-no-room-id': 'L’URL du widget n’a pas de roomId : ajoutez-y roomId=$matrix_room_id.',
+  'setup-bad-room-id': str`Le paramètre roomId du widget n’est pas un identifiant de salon Matrix : « ${0} ».`,
+  'setup-bad-backend-url': str`Le paramètre backendUrl du widget n’est pas une adresse http(s) : « ${0} ».`,
+  'setup-bad-call-type': str`Le paramètre callType du widget doit valoir audio ou video, pas « ${0} ».`,
+  'host-awaiting-approval': 'En attente de votre accord dans Element…',
+  'host-refused': 'Element n’a pas autorisé ce widget à envoyer des événements d’appel. Lancez un appel pour que la question vous soit reposée.',
 };
