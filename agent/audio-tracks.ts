@@ -26,6 +26,8 @@ export function followUserAudio(room: Room, user: RemoteParticipant, signal: Abo
 
 export interface OracleVoice {
   readonly source: AudioSource;
+  /** The published track's id (transcript entries name the track they transcribe). */
+  readonly trackSid: string | undefined;
   close(): Promise<void>;
 }
 
@@ -35,9 +37,10 @@ export async function publishVoice(room: Room): Promise<OracleVoice> {
   const track = LocalAudioTrack.createAudioTrack('oracle-voice', source);
   const options = new TrackPublishOptions();
   options.source = TrackSource.SOURCE_MICROPHONE;
-  await room.localParticipant!.publishTrack(track, options);
+  const publication = await room.localParticipant!.publishTrack(track, options);
   return {
     source,
+    trackSid: publication.sid,
     async close() {
       await track.close().catch(() => {});
       await source.close().catch(() => {});

@@ -4,12 +4,12 @@
  * brains import it without importing this factory back.
  */
 import type { AgentConfig } from './config.ts';
-import type { BrainResources, OracleBrain } from './oracle-brain.ts';
+import type { BrainResources, CallChoices, OracleBrain } from './oracle-brain.ts';
 
-export async function createBrain(config: AgentConfig, resources: BrainResources): Promise<OracleBrain> {
+export async function createBrain(config: AgentConfig, resources: BrainResources, choices: CallChoices = {}): Promise<OracleBrain> {
   if (config.brain === 'openai') {
     const { OpenAiBrain } = await import('./brains/openai.ts');
-    return new OpenAiBrain(config.openai, resources.vad);
+    return new OpenAiBrain(config.openai, resources.vad, choices);
   }
   const { EchoBrain } = await import('./brains/echo.ts');
   return new EchoBrain(resources.vad);

@@ -18,6 +18,8 @@ const url = (protocols: string[], what: string) =>
     }
   }, `expected a ${protocols.join(' or ')} URL`);
 
+const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((value) => value === 'true');
+
 const envSchema = z.object({
   LIVEKIT_URL: url(['ws:', 'wss:'], 'the LiveKit server URL (ws:// or wss://)'),
   LIVEKIT_API_KEY: z.string(required('the LiveKit API key')).min(1),
@@ -34,6 +36,8 @@ const envSchema = z.object({
   OPENAI_STT_MODEL: z.string().default('whisper-1'),
   OPENAI_TTS_MODEL: z.string().default('tts-1'),
   OPENAI_TTS_VOICE: z.string().default('alloy'),
+  // Most OpenAI-compatible servers have only POST /v1/audio/transcriptions, not the realtime WebSocket.
+  OPENAI_STT_REALTIME: flag,
   ORACLE_INSTRUCTIONS: z.string().default('You are a helpful oracle. Answer briefly and kindly.'),
   KEY_FETCH_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
   KEY_FETCH_BUDGET_SECONDS: z.coerce.number().int().min(1).max(600).default(90),
@@ -43,6 +47,7 @@ const envSchema = z.object({
   AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(256).optional(),
   AGENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  AGENT_LOG_CONVERSATION: flag,
 });
 
 export interface OpenAiSettings {
@@ -52,6 +57,8 @@ export interface OpenAiSettings {
   readonly sttModel: string;
   readonly ttsModel: string;
   readonly ttsVoice: string;
+  /** Speech-to-text over the realtime WebSocket instead of POST /v1/audio/transcriptions. */
+  readonly sttRealtime: boolean;
   readonly instructions: string;
 }
 
@@ -77,6 +84,8 @@ export interface AgentConfig {
   /** The worker's health endpoint. */
   readonly httpPort: number;
   readonly logLevel: string;
+  /** Conversation text in debug and trace records (never above, never by default). */
+  readonly logConversation: boolean;
 }
 
 /**
@@ -145,6 +154,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
       sttModel: e.OPENAI_STT_MODEL,
       ttsModel: e.OPENAI_TTS_MODEL,
       ttsVoice: e.OPENAI_TTS_VOICE,
+      sttRealtime: e.OPENAI_STT_REALTIME,
       instructions: e.ORACLE_INSTRUCTIONS,
     },
     keyFetchAttempts: e.KEY_FETCH_ATTEMPTS,
@@ -154,5 +164,6 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     maxCalls: e.AGENT_MAX_CALLS ?? CALLS_PER_CORE * availableParallelism(),
     httpPort: e.AGENT_HTTP_PORT,
     logLevel: e.AGENT_LOG_LEVEL,
+    logConversation: e.AGENT_LOG_CONVERSATION,
   };
 }

@@ -39,6 +39,9 @@ export interface CallKeyInfo {
   readonly claimedUserDid?: string;
   readonly oracleDid: string;
   readonly callType: CallType;
+  /** The voice and language the person chose (already checked by the backend against what the oracle offers). */
+  readonly agentVoice?: string;
+  readonly language?: string;
   /** The call's Matrix user, as the backend verified it. */
   readonly userId: string;
 }
@@ -116,6 +119,8 @@ export async function obtainCallKey(
     ...(answer.claimedUserDid ? { claimedUserDid: answer.claimedUserDid } : {}),
     oracleDid: answer.oracleDid,
     callType: answer.callType,
+    ...(answer.agentVoice ? { agentVoice: answer.agentVoice } : {}),
+    ...(answer.language ? { language: answer.language } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ServerOptions, cli } from '@livekit/agents';
 import { CallSlots } from './call-slots.ts';
 import { AgentConfigError, loadAgentConfig } from './config.ts';
+import { checkModels } from './model-check.ts';
 
 let config;
 try {
@@ -17,6 +18,19 @@ try {
     process.exit(1);
   }
   throw error;
+}
+
+if (config.brain === 'openai') {
+  const check = await checkModels(config.openai);
+  if (check.kind === 'missing') {
+    process.stderr.write(
+      `oracle-call agent cannot start: the OpenAI-compatible server has no model ${check.missing.join(', ')} (it lists: ${check.available.join(', ') || 'none'})\n`,
+    );
+    process.exit(1);
+  }
+  process.stderr.write(
+    check.kind === 'ok' ? `oracle-call agent: models ${check.models.join(', ')} found on the server\n` : `oracle-call agent: models not checked: ${check.why}\n`,
+  );
 }
 
 if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);

@@ -3,15 +3,16 @@
  * joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
  * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
  */
-import { defineAgent, log as agentLog } from '@livekit/agents';
+import { defineAgent } from '@livekit/agents';
 import type { JobContext, JobProcess, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
-import { parseCallId } from '../protocol/index.ts';
+import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
 import { createBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
 import { HandoffError, obtainCallKey, reportFailure } from './key-handoff.ts';
+import { keepConversationsOutOfLogs } from './private-logs.ts';
 
 interface ProcessData {
   vad: VAD;
@@ -36,7 +37,8 @@ export default defineAgent<ProcessData>({
   entry: async (ctx: JobContext<ProcessData>) => {
     const config = loadAgentConfig();
     const callId = ctx.job.metadata;
-    const log = agentLog().child({ callId, room: ctx.job.room?.name });
+    // Before anything of the call exists: every logger made from here on drops what was said.
+    const log = keepConversationsOutOfLogs(config.logConversation).child({ callId, room: ctx.job.room?.name });
     try {
       // The key is fetched for the callId, and the room joined is the dispatch's: they must be one call.
       if (parseCallId(callId).roomName !== ctx.job.room?.name) throw new Error("the callId names another room than the dispatch's");
@@ -70,7 +72,7 @@ export default defineAgent<ProcessData>({
         encryptionType: EncryptionType.GCM,
       },
     });
-    log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid }, 'joined the call with E2EE');
+    log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid, voice: key.agentVoice, language: key.language }, 'joined the call with E2EE');
 
     const user = await personWithin(ctx, config.joinTimeoutMs);
     if (!user) {
@@ -89,13 +91,20 @@ export default defineAgent<ProcessData>({
     ctx.room.on(RoomEvent.Disconnected, () => ended.abort());
     ctx.addShutdownCallback(async () => ended.abort());
 
-    const brain = await createBrain(config, { vad: ctx.proc.userData.vad });
+    const brain = await createBrain(config, { vad: ctx.proc.userData.vad }, {
+      ...(key.agentVoice ? { voice: key.agentVoice } : {}),
+      ...(key.language ? { language: key.language } : {}),
+    });
     try {
       await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
     } catch (error) {
-      if (!ended.signal.aborted) log.error({ err: (error as Error).message }, 'the oracle failed during the call');
+      if (!ended.signal.aborted) {
+        log.error({ err: (error as Error).message }, 'the oracle failed during the call');
+        // Said before leaving, so the person learns why rather than watching a silent oracle go.
+        await ctx.room.localParticipant?.setAttributes({ [ORACLE_ENDED_ATTRIBUTE]: 'cannot-answer' }).catch(() => {});
+      }
     }
-    log.info('the person left; leaving the call');
+    log.info(ended.signal.aborted ? 'the person left; leaving the call' : 'the oracle cannot carry on; leaving the call');
     ctx.shutdown('call over');
   },
 });

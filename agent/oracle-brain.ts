@@ -29,3 +29,11 @@ export interface OracleBrain {
 export interface BrainResources {
   readonly vad: VAD;
 }
+
+/** What the person chose for the call (the echo oracle has neither a voice nor speech recognition to choose). */
+export interface CallChoices {
+  /** The text-to-speech voice, instead of OPENAI_TTS_VOICE. */
+  readonly voice?: string;
+  /** The language speech recognition listens for (BCP 47). */
+  readonly language?: string;
+}

@@ -18,6 +18,8 @@ export function isCallType(value: unknown): value is CallType {
 
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const BASE58_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/;
+const VOICE_PATTERN = /^[A-Za-z0-9._-]+$/;
+const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 const did = z.string().max(512).regex(DID_PATTERN, 'expected a DID ("did:method:id")');
 const timestamp = z.iso.datetime({ offset: true });
@@ -32,6 +34,10 @@ const callFields = {
   roomId: z.string().regex(ROOM_NAME_PATTERN, 'expected a LiveKit room name (8 to 64 of A-Z a-z 0-9 _ -)'),
   userDid: did,
   oracleDid: did,
+  /** The oracle's voice for this call, one of those the oracle announces (`GET /oracle`). */
+  agentVoice: z.string().min(1).max(64).regex(VOICE_PATTERN, 'expected a voice name').optional(),
+  /** The language the person speaks (BCP 47, e.g. `en`, `pt-BR`), one of those the oracle announces. */
+  language: z.string().regex(LANGUAGE_PATTERN, 'expected a BCP 47 language tag (en, pt-BR)').optional(),
 };
 
 /** Content of the event that starts a call. */
@@ -101,6 +107,8 @@ export function makeCallEdit(
     roomId: current.roomId,
     userDid: current.userDid,
     oracleDid: current.oracleDid,
+    ...(current.agentVoice ? { agentVoice: current.agentVoice } : {}),
+    ...(current.language ? { language: current.language } : {}),
     callStatus: change.callStatus,
     ...(change.callId ?? current.callId ? { callId: change.callId ?? current.callId } : {}),
     ...(change.callEndedAt ?? current.callEndedAt

@@ -7,3 +7,4 @@ export * from './call-state.ts';
 export * from './ecies.ts';
 export * from './retry.ts';
 export * from './user-did.ts';
+export * from './oracle-room.ts';

@@ -21,6 +21,9 @@ import { WIDGET_NAME, addWidget } from './add-widget.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/server.ts';
+import { startLocalOpenAi } from './services/local-openai/server.ts';
+import type { LocalOpenAiServer } from './services/local-openai/server.ts';
+import { installEspeak } from './services/espeak.ts';
 
 interface DemoState {
   readonly livekit: { apiKey: string; apiSecret: string };
@@ -125,8 +128,25 @@ async function main(): Promise<void> {
     MATRIX_ACCESS_TOKEN: state.oracle.accessToken,
     CORS_ORIGINS: [...demoOrigins, ...(process.env.CORS_ORIGINS ?? '').split(',').filter(Boolean)].join(','),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // The voices and languages a call may choose; espeak-ng's, for the local OpenAI-compatible server.
+    ORACLE_VOICES: process.env.ORACLE_VOICES ?? (process.env.ORACLE_BRAIN === 'openai' && !process.env.OPENAI_BASE_URL ? 'en-us,en-gb' : ''),
+    ORACLE_LANGUAGES: process.env.ORACLE_LANGUAGES ?? (process.env.ORACLE_BRAIN === 'openai' && !process.env.OPENAI_BASE_URL ? 'en' : ''),
   });
   const backend = await startServer(backendConfig, createLogger(backendConfig.logLevel));
+
+  // The talking oracle without a server of one's own: the local one (espeak-ng's voice, a fixed answer).
+  const brain = process.env.ORACLE_BRAIN === 'openai' ? 'openai' : 'echo';
+  let localOpenAi: LocalOpenAiServer | undefined;
+  if (brain === 'openai' && !process.env.OPENAI_BASE_URL) {
+    progress('demo', 'ORACLE_BRAIN=openai without OPENAI_BASE_URL: starting the local OpenAI-compatible server…');
+    localOpenAi = await startLocalOpenAi({ espeak: await installEspeak() });
+  }
+  const brainLine =
+    brain === 'echo'
+      ? 'echo brain (says your words back)'
+      : localOpenAi
+        ? `OpenAI-compatible brain, local server ${localOpenAi.baseUrl} (espeak-ng voice, fixed answers)`
+        : `OpenAI-compatible brain, ${process.env.OPENAI_BASE_URL}`;
 
   progress('demo', 'starting the agent…');
   const agent = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(new URL(import.meta.url).pathname), '../agent/main.ts'), 'start'], {
@@ -138,6 +158,7 @@ async function main(): Promise<void> {
       ORACLE_BACKEND_URL: backend.url,
       AGENT_API_KEY: state.agentApiKey,
       ORACLE_PRIVATE_KEY: state.oracleKeys.privateKey,
+      ...(localOpenAi ? { OPENAI_BASE_URL: localOpenAi.baseUrl } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -186,7 +207,7 @@ async function main(): Promise<void> {
       `  demo site (one script tag)   ${pages.pageUrl}`,
       `  demo widget host             ${pages.hostUrl}   (widget page ${pages.widgetUrl})`,
       `  backend                      ${backend.url}   (API description: ${backend.url}/openapi.json)`,
-      `  agent                        pid ${agent.pid}, dispatched as "oracle", echo brain`,
+      `  agent                        pid ${agent.pid}, dispatched as "oracle", ${brainLine}`,
       `  Matrix homeserver (Synapse)  ${synapse.baseUrl}   server name ${synapse.serverName}`,
       `  LiveKit server               ${livekit.url}`,
       `  demo user                    ${state.user.userId}`,
@@ -211,6 +232,7 @@ async function main(): Promise<void> {
     await agentGone;
     clearTimeout(deadline);
     await pages.close();
+    await localOpenAi?.close();
     await element?.close();
     await backend.close();
     await Promise.all([livekit.stop(), synapse.stop()]);

@@ -3,6 +3,7 @@
  * Idempotent: a second run only checks. Exits non-zero naming the service that could not be installed.
  */
 import { chromiumVersion, installChromium } from './services/chromium.ts';
+import { espeakVersion, installEspeak } from './services/espeak.ts';
 import { installLiveKit } from './services/livekit.ts';
 import { progress } from './services/paths.ts';
 import { installPostgres, postgresVersion } from './services/postgres.ts';
@@ -20,6 +21,10 @@ const steps: [string, () => Promise<string>][] = [
   ['Chromium', async () => {
     const binary = await installChromium();
     return `${await chromiumVersion(binary)} (${binary})`;
+  }],
+  ['espeak-ng', async () => {
+    const binary = await installEspeak();
+    return `${await espeakVersion(binary)} (${binary})`;
   }],
   ['PostgreSQL', async () => {
     const bin = await installPostgres();

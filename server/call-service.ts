@@ -38,7 +38,7 @@ export function publicCall(record: CallRecord): ApiCall {
  * The agent's key answer for a call: the verified Matrix user, and a DID only as far as it is proven
  * (see user-did.ts): `userDid` when verified, `claimedUserDid` when merely claimed (USER_DID_POLICY=claim).
  */
-export function keyAnswer({ encryptionKey, userId, verifiedUserDid, claimedUserDid, oracleDid, callType }: CallRecord): KeyAnswer {
+export function keyAnswer({ encryptionKey, userId, verifiedUserDid, claimedUserDid, oracleDid, callType, agentVoice, language }: CallRecord): KeyAnswer {
   return {
     encryptionKey,
     userId,
@@ -46,6 +46,8 @@ export function keyAnswer({ encryptionKey, userId, verifiedUserDid, claimedUserD
     ...(claimedUserDid ? { claimedUserDid } : {}),
     oracleDid,
     callType,
+    ...(agentVoice ? { agentVoice } : {}),
+    ...(language ? { language } : {}),
   };
 }
 
@@ -61,6 +63,8 @@ function contentOf(record: CallRecord): CallContent {
     roomId: record.roomName,
     userDid: record.userDid,
     oracleDid: record.oracleDid,
+    ...(record.agentVoice ? { agentVoice: record.agentVoice } : {}),
+    ...(record.language ? { language: record.language } : {}),
     callStatus: record.status,
     callId: record.callId,
     ...(record.callEndedAt ? { callEndedAt: record.callEndedAt } : {}),
@@ -160,6 +164,8 @@ export class CallService {
         oracleDid: content.oracleDid,
         sessionId: content.sessionId,
         callType: content.callType,
+        ...(content.agentVoice ? { agentVoice: content.agentVoice } : {}),
+        ...(content.language ? { language: content.language } : {}),
         encryptionKey: content.encryptionKey,
         status: 'pending',
         callStartedAt: content.callStartedAt,
@@ -234,6 +240,13 @@ export class CallService {
     if (startedAt < Date.now() - skewMs) throw ApiError.invalidEvent('stale_call', 'The call event is too old to start a call');
     if (startedAt > Date.now() + skewMs) throw ApiError.invalidEvent('future_call', 'The call event is dated in the future');
     assertEncryptedCallKeyShape(content.encryptionKey);
+    // Only what GET /oracle announces: the agent is then sure to have the voice and the language.
+    if (content.agentVoice !== undefined && !this.config.voices.includes(content.agentVoice)) {
+      throw ApiError.invalidEvent('voice_not_offered', `The oracle does not offer the voice "${content.agentVoice}" (GET /oracle lists its voices)`);
+    }
+    if (content.language !== undefined && !this.config.languages.includes(content.language)) {
+      throw ApiError.invalidEvent('language_not_offered', `The oracle does not offer the language "${content.language}" (GET /oracle lists its languages)`);
+    }
     return content;
   }
 

@@ -62,6 +62,9 @@ export const envSchema = z.object({
   MATRIX_REQUIRE_ENCRYPTION: z.enum(['true', 'false'], { error: 'expected "true" or "false"' }).default('true'),
   MATRIX_CRYPTO_PASSPHRASE: strongSecret("the passphrase that encrypts the oracle device's Matrix crypto state at rest").optional(),
   CORS_ORIGINS: z.string().default(''),
+  // What a call may choose (the call event's agentVoice and language), announced in GET /oracle.
+  ORACLE_VOICES: z.string().regex(/^[A-Za-z0-9._,\s-]*$/, 'expected voice names separated by commas').default(''),
+  ORACLE_LANGUAGES: z.string().regex(/^[A-Za-z0-9,\s-]*$/, 'expected BCP 47 language tags separated by commas').default(''),
   CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
   CALL_MAX_DURATION_SECONDS: seconds(4 * 3600, 60, 7 * 86_400),
   BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/i).default('16kb'),
@@ -120,6 +123,9 @@ export interface ServerConfig {
     readonly cryptoPassphrase?: string;
   };
   readonly corsOrigins: readonly string[];
+  /** The voices and languages a call may choose (empty: no choice offered). */
+  readonly voices: readonly string[];
+  readonly languages: readonly string[];
   readonly clockSkewSeconds: number;
   readonly callMaxDurationSeconds: number;
   readonly bodyLimit: string;
@@ -224,6 +230,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
     },
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    voices: e.ORACLE_VOICES.split(',').map((voice) => voice.trim()).filter(Boolean),
+    languages: e.ORACLE_LANGUAGES.split(',').map((language) => language.trim()).filter(Boolean),
     clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
     callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,
     bodyLimit: e.BODY_LIMIT,

@@ -17,7 +17,7 @@ let contract: Promise<typeof import('../protocol/api/index.ts')> | undefined;
 const loadContract = () => (contract ??= import('../protocol/api/index.ts'));
 
 /** The oracle's facts the element needs: from `GET /oracle`, or pinned by the page (DID and key only). */
-export type OracleInfo = Pick<OracleAnswer, 'oracleDid' | 'publicKey'> & Partial<Pick<OracleAnswer, 'livekitUrl' | 'matrixUserId'>>;
+export type OracleInfo = Pick<OracleAnswer, 'oracleDid' | 'publicKey'> & Partial<Pick<OracleAnswer, 'livekitUrl' | 'matrixUserId' | 'voices' | 'languages'>>;
 
 export type BackendSession = SessionAnswer;
 

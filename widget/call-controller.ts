@@ -26,7 +26,7 @@ import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } fro
 import { withRetry, withTimeout } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 import { CallMachine } from './state.ts';
-import type { CallType } from './state.ts';
+import type { CallType, EndReason } from './state.ts';
 import { matrixUserDid } from './transport/matrix-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
@@ -39,6 +39,9 @@ export interface CallConfig {
   /** With a pinned key, the oracle's DID; when both are given, GET /oracle is skipped. */
   readonly oracleDid?: string;
   readonly userDid?: string;
+  /** The oracle's voice and the person's language for the call (`voice`, `language` attributes). */
+  readonly agentVoice?: string;
+  readonly language?: string;
   readonly oracleTimeoutMs: number;
   /** How long the call may stay reconnecting before it ends (`connection-lost`). */
   readonly reconnectTimeoutMs: number;
@@ -70,6 +73,27 @@ interface CallProgress {
 }
 
 type Outcome = { readonly kind: 'hang-up' | 'oracle-left' } | { readonly kind: 'error'; readonly error: CallError };
+
+/**
+ * The voice and language asked for must be among those the oracle announces (GET /oracle); with a
+ * pinned oracle, whose facts are not asked for, the backend alone checks them.
+ */
+function checkChoices(config: CallConfig, oracle: OracleInfo): void {
+  const offered = (what: string, value: string | undefined, choices: readonly string[] | undefined) => {
+    if (value === undefined || choices === undefined || choices.includes(value)) return;
+    const list = choices.length > 0 ? `it offers ${choices.join(', ')}` : 'it offers no choice';
+    throw new CallError(CallErrorReason.NotConfigured, `${what} "${value}" is not offered by the oracle (${list})`);
+  };
+  offered('voice', config.agentVoice, oracle.voices);
+  offered('language', config.language, oracle.languages);
+}
+
+/** Why the oracle left, when it said so (`oracle.ended`) before leaving. */
+function oracleLeftReason(snapshot: MediaSnapshot): EndReason {
+  if (snapshot.oracleEndReason === 'cannot-hear') return 'oracle-cannot-hear';
+  if (snapshot.oracleEndReason === 'cannot-answer') return 'oracle-cannot-answer';
+  return 'oracle-left';
+}
 
 function randomId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -176,6 +200,12 @@ export class CallController implements ReactiveController {
     await this.#media?.setMicrophoneEnabled(enabled);
   }
 
+  /** Sends a chat message to the oracle; throws when there is no call to send it in. */
+  async sendChat(text: string): Promise<void> {
+    if (!this.#media || this.machine.phase !== 'in-call') throw new CallError(CallErrorReason.ConnectionLost, 'not in a call');
+    await this.#media.sendChat(text);
+  }
+
   async setCameraEnabled(enabled: boolean): Promise<void> {
     await this.#media?.setCameraEnabled(enabled);
   }
@@ -219,7 +249,7 @@ export class CallController implements ReactiveController {
     this.host.requestUpdate();
     if (this.machine.phase === 'ending') {
       // A hang-up wins over an error that raced it: the person asked for the call to end, and it has.
-      this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? 'oracle-left' : 'hang-up', at: Date.now() });
+      this.machine.send({ type: 'ended', reason: outcome.kind === 'oracle-left' ? oracleLeftReason(this.snapshot) : 'hang-up', at: Date.now() });
     } else if (outcome.kind === 'error') {
       if (outcome.error.reason === CallErrorReason.Unknown) this.log('the call failed', outcome.error);
       this.machine.send({ type: 'fail', error: outcome.error.info });
@@ -239,6 +269,7 @@ export class CallController implements ReactiveController {
     const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
     call.backend = backend;
     const oracle = await this.#oracle(backend, config, signal);
+    checkChoices(config, oracle);
     const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
     const session = await step(CallErrorReason.SignInFailed, signal, async () => {
       try {
@@ -285,6 +316,8 @@ export class CallController implements ReactiveController {
         // the backend verified at sign-in: `did:matrix:` and the user ID, percent-encoded (matrixUserDid).
         userDid: config.userDid || matrixUserDid(session.userId || transport.userId || ''),
         oracleDid: oracle.oracleDid,
+        ...(config.agentVoice ? { agentVoice: config.agentVoice } : {}),
+        ...(config.language ? { language: config.language } : {}),
         callStatus: 'pending',
       }),
     );

@@ -6,7 +6,7 @@
 import { msg, str } from '@lit/localize';
 import { currentLocale } from './i18n/localize.ts';
 import type { DeviceKind, EncryptionStatus } from './media-session.ts';
-import type { CallState, CallType } from './state.ts';
+import type { CallState, CallType, EndReason } from './state.ts';
 
 function parts(ms: number): { hours: number; minutes: number; seconds: number } {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -63,9 +63,23 @@ export function statusText(state: CallState): string {
     case 'ending':
       return msg('Ending the call…', { id: 'status-ending' });
     case 'ended':
-      return state.reason === 'oracle-left' ? msg('The oracle ended the call', { id: 'status-oracle-left' }) : msg('Call ended', { id: 'status-ended' });
+      return endText(state.reason);
     case 'error':
       return state.error.title;
+  }
+}
+
+/** Why the call ended, in words (the oracle may have said why it left). */
+export function endText(reason: EndReason): string {
+  switch (reason) {
+    case 'hang-up':
+      return msg('Call ended', { id: 'status-ended' });
+    case 'oracle-left':
+      return msg('The oracle ended the call', { id: 'status-oracle-left' });
+    case 'oracle-cannot-hear':
+      return msg('The oracle cannot hear you right now', { id: 'status-oracle-cannot-hear' });
+    case 'oracle-cannot-answer':
+      return msg('The oracle cannot answer right now', { id: 'status-oracle-cannot-answer' });
   }
 }
 

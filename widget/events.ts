@@ -2,6 +2,7 @@
  * The DOM events `<oracle-call>` fires, their details (declared once here), and the one helper that
  * fires them: every event bubbles and is composed, so it crosses shadow roots to the page.
  */
+import type { OracleState, TranscriptEntry } from './conversation.ts';
 import type { CallErrorInfo } from './errors.ts';
 import type { CallPhase, CallType, EndReason } from './state.ts';
 
@@ -25,10 +26,24 @@ export interface OracleCallErrorDetail extends CallErrorInfo {
   readonly callId?: string;
 }
 
+export interface OracleCallOracleStateDetail {
+  /** undefined once the call is over. */
+  readonly state: OracleState | undefined;
+  readonly previous: OracleState | undefined;
+}
+
+export interface OracleCallTranscriptDetail {
+  /** The entry that was added or changed (interim entries change until they are final). */
+  readonly entry: TranscriptEntry;
+  readonly transcript: readonly TranscriptEntry[];
+}
+
 export interface OracleCallEventDetails {
   'oracle-call-state': OracleCallStateDetail;
   'oracle-call-ended': OracleCallEndedDetail;
   'oracle-call-error': OracleCallErrorDetail;
+  'oracle-call-oracle-state-change': OracleCallOracleStateDetail;
+  'oracle-call-transcript': OracleCallTranscriptDetail;
 }
 
 export type OracleCallEventName = keyof OracleCallEventDetails;
@@ -38,6 +53,8 @@ declare global {
     'oracle-call-state': CustomEvent<OracleCallStateDetail>;
     'oracle-call-ended': CustomEvent<OracleCallEndedDetail>;
     'oracle-call-error': CustomEvent<OracleCallErrorDetail>;
+    'oracle-call-oracle-state-change': CustomEvent<OracleCallOracleStateDetail>;
+    'oracle-call-transcript': CustomEvent<OracleCallTranscriptDetail>;
   }
 }
 

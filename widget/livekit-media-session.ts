@@ -18,7 +18,20 @@ import {
   isE2EESupported,
   supportsAudioOutputSelection,
 } from 'livekit-client';
-import type { LocalTrack, Participant, RemoteParticipant, RemoteTrack, RemoteTrackPublication } from 'livekit-client';
+import type { LocalTrack, Participant, RemoteParticipant, RemoteTrack, RemoteTrackPublication, TextStreamReader } from 'livekit-client';
+import {
+  AGENT_STATE_ATTRIBUTE,
+  CHAT_TOPIC,
+  ORACLE_ENDED_ATTRIBUTE,
+  TRANSCRIBED_TRACK_ATTRIBUTE,
+  TRANSCRIPTION_FINAL_ATTRIBUTE,
+  TRANSCRIPTION_SEGMENT_ATTRIBUTE,
+  TRANSCRIPTION_TOPIC,
+  parseOracleEndReason,
+  parseOracleState,
+} from '../protocol/oracle-room.ts';
+import { upsertEntry } from './conversation.ts';
+import type { Speaker } from './conversation.ts';
 import { CallError, CallErrorReason } from './errors.ts';
 import { EMPTY_SNAPSHOT, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type { ConnectOptions, DeviceKind, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
@@ -99,13 +112,16 @@ export class LiveKitMediaSession implements MediaSession {
   #update(change: Partial<MediaSnapshot> = {}): void {
     const audio = this.#track(Track.Kind.Audio);
     const video = this.#track(Track.Kind.Video);
-    const oracleVideo = this.#oracle()?.getTrackPublication(Track.Source.Camera)?.videoTrack;
+    const oracle = this.#oracle();
+    const oracleVideo = oracle?.getTrackPublication(Track.Source.Camera)?.videoTrack;
+    const oracleAudio = oracle?.getTrackPublication(Track.Source.Microphone)?.audioTrack;
     this.#snapshot = {
       ...this.#snapshot,
       microphoneEnabled: audio !== undefined && !audio.isMuted,
       cameraEnabled: video !== undefined && !video.isMuted,
       localVideo: video && !video.isMuted ? video.mediaStreamTrack : null,
       oracleVideo: oracleVideo?.mediaStreamTrack ?? null,
+      oracleAudio: oracleAudio?.mediaStreamTrack ?? null,
       encryption: this.#encryption(),
       ...change,
     };
@@ -154,6 +170,8 @@ export class LiveKitMediaSession implements MediaSession {
     });
     this.#room = room;
     this.#wire(room);
+    // Text arrives on the data channel, which the room's `encryption` option encrypts with the call key.
+    room.registerTextStreamHandler(TRANSCRIPTION_TOPIC, (reader, sender) => void this.#readTranscription(reader, sender.identity));
     // A string key goes through PBKDF2, as the agent's shared key (the same 64 characters) does.
     await keyProvider.setKey(options.callKey);
     // Before connecting, so nothing is ever published unencrypted (it throws if E2EE is not configured).
@@ -186,6 +204,11 @@ export class LiveKitMediaSession implements MediaSession {
       .on(RoomEvent.ParticipantEncryptionStatusChanged, changed)
       .on(RoomEvent.MediaDevicesChanged, () => void this.#refreshDevices())
       .on(RoomEvent.AudioPlaybackStatusChanged, () => this.#update({ audioBlocked: !room.canPlaybackAudio }))
+      .on(RoomEvent.ParticipantAttributesChanged, (_changed, participant) => {
+        if (!isOracleParticipant(participant)) return;
+        const ended = parseOracleEndReason(participant.attributes[ORACLE_ENDED_ATTRIBUTE]);
+        this.#update({ oracleState: parseOracleState(participant.attributes[AGENT_STATE_ATTRIBUTE]), ...(ended ? { oracleEndReason: ended } : {}) });
+      })
       .on(RoomEvent.ParticipantDisconnected, (participant) => {
         if (isOracleParticipant(participant) && this.#oracleJoined) this.#emit({ type: 'oracle-left' });
         changed();
@@ -199,6 +222,44 @@ export class LiveKitMediaSession implements MediaSession {
       .on(RoomEvent.Disconnected, (reason) => {
         if (!this.#closed) this.#emit({ type: 'disconnected', reason: String(reason ?? 'unknown') });
       });
+  }
+
+  /** Whose words a transcription stream carries: the person's own track's, or the oracle's. */
+  #speakerOf(reader: TextStreamReader, identity: string): Speaker {
+    const local = this.#room?.localParticipant;
+    const track = reader.info.attributes?.[TRANSCRIBED_TRACK_ATTRIBUTE];
+    if (identity === local?.identity) return 'you';
+    if (track && local && [...local.trackPublications.values()].some((publication) => publication.trackSid === track)) return 'you';
+    return 'oracle';
+  }
+
+  /** Folds a transcription stream into the transcript as it arrives; its end makes it final. */
+  async #readTranscription(reader: TextStreamReader, identity: string): Promise<void> {
+    const attributes = reader.info.attributes ?? {};
+    const id = attributes[TRANSCRIPTION_SEGMENT_ATTRIBUTE] ?? reader.info.id;
+    const speaker = this.#speakerOf(reader, identity);
+    const finalAttribute = attributes[TRANSCRIPTION_FINAL_ATTRIBUTE] === 'true';
+    let text = '';
+    const show = (final: boolean) => {
+      if (this.#closed || (!text && !final)) return;
+      this.#update({ transcript: upsertEntry(this.#snapshot.transcript, { id, speaker, text, final }) });
+    };
+    try {
+      for await (const chunk of reader) {
+        text += chunk;
+        show(finalAttribute);
+      }
+    } catch {
+      // A stream cut short (the oracle left) keeps what arrived.
+    }
+    if (text) show(true);
+  }
+
+  async sendChat(text: string): Promise<void> {
+    const room = this.#room;
+    if (!room || room.state !== ConnectionState.Connected) throw new CallError(CallErrorReason.ConnectionLost, 'not connected');
+    const info = await room.localParticipant.sendText(text, { topic: CHAT_TOPIC });
+    this.#update({ transcript: upsertEntry(this.#snapshot.transcript, { id: info.id, speaker: 'you', text, final: true, typed: true }) });
   }
 
   #onSubscribed(track: RemoteTrack, _publication: RemoteTrackPublication, participant: RemoteParticipant): void {
@@ -296,7 +357,8 @@ export class LiveKitMediaSession implements MediaSession {
       for (const track of this.#tracks) track.stop();
       for (const element of this.#audioElements.values()) element.srcObject = null;
       this.#audioElements.clear();
-      this.#snapshot = { ...this.#snapshot, microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleSpeaking: false, encryption: 'pending' };
+      // The transcript stays, so the person can read it once the call is over.
+      this.#snapshot = { ...this.#snapshot, microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleAudio: null, oracleSpeaking: false, oracleState: undefined, encryption: 'pending' };
       this.#emit({ type: 'change', snapshot: this.#snapshot });
     }
   }

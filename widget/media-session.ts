@@ -3,6 +3,8 @@
  * devices. `MediaSession` is the seam the element's tests replace with a fake; the real one is
  * `LiveKitMediaSession` (livekit-media-session.ts), loaded only when a call starts.
  */
+import type { OracleEndReason } from '../protocol/oracle-room.ts';
+import type { OracleState, TranscriptEntry } from './conversation.ts';
 import { unnamedDevice } from './copy.ts';
 import { CallErrorReason } from './errors.ts';
 import type { CallType } from './state.ts';
@@ -29,6 +31,14 @@ export interface MediaSnapshot {
   /** The oracle's video (its avatar), decrypted. */
   readonly oracleVideo: MediaStreamTrack | null;
   readonly oracleSpeaking: boolean;
+  /** What the oracle says it is doing (`lk.agent.state`); undefined before it says. */
+  readonly oracleState: OracleState | undefined;
+  /** The oracle's voice, decrypted (for the level visualizer). */
+  readonly oracleAudio: MediaStreamTrack | null;
+  /** Why the oracle is leaving, when it said so before it left. */
+  readonly oracleEndReason: OracleEndReason | undefined;
+  /** The call's transcript so far (end-to-end encrypted text streams), oldest first. */
+  readonly transcript: readonly TranscriptEntry[];
   readonly encryption: EncryptionStatus;
   readonly devices: Readonly<Record<DeviceKind, readonly DeviceOption[]>>;
   readonly activeDevices: Readonly<Partial<Record<DeviceKind, string>>>;
@@ -44,6 +54,10 @@ export const EMPTY_SNAPSHOT: MediaSnapshot = {
   localVideo: null,
   oracleVideo: null,
   oracleSpeaking: false,
+  oracleState: undefined,
+  oracleAudio: null,
+  oracleEndReason: undefined,
+  transcript: [],
   encryption: 'pending',
   devices: { audioinput: [], videoinput: [], audiooutput: [] },
   activeDevices: {},
@@ -84,6 +98,8 @@ export interface MediaSession {
   setMicrophoneEnabled(enabled: boolean): Promise<void>;
   setCameraEnabled(enabled: boolean): Promise<void>;
   selectDevice(kind: DeviceKind, deviceId: string): Promise<void>;
+  /** Sends a chat message to the oracle (`lk.chat`, end-to-end encrypted); it joins the transcript. */
+  sendChat(text: string): Promise<void>;
   /** Starts the oracle's sound after the browser blocked it; call it from a click. */
   startAudio(): Promise<void>;
   /** Leaves the room and stops every local track; safe to call more than once. */

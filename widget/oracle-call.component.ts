@@ -18,10 +18,16 @@
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
  * @attr no-lobby - Start calls at once, without the lobby where the person checks and chooses their devices.
  * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
+ * @attr voice - The oracle's voice for the call, one of those it announces (`GET /oracle` `voices`).
+ * @attr language - The language the person speaks (BCP 47, e.g. `en`), one of those the oracle announces.
+ * @attr captions - `off` starts a call with the captions hidden (the person can show them); `on` (default).
+ * @attr data-oracle-state - Set by the element during a call: `listening`, `thinking` or `speaking`, for styling.
  *
  * @event oracle-call-state - The call moved to another state. Detail: `OracleCallStateDetail`.
  * @event oracle-call-ended - The call ended (hung up, or the oracle left). Detail: `OracleCallEndedDetail`.
  * @event oracle-call-error - The call failed; it was cleaned up first. Detail: `OracleCallErrorDetail`.
+ * @event oracle-call-oracle-state-change - The oracle started listening, thinking or speaking. Detail: `OracleCallOracleStateDetail`.
+ * @event oracle-call-transcript - A transcript entry was added or changed. Detail: `OracleCallTranscriptDetail`.
  *
  * @csspart base - The element's box.
  * @csspart stage - The media area: the oracle's video or avatar, and the local preview.
@@ -54,6 +60,14 @@
  * @csspart lobby-problem - Why the microphone cannot be used, and what to do.
  * @csspart lobby-notice - A device in use was disconnected, and which one is used instead.
  * @csspart join-button - Leaves the lobby for the call.
+ * @csspart oracle-state - The oracle's state (listening, thinking, speaking) with its voice level.
+ * @csspart voice-level - The oracle's voice level (bars following `--level`, 0 to 1).
+ * @csspart captions - The captions: the transcript, its hide button and the chat box.
+ * @csspart captions-button - Hides and shows the transcript.
+ * @csspart transcript - The transcript (scrollable list of what the person and the oracle said).
+ * @csspart chat - The chat box (a form).
+ * @csspart chat-input - The text field of the chat box.
+ * @csspart chat-send - The chat box's send button.
  *
  * @cssproperty --oracle-call-background - Background of the element.
  * @cssproperty --oracle-call-surface - Background of buttons and the media area.
@@ -73,7 +87,7 @@
  * @cssproperty --oracle-call-font-family - Font.
  * @cssproperty --oracle-call-video-aspect-ratio - Aspect ratio of the media area in video calls.
  */
-import { updateWhenLocaleChanges } from '@lit/localize';
+import { msg, updateWhenLocaleChanges } from '@lit/localize';
 import { LitElement, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import type { BackendClient } from './backend-client.ts';
@@ -90,6 +104,10 @@ import type { DeviceKind, MediaSessionFactory } from './media-session.ts';
 import { renderCallFacts, renderControls } from './oracle-call.controls.ts';
 import { renderLobby } from './oracle-call.lobby.ts';
 import { styles } from './oracle-call.styles.ts';
+import { conversationStyles } from './oracle-call.conversation.styles.ts';
+import { renderConversation, renderOracleState } from './oracle-call.conversation.ts';
+import type { OracleState, TranscriptEntry } from './conversation.ts';
+import { ConversationController } from './conversation-controller.ts';
 import { renderDevices, renderStage } from './oracle-call.views.ts';
 import { DEFAULT_SEND_RETRY } from './retry.ts';
 import { ElementServices } from './services.ts';
@@ -102,7 +120,7 @@ import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
 export class OracleCall extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, conversationStyles];
 
   /**
    * Reactive properties, declared without decorators so that any bundler or transpiler builds the
@@ -117,6 +135,9 @@ export class OracleCall extends LitElement {
     oracleDid: { attribute: 'oracle-did' },
     userDid: { attribute: 'user-did' },
     oracleTimeout: { attribute: 'oracle-timeout', type: Number },
+    captions: {},
+    voice: {},
+    language: {},
     noLobby: { attribute: 'no-lobby', type: Boolean },
     reconnectTimeout: { attribute: 'reconnect-timeout', type: Number },
     mediaDevices: { attribute: false },
@@ -129,6 +150,7 @@ export class OracleCall extends LitElement {
     announcementText: { state: true },
     devicesOpen: { state: true },
     now: { state: true },
+    captionsHidden: { state: true },
   };
 
   declare backendUrl: string;
@@ -139,6 +161,10 @@ export class OracleCall extends LitElement {
   declare oracleDid: string;
   declare userDid: string;
   declare oracleTimeout: number;
+  /** `off` starts calls with the captions hidden. */
+  declare captions: 'on' | 'off';
+  declare voice: string;
+  declare language: string;
   declare noLobby: boolean;
   declare reconnectTimeout: number;
   /** The browser's media devices for the lobby (`navigator.mediaDevices` when not set). */
@@ -161,6 +187,8 @@ export class OracleCall extends LitElement {
   declare private announcementText: string;
   declare private devicesOpen: boolean;
   declare private now: number;
+  /** The person's choice in this call; undefined follows the `captions` attribute. */
+  declare private captionsHidden: boolean | undefined;
 
   readonly #call = new CallController(this, () => this.#config(), new ElementServices(this));
   readonly #lobby = new LobbyController(this, () => this.mediaDevices ?? globalThis.navigator?.mediaDevices);
@@ -171,6 +199,11 @@ export class OracleCall extends LitElement {
   #ticker: ReturnType<typeof setInterval> | undefined;
   #hadFocus = false;
   #audioBlocked = false;
+  readonly #conversation = new ConversationController(
+    this,
+    () => ({ snapshot: this.#call.snapshot, inCall: this.state.phase === 'in-call' }),
+    (text) => this.#say(text),
+  );
 
   constructor() {
     super();
@@ -188,6 +221,10 @@ export class OracleCall extends LitElement {
     this.announcementText = '';
     this.devicesOpen = false;
     this.now = Date.now();
+    this.captions = 'on';
+    this.voice = '';
+    this.language = '';
+    this.captionsHidden = undefined;
     this.#call.machine.subscribe((next, previous) => this.#onStateChange(next, previous));
     updateWhenLocaleChanges(this);
   }
@@ -218,6 +255,21 @@ export class OracleCall extends LitElement {
   /** The call's current state. */
   get state(): CallState {
     return this.#call.machine.state;
+  }
+
+  /** What the oracle is doing in the call (`listening`, `thinking`, `speaking`); undefined outside one. */
+  get oracleState(): OracleState | undefined {
+    return this.#conversation.state;
+  }
+
+  /** The transcript of the current (or last) call, oldest first. */
+  get transcript(): readonly TranscriptEntry[] {
+    return this.#conversation.transcript;
+  }
+
+  /** Sends a chat message to the oracle in the current call. */
+  sendMessage(text: string): Promise<void> {
+    return this.#call.sendChat(text);
   }
 
   /**
@@ -260,6 +312,8 @@ export class OracleCall extends LitElement {
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
       ...(this.userDid ? { userDid: this.userDid } : {}),
+      ...(this.voice ? { agentVoice: this.voice } : {}),
+      ...(this.language ? { language: this.language } : {}),
     };
   }
 
@@ -268,6 +322,7 @@ export class OracleCall extends LitElement {
     if (next.phase === previous.phase) return;
     this.announcementText = announcement(next, this.#call.snapshot.encryption, previous.phase);
     if (next.phase === 'idle' || next.phase === 'ended' || next.phase === 'error') this.devicesOpen = false;
+    if (next.phase === 'preparing-media') this.captionsHidden = undefined;
     emit(this, 'oracle-call-state', {
       state: next.phase,
       previous: previous.phase,
@@ -368,6 +423,14 @@ export class OracleCall extends LitElement {
     }
   }
 
+  async #sendChat(text: string): Promise<void> {
+    try {
+      await this.#call.sendChat(text);
+    } catch {
+      this.#say(msg('The message could not be sent', { id: 'chat-not-sent' }));
+    }
+  }
+
   /** The call buttons: the lobby first, unless `no-lobby`. */
   #start(callType: CallType): void {
     if (this.noLobby) {
@@ -451,6 +514,16 @@ export class OracleCall extends LitElement {
             </div>`
           : nothing}
         ${state.phase === 'lobby' ? this.#lobbyView() : nothing}
+        ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
+        ${state.phase === 'in-call' || state.phase === 'reconnecting' || state.phase === 'ending' || state.phase === 'ended'
+          ? renderConversation({
+              transcript: this.#conversation.transcript,
+              hidden: this.captionsHidden ?? this.captions === 'off',
+              inCall: state.phase === 'in-call',
+              onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
+              onSend: (text) => this.#sendChat(text),
+            })
+          : nothing}
         <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${renderControls({
           state,
           snapshot: this.#call.snapshot,

@@ -33,8 +33,11 @@ export type CallPhase = (typeof CALL_PHASES)[number];
 /** The phases in which a call is under way (something may need cleaning up). */
 export const ACTIVE_PHASES: readonly CallPhase[] = ['preparing-media', 'calling', 'connecting', 'waiting-for-oracle', 'in-call', 'reconnecting'];
 
-/** Why a call ended without an error. */
-export type EndReason = 'hang-up' | 'oracle-left';
+/**
+ * Why a call ended without an error: the person hung up, the oracle left, or the oracle left saying
+ * it could not hear (speech recognition failed) or answer (its model or voice failed).
+ */
+export type EndReason = 'hang-up' | 'oracle-left' | 'oracle-cannot-hear' | 'oracle-cannot-answer';
 
 export type CallState =
   | { readonly phase: 'idle' }

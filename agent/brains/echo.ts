@@ -1,6 +1,9 @@
 /**
  * The offline oracle: it listens (Silero voice activity detection) and, when the person stops
  * speaking, says their utterance back. In video calls it also shows the avatar, moving with its voice.
+ * It publishes its state (listening, speaking) as the voice pipeline does, marks each echo "(echo)" in
+ * the transcript (it has no speech recognition, so it cannot write down what was said), and answers a
+ * chat message with the same text.
  */
 import type { VAD } from '@livekit/agents';
 import { AudioFrame, AudioStream } from '@livekit/rtc-node';
@@ -10,6 +13,8 @@ import { VOICE_SAMPLE_RATE, followUserAudio, publishVoice } from '../audio-track
 import type { RemoteTrack } from '@livekit/rtc-node';
 import type { CallSession, OracleBrain } from '../oracle-brain.ts';
 import { UtteranceCollector } from '../utterances.ts';
+import { onChat, sendTranscript, setOracleState } from '../room-text.ts';
+import { ECHO_MARK } from '../../protocol/index.ts';
 
 function rms(samples: Int16Array): number {
   let sum = 0;
@@ -23,6 +28,11 @@ export class EchoBrain implements OracleBrain {
   async run(session: CallSession): Promise<void> {
     const { room, signal, log } = session;
     const voice = await publishVoice(room);
+    await setOracleState(room, 'listening');
+    const stopChat = onChat(room, session.user.identity, (text) => {
+      log.debug('chat message, echoing it');
+      void sendTranscript(room, text).catch(() => {});
+    });
     let level = 0;
     let avatar: Avatar | undefined;
     if (session.callType === 'video') avatar = await publishAvatar(room, () => (level *= 0.9));
@@ -56,14 +66,20 @@ export class EchoBrain implements OracleBrain {
       for await (const utterance of collector.utterances()) {
         if (signal.aborted) break;
         log.info({ speechMs: Math.round((utterance.samples.length / utterance.sampleRate) * 1000) }, 'utterance heard, echoing it');
+        await setOracleState(room, 'speaking');
+        void sendTranscript(room, ECHO_MARK, voice.trackSid).catch(() => {});
         const chunk = utterance.sampleRate / 100;
         for (let offset = 0; offset + chunk <= utterance.samples.length && !signal.aborted; offset += chunk) {
           const samples = utterance.samples.slice(offset, offset + chunk);
           level = Math.max(level, Math.min(1, rms(samples) * 4));
           await voice.source.captureFrame(new AudioFrame(samples, utterance.sampleRate, 1, chunk));
         }
+        // The source queues what it was given: the state turns back once the echo has been played.
+        await voice.source.waitForPlayout();
+        if (!signal.aborted) await setOracleState(room, 'listening');
       }
     } finally {
+      stopChat();
       collector.close();
       await avatar?.stop();
       await voice.close();

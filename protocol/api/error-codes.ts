@@ -60,6 +60,8 @@ const SERVER_ERROR_CODES = [
   'matrix_timeout',
   'matrix_rate_limited',
   'dispatch_failed',
+  'voice_not_offered',
+  'language_not_offered',
 ] as const;
 
 /** Every code the backend answers with: its own, and a protocol rule's reason (`ProtocolError`). */

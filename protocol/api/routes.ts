@@ -129,6 +129,8 @@ export const API_ROUTES = {
         'session_mismatch',
         'stale_call',
         'future_call',
+        'voice_not_offered',
+        'language_not_offered',
         'room_not_encrypted',
         'unencrypted_event',
         'undecryptable_event',

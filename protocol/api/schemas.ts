@@ -63,6 +63,10 @@ export const oracleAnswer = z.object({
   publicKey: z.string().min(1),
   livekitUrl: z.string(),
   matrixUserId: z.string(),
+  /** The voices a call may ask for (`agentVoice`); empty: the oracle's own only. */
+  voices: z.array(z.string()).default([]),
+  /** The languages a call may ask for (`language`); empty: the speech recognition's own choice only. */
+  languages: z.array(z.string()).default([]),
 });
 export type OracleAnswer = z.infer<typeof oracleAnswer>;
 
@@ -87,6 +91,8 @@ export const apiCall = z.object({
   ...oracleFields,
   sessionId: z.string(),
   callType: z.enum(CALL_TYPES),
+  agentVoice: z.string().optional(),
+  language: z.string().optional(),
   status: z.enum(CALL_STATUSES),
   callStartedAt: z.string(),
   callEndedAt: z.string().optional(),
@@ -118,6 +124,9 @@ export const keyAnswer = z.object({
   claimedUserDid: z.string().optional(),
   ...oracleFields,
   callType: apiCall.shape.callType,
+  /** The voice and language the person chose for this call, when they did (checked against GET /oracle). */
+  agentVoice: apiCall.shape.agentVoice,
+  language: apiCall.shape.language,
   /** The call's user as the backend verified it (Matrix OpenID at sign-in, and the event's sender). */
   userId: apiCall.shape.userId,
 });

@@ -38,6 +38,8 @@ export interface BrowserStack {
 export interface BrowserStackOptions {
   /** The backend's log level. */
   readonly logLevel: string;
+  /** More backend settings (e.g. the voices and languages the oracle offers). */
+  readonly backendEnv?: Record<string, string>;
   /** Reports each long step. */
   readonly progress?: (message: string) => void;
   /** Filled in as parts start, so a watchdog can stop a half-started stack. */
@@ -63,6 +65,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
       CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
       LOG_LEVEL: options.logLevel,
       MATRIX_REQUIRE_ENCRYPTION: 'true',
+      ...options.backendEnv,
     });
     progress(`stack up (Synapse, LiveKit server, backend) (${seconds()})`);
     const { baseUrl, registrationSharedSecret } = stack.synapse;

@@ -11,6 +11,8 @@ export function publicRoutes(router: Router, config: ServerConfig, oracleMatrixU
     publicKey: config.oraclePublicKey,
     livekitUrl: config.livekit.url,
     matrixUserId: oracleMatrixUserId,
+    voices: [...config.voices],
+    languages: [...config.languages],
   };
   const health: HealthAnswer = { status: 'ok' };
   router.serve(API_ROUTES.health, (ctx) => {

@@ -43,6 +43,8 @@ interface CallRow {
   end_reason: string | null;
   dispatch_id: string | null;
   mirrored_status: CallStatus | null;
+  agent_voice: string | null;
+  language: string | null;
   created_at: Date;
   updated_at: Date;
   verified_user_did: string | null;
@@ -51,7 +53,7 @@ interface CallRow {
 }
 
 const COLUMNS =
-  'call_id, event_id, room_name, matrix_room_id, user_id, user_did, oracle_did, session_id, call_type, encryption_key, status, call_started_at, call_ended_at, end_reason, dispatch_id, mirrored_status, created_at, updated_at, verified_user_did, claimed_user_did, agent_arrived_at';
+  'call_id, event_id, room_name, matrix_room_id, user_id, user_did, oracle_did, session_id, call_type, encryption_key, status, call_started_at, call_ended_at, end_reason, dispatch_id, mirrored_status, created_at, updated_at, verified_user_did, claimed_user_did, agent_arrived_at, agent_voice, language';
 
 /** The columns a call's update may write: all but what identifies it (callId, room, key, user, creation). */
 const MUTABLE =
@@ -76,6 +78,8 @@ function fromRow(row: CallRow): CallRecord {
     ...(row.end_reason !== null ? { endReason: row.end_reason } : {}),
     ...(row.dispatch_id !== null ? { dispatchId: row.dispatch_id } : {}),
     ...(row.mirrored_status !== null ? { mirroredStatus: row.mirrored_status } : {}),
+    ...(row.agent_voice !== null ? { agentVoice: row.agent_voice } : {}),
+    ...(row.language !== null ? { language: row.language } : {}),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(row.verified_user_did !== null ? { verifiedUserDid: row.verified_user_did } : {}),
@@ -107,6 +111,8 @@ function insertValues(r: CallRecord): unknown[] {
     r.verifiedUserDid ?? null,
     r.claimedUserDid ?? null,
     r.agentArrivedAt ?? null,
+    r.agentVoice ?? null,
+    r.language ?? null,
   ];
 }
 
@@ -134,7 +140,7 @@ function updateValues(r: CallRecord): unknown[] {
 
 /** The insert's parameters, typed (in `INSERT … SELECT` PostgreSQL would read untyped ones as text). */
 const TIMESTAMPS = new Set([13, 17, 18, 21]);
-const PLACEHOLDERS = Array.from({ length: 21 }, (_, i) => `$${i + 1}${TIMESTAMPS.has(i + 1) ? '::timestamptz' : ''}`).join(', ');
+const PLACEHOLDERS = Array.from({ length: 23 }, (_, i) => `$${i + 1}${TIMESTAMPS.has(i + 1) ? '::timestamptz' : ''}`).join(', ');
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -213,7 +219,7 @@ export class PostgresCallStore implements CallStore {
           await client.query('BEGIN');
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`open-calls:${record.userId}`]);
           const { rowCount } = await client.query(
-            `INSERT INTO calls (${COLUMNS}) SELECT ${PLACEHOLDERS} WHERE (SELECT count(*) FROM calls WHERE user_id = $5 AND status <> 'ended') < $22::int`,
+            `INSERT INTO calls (${COLUMNS}) SELECT ${PLACEHOLDERS} WHERE (SELECT count(*) FROM calls WHERE user_id = $5 AND status <> 'ended') < $24::int`,
             [...insertValues(record), options.maxOpenPerUser],
           );
           await client.query('COMMIT');

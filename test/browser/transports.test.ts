@@ -251,7 +251,7 @@ describe('HttpBackendClient', () => {
       if (url.endsWith('/sync')) return json({ call: apiCall(callId, 'active'), livekit: { url: 'ws://lk', token: 'jwt' } });
       return json({ call: apiCall(callId, 'ended'), mirrored: true });
     });
-    expect(await client.getOracle()).to.deep.equal({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x' });
+    expect(await client.getOracle()).to.deep.equal({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x', voices: [], languages: [] });
     expect(await client.signIn({ access_token: 'tok', matrix_server_name: 'example.org' })).to.deep.equal({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
     const synced = await client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' });
     expect(synced.livekit).to.deep.equal({ url: 'ws://lk', token: 'jwt' });

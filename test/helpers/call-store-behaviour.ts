@@ -189,6 +189,8 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
         dispatchId: 'AD_123',
         mirroredStatus: 'active',
         callType: 'video',
+        agentVoice: 'en-gb',
+        language: 'pt-BR',
         callStartedAt: '2026-01-01T00:00:00Z',
       });
       await store.insert(full);

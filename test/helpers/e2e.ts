@@ -49,14 +49,14 @@ export interface E2E {
   screenshot(page: Page, name: string): Promise<void>;
 }
 
-export function useE2E(): () => E2E {
+export function useE2E(options: { backendEnv?: Record<string, string> } = {}): () => E2E {
   let e2e: E2E | undefined;
   let started: BrowserStack | undefined;
   let denyingBrowser: Browser | undefined;
   let reader: DecryptingDevice | undefined;
   const contexts: BrowserContext[] = [];
   before(async () => {
-    started = await startBrowserStack({ logLevel: 'info' });
+    started = await startBrowserStack({ logLevel: 'info', ...(options.backendEnv ? { backendEnv: options.backendEnv } : {}) });
     const { stack, pages, person } = started;
     const admin = await SynapseAdmin.register(stack.synapse);
     reader = await DecryptingDevice.start(stack.synapse.baseUrl, person.account);

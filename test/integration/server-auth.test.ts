@@ -15,6 +15,8 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
       publicKey: s.oracleKeys.publicKey,
       livekitUrl: s.livekit.url,
       matrixUserId: s.oracle.userId,
+      voices: [],
+      languages: [],
     });
   });
 

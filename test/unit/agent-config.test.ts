@@ -97,5 +97,12 @@ describe('the brains', () => {
     assert.equal(brain.stt.model, 'local-stt');
     assert.equal(brain.tts.model, 'local-tts');
     for (const part of [brain.llm, brain.stt, brain.tts]) assert.equal(part.provider, '127.0.0.1:8000');
+    // Plain HTTP transcription by default (POST /v1/audio/transcriptions), the realtime WebSocket on request.
+    assert.equal(config.openai.sttRealtime, false);
+    assert.equal(brain.stt.capabilities.streaming, false);
+    const realtime = await createBrain(loadAgentConfig({ ...base, ORACLE_BRAIN: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_STT_REALTIME: 'true' }), { vad });
+    assert.equal((realtime as OpenAiBrain).stt.capabilities.streaming, true);
+    assert.throws(() => loadAgentConfig({ ...base, OPENAI_STT_REALTIME: 'yes' }), /OPENAI_STT_REALTIME: expected true or false/);
+    assert.equal(loadAgentConfig(base).logConversation, false);
   });
 });

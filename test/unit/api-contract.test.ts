@@ -135,7 +135,7 @@ describe('the API contract', () => {
 
   it("the element's client reads the real server's answers with the route table's schemas", async () => {
     const client = new HttpBackendClient(backend.url);
-    assert.deepEqual(await client.getOracle(), { oracleDid: ORACLE_DID, publicKey: oracleKeys.publicKey, livekitUrl: 'ws://127.0.0.1:7880', matrixUserId: '@oracle:example.org' });
+    assert.deepEqual(await client.getOracle(), { oracleDid: ORACLE_DID, publicKey: oracleKeys.publicKey, livekitUrl: 'ws://127.0.0.1:7880', matrixUserId: '@oracle:example.org', voices: [], languages: [] });
     const session = await client.signIn({ access_token: 'openid-token', matrix_server_name: 'example.org' });
     assert.equal(session.userId, USER);
     // The DID the element derives from the user's Matrix ID, which the backend takes as proven.

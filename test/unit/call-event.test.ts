@@ -12,6 +12,18 @@ function refuses(content: unknown, field: string): void {
 }
 
 describe('call event content', () => {
+  it('takes an optional voice and language, and keeps them in every edit', () => {
+    const content = parseCallEventContent({ ...newCallContent(), agentVoice: 'en-gb', language: 'pt-BR' });
+    assert.equal(content.agentVoice, 'en-gb');
+    assert.equal(content.language, 'pt-BR');
+    const edit = makeCallEdit('$event', content, { callStatus: 'active', callId: 'x' });
+    assert.equal(edit['m.new_content'].agentVoice, 'en-gb');
+    assert.equal(edit['m.new_content'].language, 'pt-BR');
+    assert.equal('agentVoice' in makeCallEdit('$event', parseCallEventContent(newCallContent()), { callStatus: 'active' })['m.new_content'], false);
+    refuses({ ...newCallContent(), language: 'English' }, 'language');
+    refuses({ ...newCallContent(), agentVoice: 'a voice with spaces' }, 'agentVoice');
+  });
+
   it('accepts a valid new call and keeps its fields', () => {
     const content = newCallContent();
     assert.deepEqual(parseCallEventContent(content), content);

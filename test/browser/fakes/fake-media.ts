@@ -133,6 +133,13 @@ export class FakeMediaSession implements MediaSession {
     this.change({ activeDevices: { ...this.snapshot.activeDevices, [kind]: deviceId } });
   }
 
+  readonly chats: string[] = [];
+
+  async sendChat(text: string): Promise<void> {
+    this.chats.push(text);
+    this.change({ transcript: [...this.snapshot.transcript, { id: `chat-${this.chats.length}`, speaker: 'you', text, final: true, typed: true }] });
+  }
+
   audioStarts = 0;
 
   async startAudio(): Promise<void> {
@@ -144,7 +151,7 @@ export class FakeMediaSession implements MediaSession {
     this.closeCount += 1;
     this.closed = true;
     for (const track of this.tracks) track.stop();
-    this.change({ microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleSpeaking: false, encryption: 'pending' });
+    this.change({ microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleAudio: null, oracleSpeaking: false, oracleState: undefined, encryption: 'pending' });
   }
 }
 

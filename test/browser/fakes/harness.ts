@@ -47,7 +47,7 @@ export async function mount(attributes: Record<string, string> = {}, options: { 
     events.push({ type: event.type as keyof OracleCallEventDetails, detail: custom.detail, bubbles: event.bubbles, composed: event.composed });
     if (event.type === 'oracle-call-state') states.push(custom.detail.state);
   };
-  const names = ['oracle-call-state', 'oracle-call-ended', 'oracle-call-error'];
+  const names = ['oracle-call-state', 'oracle-call-ended', 'oracle-call-error', 'oracle-call-oracle-state-change', 'oracle-call-transcript'];
   for (const name of names) document.addEventListener(name, record);
 
   const element = document.createElement('oracle-call');
