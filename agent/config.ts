@@ -10,15 +10,21 @@ import { parsePrivateKey, publicKeyFromPrivateKey } from '../protocol/index.ts';
 const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
 
 const url = (protocols: string[], what: string) =>
-  z.string(required(what)).refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')} URL`);
+  z.string(required(what)).refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${protocols.join(' or ')} URL`,
+  );
 
-const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((value) => value === 'true');
+const flag = z
+  .enum(['true', 'false'], { error: 'expected true or false' })
+  .default('false')
+  .transform((value) => value === 'true');
 
 const envSchema = z.object({
   LIVEKIT_URL: url(['ws:', 'wss:'], 'the LiveKit server URL (ws:// or wss://)'),
@@ -28,7 +34,10 @@ const envSchema = z.object({
   AGENT_API_KEY: z.string(required('the API key the backend expects in x-api-key')).min(32, 'AGENT_API_KEY must be at least 32 characters'),
   ORACLE_PRIVATE_KEY: z.string().optional(),
   ORACLE_PRIVATE_KEY_FILE: z.string().optional(),
-  LIVEKIT_AGENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('oracle'),
+  LIVEKIT_AGENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('oracle'),
   ORACLE_BRAIN: z.enum(['echo', 'openai']).default('echo'),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),

@@ -29,12 +29,16 @@ if (config.brain === 'openai') {
     process.exit(1);
   }
   process.stderr.write(
-    check.kind === 'ok' ? `oracle-call agent: models ${check.models.join(', ')} found on the server\n` : `oracle-call agent: models not checked: ${check.why}\n`,
+    check.kind === 'ok'
+      ? `oracle-call agent: models ${check.models.join(', ')} found on the server\n`
+      : `oracle-call agent: models not checked: ${check.why}\n`,
   );
 }
 
 if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);
-process.stderr.write(`oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls) connecting to ${config.livekit.url}\n`);
+process.stderr.write(
+  `oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls) connecting to ${config.livekit.url}\n`,
+);
 
 const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
 

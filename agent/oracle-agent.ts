@@ -91,10 +91,14 @@ export default defineAgent<ProcessData>({
     ctx.room.on(RoomEvent.Disconnected, () => ended.abort());
     ctx.addShutdownCallback(async () => ended.abort());
 
-    const brain = await createBrain(config, { vad: ctx.proc.userData.vad }, {
-      ...(key.agentVoice ? { voice: key.agentVoice } : {}),
-      ...(key.language ? { language: key.language } : {}),
-    });
+    const brain = await createBrain(
+      config,
+      { vad: ctx.proc.userData.vad },
+      {
+        ...(key.agentVoice ? { voice: key.agentVoice } : {}),
+        ...(key.language ? { language: key.language } : {}),
+      },
+    );
     try {
       await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
     } catch (error) {

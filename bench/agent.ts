@@ -90,9 +90,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
+  return Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]).finally(() => clearTimeout(timer));
 }
 
 const quantile = (values: readonly number[], q: number): number => {
@@ -327,7 +325,8 @@ function judgeStep(step: StepResult, calls: readonly LiveCall[], log: AgentLog):
       const verdict = judge(call.listener, spokenAt);
       step.judged += 1;
       if (starved > 0) step.dry += 1;
-      if (verdict.missing || verdict.short || verdict.dropouts.length > 0) progress(`  ${describe(call, spokenAt, log, verdict)}${starved > 0 ? ' (its own audio ran dry)' : ''}`);
+      if (verdict.missing || verdict.short || verdict.dropouts.length > 0)
+        progress(`  ${describe(call, spokenAt, log, verdict)}${starved > 0 ? ' (its own audio ran dry)' : ''}`);
       if (verdict.missing) {
         step.missing += 1;
         continue;
@@ -440,7 +439,7 @@ async function main(): Promise<boolean> {
 
   const speakLoop = async (call: LiveCall) => {
     // Staggered: person i speaks at base + i·period/maxCalls + k·period.
-    let next = scheduleBase + ((call.index * SPEAK_PERIOD_MS) / maxCalls) % SPEAK_PERIOD_MS;
+    let next = scheduleBase + (((call.index * SPEAK_PERIOD_MS) / maxCalls) % SPEAK_PERIOD_MS);
     while (next < performance.now() + 300) next += SPEAK_PERIOD_MS;
     while (speaking) {
       await sleep(next - performance.now());
@@ -615,14 +614,14 @@ async function main(): Promise<boolean> {
     '',
     '   agent: the worker process tree (worker, inference process, job processes; /proc utime+stime). this proc: this benchmark process,',
     '   i.e. the simulated people (rtc-node: Opus, E2EE, WebRTC) plus the backend. machine: all busy cores (/proc/stat); other: the',
-    '   part of it none of the listed processes used (other people\'s work on this machine). echoes: utterances sent in the window',
+    "   part of it none of the listed processes used (other people's work on this machine). echoes: utterances sent in the window",
     `   (the calls go on until their echoes ended, up to ${ECHO_TAIL_MS / 1000} s more). miss: no echo began within ${MISSING_AFTER_MS / 1000} s (lost, or late and`,
     `   run into the previous one); drop: quiet runs >= ${DROPOUT_MS} ms inside an echo after its first ${PREFIX_ARTIFACT_MS} ms; short: echo under ${SHORT_ECHO_MS / 1000} s.`,
     "   dry: of those utterances, how many had a gap in the person's own audio (its source queue ran empty: this process, the load",
     '   generator, was late), which the echo then carries. echo p50/max: utterance sent -> first loud echo frame, under load.',
-    '   stalls: the agents framework\'s own warnings in the window: not scheduled (CPU contention) / event loop blocked / VAD slower',
+    "   stalls: the agents framework's own warnings in the window: not scheduled (CPU contention) / event loop blocked / VAD slower",
     '   than real time / idle job processes killed for not finishing their prewarm in 10 s (the pool then starts another; counted',
-    '   from the moment the step\'s calls were added). join max:',
+    "   from the moment the step's calls were added). join max:",
     '   slowest sync -> oracle voice track of the calls added at that step (added at once).',
     '',
     `   echo length at 1 call: p50 ${ms(median(n1?.spans ?? []))} ms for a ${ms(UTTERANCE_MS)} ms utterance; holes in the first ${PREFIX_ARTIFACT_MS} ms of echoes ` +
@@ -652,7 +651,9 @@ async function main(): Promise<boolean> {
   const failed = sequential.length - connected.length + connectFailuresAlone;
   if (failed > 0) process.stderr.write(`[bench] ${failed} call(s) failed to connect without load: the run failed\n`);
   if (connectFailures > connectFailuresAlone) {
-    process.stderr.write(`[bench] ${connectFailures - connectFailuresAlone} call(s) added under load got no oracle within ${JOIN_TIMEOUT_MS / 1000} s (reported above, not a failed run)\n`);
+    process.stderr.write(
+      `[bench] ${connectFailures - connectFailuresAlone} call(s) added under load got no oracle within ${JOIN_TIMEOUT_MS / 1000} s (reported above, not a failed run)\n`,
+    );
   }
   return failed === 0;
 }

@@ -46,9 +46,18 @@ const entry = path.join(DIST, 'oracle-call.js');
 const upFront = staticGraph([entry]);
 const lazyEntries = [...upFront].flatMap((file) => imports(file).dynamic).filter((file) => !upFront.has(file));
 const lazy = new Set([...staticGraph(lazyEntries)].filter((file) => !upFront.has(file)));
-const worker = readdirSync(path.join(DIST, 'assets')).filter((name) => /e2ee\.worker.*\.js$/.test(name)).map((name) => path.join(DIST, 'assets', name));
+const worker = readdirSync(path.join(DIST, 'assets'))
+  .filter((name) => /e2ee\.worker.*\.js$/.test(name))
+  .map((name) => path.join(DIST, 'assets', name));
 
-const total = (files: Iterable<string>) => [...files].reduce((sum, file) => { const s = size(file); return { raw: sum.raw + s.raw, gzip: sum.gzip + s.gzip }; }, { raw: 0, gzip: 0 });
+const total = (files: Iterable<string>) =>
+  [...files].reduce(
+    (sum, file) => {
+      const s = size(file);
+      return { raw: sum.raw + s.raw, gzip: sum.gzip + s.gzip };
+    },
+    { raw: 0, gzip: 0 },
+  );
 const rows: [string, { raw: number; gzip: number }, number][] = [
   ['script-tag module, up front (oracle-call.js + static imports)', total(upFront), upFront.size],
   ['loaded when a call starts (LiveKit, widget API, transports)', total(lazy), lazy.size],
@@ -67,6 +76,10 @@ process.stdout.write(`  budget: up-front module <= ${kb(BUDGET_GZIP)} gzip -> ${
 const PAGE_ONLY = [/sendEvent of type /, /matrix-sdk-crypto/, /\.wasm\b/];
 const leaks = [...upFront, ...lazy, ...worker].filter((file) => PAGE_ONLY.some((pattern) => pattern.test(readFileSync(file, 'utf8'))));
 const wasm = readdirSync(path.join(DIST, 'assets')).filter((name) => name.endsWith('.wasm'));
-process.stdout.write(`  matrix-js-sdk and its crypto wasm in the element's files: ${leaks.length === 0 ? 'none' : leaks.map((file) => path.basename(file)).join(', ')}`);
-process.stdout.write(` (the demo pages' crypto wasm: ${wasm.map((name) => `${name}, ${kb(size(path.join(DIST, 'assets', name)).gzip)} gzip`).join('; ') || 'missing'})\n\n`);
+process.stdout.write(
+  `  matrix-js-sdk and its crypto wasm in the element's files: ${leaks.length === 0 ? 'none' : leaks.map((file) => path.basename(file)).join(', ')}`,
+);
+process.stdout.write(
+  ` (the demo pages' crypto wasm: ${wasm.map((name) => `${name}, ${kb(size(path.join(DIST, 'assets', name)).gzip)} gzip`).join('; ') || 'missing'})\n\n`,
+);
 process.exit(upFrontGzip <= BUDGET_GZIP && leaks.length === 0 ? 0 : 1);

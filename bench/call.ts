@@ -45,13 +45,13 @@ const GOAL_MS = 1500;
 const WATCHDOG_MS = 240_000;
 const WAIT_MS = 20_000;
 
-
 const closing: { close?: () => Promise<void> } = {};
 let cleaning: Promise<void> | undefined;
-const cleanUp = (): Promise<void> => (cleaning ??= (async () => {
-  await closeRtc([]).catch(() => {});
-  await closing.close?.();
-})());
+const cleanUp = (): Promise<void> =>
+  (cleaning ??= (async () => {
+    await closeRtc([]).catch(() => {});
+    await closing.close?.();
+  })());
 
 guardRun({ stopping: 'everything', watchdogMs: WATCHDOG_MS, graceMs: 20_000, cleanUp });
 
@@ -116,10 +116,17 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
     subscribed: since(times.clickAt, times.played),
     loud: since(times.clickAt, times.loud),
   };
-  progress(`${label}: in-call ${fixed(sample.inCall ?? NaN, 0)} ms, first decoded oracle audio ${fixed(sample.decoded ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms`);
+  progress(
+    `${label}: in-call ${fixed(sample.inCall ?? NaN, 0)} ms, first decoded oracle audio ${fixed(sample.decoded ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms`,
+  );
   const phase = await waitForPhase(page, ['in-call', 'error'], 1000).catch(() => undefined);
   if (phase === 'in-call') await page.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
-  else await page.locator('oracle-call').getByRole('button', { name: /Hang up|Cancel call/ }).click().catch(() => {});
+  else
+    await page
+      .locator('oracle-call')
+      .getByRole('button', { name: /Hang up|Cancel call/ })
+      .click()
+      .catch(() => {});
   await waitForPhase(page, ['ended', 'error'], 15_000);
   await page.locator('oracle-call').getByRole('button', { name: 'Close' }).click();
   await waitForPhase(page, 'idle', 10_000);
@@ -154,7 +161,9 @@ async function oneBareJoin(setup: CallSetup, page: Page, label: string, index: n
       subscribed: since(times.start, times.subscribed),
       loud: since(times.start, times.loud),
     };
-    progress(`${label}: connected ${fixed(sample.connected ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms, first decoded audio ${fixed(sample.decoded ?? NaN, 0)} ms, loud ${fixed(sample.loud ?? NaN, 0)} ms`);
+    progress(
+      `${label}: connected ${fixed(sample.connected ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms, first decoded audio ${fixed(sample.decoded ?? NaN, 0)} ms, loud ${fixed(sample.loud ?? NaN, 0)} ms`,
+    );
     return sample;
   } finally {
     await bareLeave(page).catch(() => {});
@@ -205,15 +214,39 @@ async function main(): Promise<boolean> {
   };
   process.stdout.write(`\nCall set-up, loopback, ${CALLS} each after ${WARMUP} warm-up (ms)\n\n`);
   process.stdout.write(
-    table(['measure', 'got', 'p50', 'p90', 'max'], [
-      row('call: click → first decoded oracle audio', calls.map((s) => s.decoded)),
-      row('call: click → phase in-call', calls.map((s) => s.inCall)),
-      row('call: click → oracle track attached', calls.map((s) => s.subscribed)),
-      row('bare: connect → first decoded audio', bare.map((s) => s.decoded)),
-      row('bare: connect → connected', bare.map((s) => s.connected)),
-      row('bare: connect → track subscribed', bare.map((s) => s.subscribed)),
-      row('bare: connect → loud audio (analyser)', bare.map((s) => s.loud)),
-    ]) + '\n',
+    table(
+      ['measure', 'got', 'p50', 'p90', 'max'],
+      [
+        row(
+          'call: click → first decoded oracle audio',
+          calls.map((s) => s.decoded),
+        ),
+        row(
+          'call: click → phase in-call',
+          calls.map((s) => s.inCall),
+        ),
+        row(
+          'call: click → oracle track attached',
+          calls.map((s) => s.subscribed),
+        ),
+        row(
+          'bare: connect → first decoded audio',
+          bare.map((s) => s.decoded),
+        ),
+        row(
+          'bare: connect → connected',
+          bare.map((s) => s.connected),
+        ),
+        row(
+          'bare: connect → track subscribed',
+          bare.map((s) => s.subscribed),
+        ),
+        row(
+          'bare: connect → loud audio (analyser)',
+          bare.map((s) => s.loud),
+        ),
+      ],
+    ) + '\n',
   );
   const callP50 = p50(defined(calls.map((s) => s.decoded)));
   const inCallP50 = p50(defined(calls.map((s) => s.inCall)));

@@ -204,7 +204,16 @@ async function main(): Promise<boolean> {
     perRound: target.rounds.map((r) => fixed(r.reqPerSec, 0)).join(' / '),
     failures: target.rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
   }));
-  const rows = summaries.map((r) => [r.name, fixed(r.reqPerSec, 0), fixed(r.p50, 2), fixed(r.p99, 2), fixed(r.ratio, 2), fixed(r.serverCpuUs, 1), r.perRound, String(r.failures)]);
+  const rows = summaries.map((r) => [
+    r.name,
+    fixed(r.reqPerSec, 0),
+    fixed(r.p50, 2),
+    fixed(r.p99, 2),
+    fixed(r.ratio, 2),
+    fixed(r.serverCpuUs, 1),
+    r.perRound,
+    String(r.failures),
+  ]);
   const loadClean = targets.every((target) => target.rounds.every((r) => r.non2xx === 0 && r.errors === 0 && r.ok > 0));
 
   // 200 concurrent status updates by the agent, each mirrored to Matrix as an edit of a real event.

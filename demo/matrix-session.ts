@@ -51,7 +51,12 @@ function holdDevice(): Promise<boolean> {
   });
 }
 
-async function matrix(config: DemoConfig, method: string, path: string, options: { token?: string; body?: unknown; keepalive?: boolean } = {}): Promise<Response> {
+async function matrix(
+  config: DemoConfig,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; keepalive?: boolean } = {},
+): Promise<Response> {
   return fetch(`${config.homeserverUrl}/_matrix/client/v3${path}`, {
     method,
     headers: {

@@ -23,7 +23,10 @@ export class OracleWidgetDriver extends WidgetDriver {
   override async validateCapabilities(requested: Set<Capability>): Promise<Set<Capability>> {
     for (const capability of requested) {
       const event = WidgetEventCapability.findEventCapabilities([capability])[0];
-      const callEvent = event !== undefined && [EventDirection.Send, EventDirection.Receive].includes(event.direction) && event.matchesAsRoomEvent(event.direction, CALL_EVENT_TYPE);
+      const callEvent =
+        event !== undefined &&
+        [EventDirection.Send, EventDirection.Receive].includes(event.direction) &&
+        event.matchesAsRoomEvent(event.direction, CALL_EVENT_TYPE);
       const timeline = capability === `org.matrix.msc2762.timeline:${this.roomId}`;
       if (callEvent || timeline) this.granted.add(capability);
     }
@@ -36,7 +39,7 @@ export class OracleWidgetDriver extends WidgetDriver {
       throw new Error('the oracle widget may only send call events to its room');
     }
     // matrix-js-sdk sends in clear into a room it has not synced (it cannot know that it is encrypted).
-    if (!this.client.getRoom(target)) throw new Error('the host has not synced the widget\'s room');
+    if (!this.client.getRoom(target)) throw new Error("the host has not synced the widget's room");
     const { event_id: eventId } = await this.client.sendEvent(target, eventType as never, content as never);
     return { roomId: target, eventId };
   }

@@ -71,9 +71,7 @@ export const callEditContentSchema = z.object({
 export type CallEditContent = z.infer<typeof callEditContentSchema>;
 
 function describe(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'content'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'content'}: ${issue.message}`).join('; ');
 }
 
 /** Parses the content of a call's first event; throws `invalid_call_content` naming each bad field. */
@@ -110,10 +108,8 @@ export function makeCallEdit(
     ...(current.agentVoice ? { agentVoice: current.agentVoice } : {}),
     ...(current.language ? { language: current.language } : {}),
     callStatus: change.callStatus,
-    ...(change.callId ?? current.callId ? { callId: change.callId ?? current.callId } : {}),
-    ...(change.callEndedAt ?? current.callEndedAt
-      ? { callEndedAt: change.callEndedAt ?? current.callEndedAt }
-      : {}),
+    ...((change.callId ?? current.callId) ? { callId: change.callId ?? current.callId } : {}),
+    ...((change.callEndedAt ?? current.callEndedAt) ? { callEndedAt: change.callEndedAt ?? current.callEndedAt } : {}),
   };
   return {
     ...newContent,

@@ -21,9 +21,7 @@ export interface CallIdParts {
 }
 
 export function isEventId(value: string): boolean {
-  return (
-    value.length <= MAX_EVENT_ID_LENGTH && (HASHED_EVENT_ID.test(value) || LEGACY_EVENT_ID.test(value))
-  );
+  return value.length <= MAX_EVENT_ID_LENGTH && (HASHED_EVENT_ID.test(value) || LEGACY_EVENT_ID.test(value));
 }
 
 export function assertEventId(value: string): void {
@@ -57,14 +55,10 @@ export function parseCallId(callId: unknown): CallIdParts {
   const eventId = callId.slice(0, at);
   const roomName = callId.slice(at + 1);
   if (!isEventId(eventId)) {
-    throw ProtocolError.invalidCallId(
-      'the part before "@" is not a Matrix event ID ("$" then a base64 hash, or "$local:server")',
-    );
+    throw ProtocolError.invalidCallId('the part before "@" is not a Matrix event ID ("$" then a base64 hash, or "$local:server")');
   }
   if (!ROOM_NAME_PATTERN.test(roomName)) {
-    throw ProtocolError.invalidCallId(
-      'the part after "@" is not a room name (8 to 64 characters of A-Z, a-z, 0-9, "_" or "-")',
-    );
+    throw ProtocolError.invalidCallId('the part after "@" is not a room name (8 to 64 characters of A-Z, a-z, 0-9, "_" or "-")');
   }
   return { eventId, roomName };
 }

@@ -51,12 +51,7 @@ function byMatrixEditOrder(a: MatrixEventLike, b: MatrixEventLike): number {
   return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
 }
 
-function whyNot(
-  edit: MatrixEventLike,
-  original: MatrixEventLike,
-  current: CallContent,
-  editors: ReadonlySet<string>,
-): string | CallContent {
+function whyNot(edit: MatrixEventLike, original: MatrixEventLike, current: CallContent, editors: ReadonlySet<string>): string | CallContent {
   if (edit.type !== CALL_EVENT_TYPE) return `type ${edit.type} is not ${CALL_EVENT_TYPE}`;
   if (!editors.has(edit.sender)) return `sender ${edit.sender} may not edit this call`;
   const content = isRecord(edit.content) ? edit.content : {};
@@ -78,11 +73,7 @@ function whyNot(
 }
 
 /** Throws `invalid_call_content` when the original event's content is not a valid new call. */
-export function currentCallState(
-  original: MatrixEventLike,
-  edits: readonly MatrixEventLike[],
-  options: CallEventStateOptions = {},
-): CallEventState {
+export function currentCallState(original: MatrixEventLike, edits: readonly MatrixEventLike[], options: CallEventStateOptions = {}): CallEventState {
   let content: CallContent = parseCallEventContent(original.content);
   let lastEditEventId: string | undefined;
   const ignored: IgnoredEdit[] = [];

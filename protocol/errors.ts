@@ -60,11 +60,7 @@ export class ProtocolError extends Error {
   }
 
   static decryptionFailed(cause?: unknown): ProtocolError {
-    return new ProtocolError(
-      'decryption_failed',
-      'The call key could not be decrypted (wrong oracle key or tampered ciphertext)',
-      { cause },
-    );
+    return new ProtocolError('decryption_failed', 'The call key could not be decrypted (wrong oracle key or tampered ciphertext)', { cause });
   }
 
   static invalidTransition(from: string, to: string): ProtocolError {

@@ -109,7 +109,11 @@ async function main(): Promise<void> {
   await ensureEncrypted(synapse.baseUrl, state.user.accessToken, state.roomId);
 
   if (!state.agentApiKey || !state.sessionSecret) {
-    state = { ...state, agentApiKey: state.agentApiKey ?? randomBytes(24).toString('hex'), sessionSecret: state.sessionSecret ?? randomBytes(24).toString('hex') };
+    state = {
+      ...state,
+      agentApiKey: state.agentApiKey ?? randomBytes(24).toString('hex'),
+      sessionSecret: state.sessionSecret ?? randomBytes(24).toString('hex'),
+    };
     writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   }
 

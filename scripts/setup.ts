@@ -12,24 +12,36 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const steps: [string, () => Promise<string>][] = [
-  ['LiveKit server', async () => {
-    const binary = await installLiveKit();
-    const { stdout } = await promisify(execFile)(binary, ['--version']);
-    return `${stdout.trim()} (${binary})`;
-  }],
+  [
+    'LiveKit server',
+    async () => {
+      const binary = await installLiveKit();
+      const { stdout } = await promisify(execFile)(binary, ['--version']);
+      return `${stdout.trim()} (${binary})`;
+    },
+  ],
   ['Synapse', async () => `matrix-synapse ${SYNAPSE_VERSION} (${await installSynapse()})`],
-  ['Chromium', async () => {
-    const binary = await installChromium();
-    return `${await chromiumVersion(binary)} (${binary})`;
-  }],
-  ['espeak-ng', async () => {
-    const binary = await installEspeak();
-    return `${await espeakVersion(binary)} (${binary})`;
-  }],
-  ['PostgreSQL', async () => {
-    const bin = await installPostgres();
-    return `${await postgresVersion(bin)} (${bin})`;
-  }],
+  [
+    'Chromium',
+    async () => {
+      const binary = await installChromium();
+      return `${await chromiumVersion(binary)} (${binary})`;
+    },
+  ],
+  [
+    'espeak-ng',
+    async () => {
+      const binary = await installEspeak();
+      return `${await espeakVersion(binary)} (${binary})`;
+    },
+  ],
+  [
+    'PostgreSQL',
+    async () => {
+      const bin = await installPostgres();
+      return `${await postgresVersion(bin)} (${bin})`;
+    },
+  ],
 ];
 
 let failed = false;

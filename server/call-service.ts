@@ -269,9 +269,10 @@ export class CallService {
       await this.mirror(current, 'active').catch((error: Error) => {
         throw fromMatrixError(error, 'The call event could not be edited to active') ?? error;
       });
-      current = (await this.store.update(current.callId, (r) =>
-        r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
-      )) ?? current;
+      current =
+        (await this.store.update(current.callId, (r) =>
+          r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
+        )) ?? current;
     }
     return {
       call: publicCall(current),
@@ -404,7 +405,13 @@ export class CallService {
 
   /** The call's original event as the store remembers it (for reading its edits). */
   originalEvent(record: CallRecord): MatrixEventLike {
-    return { event_id: record.eventId, type: CALL_EVENT_TYPE, sender: record.userId, origin_server_ts: 0, content: contentOf({ ...record, status: 'pending' }) };
+    return {
+      event_id: record.eventId,
+      type: CALL_EVENT_TYPE,
+      sender: record.userId,
+      origin_server_ts: 0,
+      content: contentOf({ ...record, status: 'pending' }),
+    };
   }
 
   /** LiveKit said the room finished (or the user left): the call ends, and Matrix is told. */

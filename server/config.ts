@@ -12,16 +12,18 @@ const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
 
 const url = (protocols: string[], what = 'a URL') =>
-  z.string(required(what)).refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')} URL`);
+  z.string(required(what)).refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${protocols.join(' or ')} URL`,
+  );
 
-const seconds = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const seconds = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** A secret a person might pick: long enough, and not one character repeated. */
 const strongSecret = (what: string) =>
@@ -53,7 +55,10 @@ export const envSchema = z.object({
   LIVEKIT_URL: url(['ws:', 'wss:'], 'the LiveKit URL clients connect to (ws:// or wss://)'),
   LIVEKIT_API_KEY: z.string(required('the LiveKit API key')).min(1),
   LIVEKIT_API_SECRET: z.string(required('the LiveKit API secret')).min(1),
-  LIVEKIT_AGENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('oracle'),
+  LIVEKIT_AGENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('oracle'),
   LIVEKIT_TOKEN_TTL_SECONDS: seconds(3600, 60, 3600),
   MATRIX_BASE_URL: url(['http:', 'https:'], "the oracle account's homeserver URL"),
   MATRIX_ACCESS_TOKEN: z.string(required("the oracle account's Matrix access token")).min(1),
@@ -63,11 +68,20 @@ export const envSchema = z.object({
   MATRIX_CRYPTO_PASSPHRASE: strongSecret("the passphrase that encrypts the oracle device's Matrix crypto state at rest").optional(),
   CORS_ORIGINS: z.string().default(''),
   // What a call may choose (the call event's agentVoice and language), announced in GET /oracle.
-  ORACLE_VOICES: z.string().regex(/^[A-Za-z0-9._,\s-]*$/, 'expected voice names separated by commas').default(''),
-  ORACLE_LANGUAGES: z.string().regex(/^[A-Za-z0-9,\s-]*$/, 'expected BCP 47 language tags separated by commas').default(''),
+  ORACLE_VOICES: z
+    .string()
+    .regex(/^[A-Za-z0-9._,\s-]*$/, 'expected voice names separated by commas')
+    .default(''),
+  ORACLE_LANGUAGES: z
+    .string()
+    .regex(/^[A-Za-z0-9,\s-]*$/, 'expected BCP 47 language tags separated by commas')
+    .default(''),
   CALL_CLOCK_SKEW_SECONDS: seconds(300, 5, 3600),
   CALL_MAX_DURATION_SECONDS: seconds(4 * 3600, 60, 7 * 86_400),
-  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/i).default('16kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)?$/i)
+    .default('16kb'),
   USER_DID_POLICY: z.enum(['verify', 'claim', 'drop'], { error: 'expected "verify", "claim" or "drop"' }).default('verify'),
   USER_DID_RESOLVER: z.string().min(1).optional(),
   TRUST_PROXY_HOPS: z.coerce.number({ error: 'expected the number of reverse proxies in front of the backend (0 to 10)' }).int().min(0).max(10).default(0),
@@ -164,7 +178,10 @@ export class ConfigError extends Error {
 function parseServerMap(value: string | undefined): Map<string, string> | string {
   const map = new Map<string, string>();
   if (!value) return map;
-  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const at = entry.indexOf('=');
     const name = entry.slice(0, at).trim();
     const base = entry.slice(at + 1).trim();
@@ -187,7 +204,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (typeof servers === 'string') problems.push(servers);
   if (parsed.success && parsed.data.DATABASE_URL && !parsed.data.SESSION_SECRET) {
     // Backends sharing a database share their users: a session signed by one must be valid on the others.
-    problems.push('SESSION_SECRET: required when DATABASE_URL is set (every backend on the database must sign sessions with the same secret; e.g. "openssl rand -hex 32")');
+    problems.push(
+      'SESSION_SECRET: required when DATABASE_URL is set (every backend on the database must sign sessions with the same secret; e.g. "openssl rand -hex 32")',
+    );
   }
   if (problems.length > 0 || !parsed.success || typeof servers === 'string') {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -204,9 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     dataDir,
-    ...(e.DATABASE_URL
-      ? { database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS } }
-      : {}),
+    ...(e.DATABASE_URL ? { database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS } } : {}),
     logLevel: e.LOG_LEVEL,
     oracleDid: e.ORACLE_DID,
     oraclePublicKey: e.ORACLE_PUBLIC_KEY,
@@ -229,9 +246,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutSeconds: e.MATRIX_REQUEST_TIMEOUT_SECONDS,
       ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
     },
-    corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
-    voices: e.ORACLE_VOICES.split(',').map((voice) => voice.trim()).filter(Boolean),
-    languages: e.ORACLE_LANGUAGES.split(',').map((language) => language.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    voices: e.ORACLE_VOICES.split(',')
+      .map((voice) => voice.trim())
+      .filter(Boolean),
+    languages: e.ORACLE_LANGUAGES.split(',')
+      .map((language) => language.trim())
+      .filter(Boolean),
     clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
     callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,
     bodyLimit: e.BODY_LIMIT,

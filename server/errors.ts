@@ -92,7 +92,10 @@ export function fromProtocolError(error: ProtocolError): ApiError {
 export function fromMatrixError(error: unknown, what = 'A request to the homeserver failed'): ApiError | undefined {
   if (error instanceof MatrixTimeoutError) return ApiError.upstreamTimeout('matrix_timeout', `${what}: ${error.message}`);
   if (error instanceof RetryableError && error.status === 429) {
-    return ApiError.upstream('matrix_rate_limited', `${what}: the homeserver rate-limits the oracle's Matrix account (${error.message}); its operator can lift the limit`);
+    return ApiError.upstream(
+      'matrix_rate_limited',
+      `${what}: the homeserver rate-limits the oracle's Matrix account (${error.message}); its operator can lift the limit`,
+    );
   }
   if (error instanceof RetryableError || error instanceof MatrixRequestError) return ApiError.upstream('matrix_unavailable', `${what}: ${error.message}`);
   return undefined;

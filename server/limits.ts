@@ -20,8 +20,18 @@ export function createLimits(config: ServerConfig): Limits {
   const perMinute = config.rateLimits;
   return {
     signIn: memoryLimit(perMinute.authPerMinute, 60, 'rate_limited', 'Too many sign-in attempts from this address: try again after Retry-After seconds'),
-    apiKeyFailures: memoryLimit(perMinute.apiKeyFailuresPerMinute, 60, 'rate_limited', 'Too many requests without a valid API key from this address: try again after Retry-After seconds'),
+    apiKeyFailures: memoryLimit(
+      perMinute.apiKeyFailuresPerMinute,
+      60,
+      'rate_limited',
+      'Too many requests without a valid API key from this address: try again after Retry-After seconds',
+    ),
     list: limitPerUserInProcess(perMinute.listPerMinute, 'rate_limited', 'Too many list requests for this user: try again after Retry-After seconds'),
-    sync: memoryLimit(perMinute.syncsPerMinute, 60, 'too_many_syncs', `At most ${perMinute.syncsPerMinute} syncs a minute per user: try again after Retry-After seconds`),
+    sync: memoryLimit(
+      perMinute.syncsPerMinute,
+      60,
+      'too_many_syncs',
+      `At most ${perMinute.syncsPerMinute} syncs a minute per user: try again after Retry-After seconds`,
+    ),
   };
 }

@@ -38,7 +38,9 @@ export class OracleArrival {
     if (!record || record.status === 'ended' || record.agentArrivedAt) return;
     if (!(await this.end(callId, 'oracle_busy'))) return;
     this.log.warn({ callId, waitedSeconds: this.seconds }, 'no oracle agent took the call; it was ended (oracle_busy)');
-    await this.livekit.closeRoom(record.roomName).catch((error: Error) => this.log.warn({ callId, err: error.message }, 'the LiveKit room could not be closed'));
+    await this.livekit
+      .closeRoom(record.roomName)
+      .catch((error: Error) => this.log.warn({ callId, err: error.message }, 'the LiveKit room could not be closed'));
   }
 
   stop(): void {

@@ -75,53 +75,53 @@ async function openCallStore(config: ServerConfig, log: Logger): Promise<CallSto
 }
 
 async function listen(config: ServerConfig, log: Logger, store: CallStore, matrix: SdkOracleMatrix, userDids: UserDidPolicy): Promise<RunningServer> {
-    const openIdServers =
-      config.matrix.openIdServers.size > 0
-        ? config.matrix.openIdServers
-        : new Map([[matrix.userId.slice(matrix.userId.indexOf(':') + 1), config.matrix.baseUrl]]);
-    const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
-    const livekit = new LiveKitGateway(config.livekit);
-    const app = createApp(effective, { store, matrix, livekit, log, userDids });
-    await matrix.start((event) => app.calls.applyMatrixEvent(event));
-    const http: Server = await new Promise((resolve, reject) => {
-      const server = app.koa.listen(config.port, config.host, () => resolve(server));
-      server.once('error', reject);
-    });
-    http.keepAliveTimeout = 5000;
-    const upkeep = new CallUpkeep(effective, store, app.calls, matrix, log);
-    // In the background, in this order: Matrix learns the ends it missed, the store learns the ends
-    // Matrix saw while the backend was down, then the periodic sweep starts.
-    const catchingUp = app.calls
-      .reconcileMatrix()
-      .then(
-        (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
-        (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
-      )
-      .then(() => upkeep.catchUpWithMatrix())
-      .then(
-        (ended) => ended > 0 && log.info({ ended }, 'calls ended in Matrix while the backend was down were ended'),
-        (error: Error) => log.error({ err: error.message }, 'reading the open calls from Matrix failed'),
-      )
-      .then(() => upkeep.start());
-    const { port } = http.address() as AddressInfo;
-    const url = `http://${config.host}:${port}`;
-    log.info({ url, oracleDid: config.oracleDid, matrixUserId: matrix.userId, openIdServers: [...openIdServers.keys()] }, 'backend listening');
-    return {
-      url,
-      matrix,
-      store,
-      routes: app.routes,
-      upkeep,
-      async close() {
-        await catchingUp;
-        await upkeep.stop();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-        app.calls.stop();
-        await matrix.stop();
-        await store.close();
-      },
-    };
+  const openIdServers =
+    config.matrix.openIdServers.size > 0
+      ? config.matrix.openIdServers
+      : new Map([[matrix.userId.slice(matrix.userId.indexOf(':') + 1), config.matrix.baseUrl]]);
+  const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
+  const livekit = new LiveKitGateway(config.livekit);
+  const app = createApp(effective, { store, matrix, livekit, log, userDids });
+  await matrix.start((event) => app.calls.applyMatrixEvent(event));
+  const http: Server = await new Promise((resolve, reject) => {
+    const server = app.koa.listen(config.port, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+  http.keepAliveTimeout = 5000;
+  const upkeep = new CallUpkeep(effective, store, app.calls, matrix, log);
+  // In the background, in this order: Matrix learns the ends it missed, the store learns the ends
+  // Matrix saw while the backend was down, then the periodic sweep starts.
+  const catchingUp = app.calls
+    .reconcileMatrix()
+    .then(
+      (fixed) => fixed > 0 && log.info({ fixed }, 'calls whose Matrix event missed a status edit were mirrored again'),
+      (error: Error) => log.error({ err: error.message }, 'mirroring missed status edits failed'),
+    )
+    .then(() => upkeep.catchUpWithMatrix())
+    .then(
+      (ended) => ended > 0 && log.info({ ended }, 'calls ended in Matrix while the backend was down were ended'),
+      (error: Error) => log.error({ err: error.message }, 'reading the open calls from Matrix failed'),
+    )
+    .then(() => upkeep.start());
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  log.info({ url, oracleDid: config.oracleDid, matrixUserId: matrix.userId, openIdServers: [...openIdServers.keys()] }, 'backend listening');
+  return {
+    url,
+    matrix,
+    store,
+    routes: app.routes,
+    upkeep,
+    async close() {
+      await catchingUp;
+      await upkeep.stop();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      app.calls.stop();
+      await matrix.stop();
+      await store.close();
+    },
+  };
 }

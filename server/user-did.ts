@@ -38,7 +38,8 @@ export class UserDidPolicy {
     } catch (error) {
       throw new ConfigError(`USER_DID_RESOLVER: ${config.userDidResolver} could not be loaded (${(error as Error).message})`);
     }
-    if (typeof resolver !== 'function') throw new ConfigError(`USER_DID_RESOLVER: ${config.userDidResolver} has no default export function (did, userId) => boolean`);
+    if (typeof resolver !== 'function')
+      throw new ConfigError(`USER_DID_RESOLVER: ${config.userDidResolver} has no default export function (did, userId) => boolean`);
     return new UserDidPolicy(config.userDidPolicy, resolver as UserDidResolver);
   }
 

@@ -5,7 +5,18 @@
  * field. `BackendClient` is the seam the element's tests replace; `HttpBackendClient` is the real one,
  * on `fetch`.
  */
-import type { AnswerOf, ApiCall, ApiErrorCode, ApiRoutes, OracleAnswer, RouteName, SessionAnswer, SyncAnswer, SyncBody, UpdateBody } from '../protocol/api/index.ts';
+import type {
+  AnswerOf,
+  ApiCall,
+  ApiErrorCode,
+  ApiRoutes,
+  OracleAnswer,
+  RouteName,
+  SessionAnswer,
+  SyncAnswer,
+  SyncBody,
+  UpdateBody,
+} from '../protocol/api/index.ts';
 import type { UserEndReason } from '../protocol/index.ts';
 import type { OpenIdToken } from './transport/matrix-transport.ts';
 

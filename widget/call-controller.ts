@@ -406,7 +406,14 @@ export class CallController implements ReactiveController {
    * When no oracle can take a call, the backend ends it (`oracle_busy`) and closes its room within
    * seconds: the room drops while the element waits. The backend says why; otherwise the error stays.
    */
-  async #whyNoOracle(error: unknown, backend: BackendClient, session: BackendSession, sessionId: string, callId: string, signal: AbortSignal): Promise<unknown> {
+  async #whyNoOracle(
+    error: unknown,
+    backend: BackendClient,
+    session: BackendSession,
+    sessionId: string,
+    callId: string,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     if (!(error instanceof CallError) || error.reason !== CallErrorReason.ConnectionLost || !backend.getCall || signal.aborted) return error;
     const found = await backend.getCall(session, sessionId, callId, signal).catch(() => undefined);
     return found?.endReason === 'oracle_busy' ? new CallError(CallErrorReason.OracleBusy, 'no oracle could take the call', { cause: error }) : error;
@@ -462,10 +469,9 @@ export class CallController implements ReactiveController {
       const txnId = `oracle-call-${randomId()}`;
       steps.push(['editing the call event to ended', withRetry(() => transport.sendCallEvent(matrixRoomId, edit, { txnId }), CLEANUP_RETRY)]);
     }
-    if (call.backend && call.session && callId) steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId, undefined, reason)]);
-    const results = await Promise.allSettled(
-      steps.map(([what, promise]) => withTimeout(promise, CLEANUP_TIMEOUT_MS, () => new Error(`${what} timed out`))),
-    );
+    if (call.backend && call.session && callId)
+      steps.push(['telling the backend the call ended', call.backend.endCall(call.session, callId, undefined, reason)]);
+    const results = await Promise.allSettled(steps.map(([what, promise]) => withTimeout(promise, CLEANUP_TIMEOUT_MS, () => new Error(`${what} timed out`))));
     results.forEach((result, i) => {
       if (result.status === 'rejected') this.log(`${steps[i]![0]} failed`, result.reason);
     });

@@ -24,8 +24,7 @@ export function formatDuration(ms: number, locale: string = currentLocale()): st
 /** A duration in words, for screen readers ("2 minutes and 5 seconds", "2 Minuten und 5 Sekunden"). */
 export function spokenDuration(ms: number, locale: string = currentLocale()): string {
   const { hours, minutes, seconds } = parts(ms);
-  const unit = (value: number, unit: 'hour' | 'minute' | 'second') =>
-    new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+  const unit = (value: number, unit: 'hour' | 'minute' | 'second') => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
   const words: string[] = [];
   if (hours) words.push(unit(hours, 'hour'));
   if (minutes) words.push(unit(minutes, 'minute'));

@@ -80,119 +80,78 @@ export const ERROR_COPY: Readonly<Record<CallErrorReason, ErrorCopy>> = {
   'not-configured': copy(
     'close',
     () => msg('The call is not set up', { id: 'error-not-configured-title' }),
-    () =>
-      msg(
-        'This call button is missing part of its setup. Please tell the people who run this page.',
-        { id: 'error-not-configured-message' },
-      ),
+    () => msg('This call button is missing part of its setup. Please tell the people who run this page.', { id: 'error-not-configured-message' }),
   ),
   'oracle-unavailable': copy(
     'retry',
     () => msg('The oracle cannot be reached', { id: 'error-oracle-unavailable-title' }),
-    () =>
-      msg(
-        'We could not reach the oracle right now. Please check your connection and try again.',
-        { id: 'error-oracle-unavailable-message' },
-      ),
+    () => msg('We could not reach the oracle right now. Please check your connection and try again.', { id: 'error-oracle-unavailable-message' }),
   ),
   'oracle-key-mismatch': copy(
     'close',
     () => msg("The oracle's identity could not be confirmed", { id: 'error-oracle-key-mismatch-title' }),
     () =>
-      msg(
-        "The oracle's encryption key is not the one this page expects, so no call was made. Please tell the people who run this page.",
-        { id: 'error-oracle-key-mismatch-message' },
-      ),
+      msg("The oracle's encryption key is not the one this page expects, so no call was made. Please tell the people who run this page.", {
+        id: 'error-oracle-key-mismatch-message',
+      }),
   ),
   'matrix-unavailable': copy(
     'retry',
     () => msg('Your chat account could not start the call', { id: 'error-matrix-unavailable-title' }),
     () =>
-      msg(
-        'We could not reach your Matrix account to start the call. Please check your connection and try again.',
-        { id: 'error-matrix-unavailable-message' },
-      ),
+      msg('We could not reach your Matrix account to start the call. Please check your connection and try again.', { id: 'error-matrix-unavailable-message' }),
   ),
   'sign-in-failed': copy(
     'retry',
     () => msg('Sign-in failed', { id: 'error-sign-in-failed-title' }),
     () =>
-      msg(
-        'The oracle could not confirm who you are. Please try again; if it keeps happening, sign out and in again.',
-        { id: 'error-sign-in-failed-message' },
-      ),
+      msg('The oracle could not confirm who you are. Please try again; if it keeps happening, sign out and in again.', { id: 'error-sign-in-failed-message' }),
   ),
   'permission-denied': copy(
     'retry',
     () => msg('Microphone or camera blocked', { id: 'error-permission-denied-title' }),
     () =>
-      msg(
-        "The call needs your microphone (and your camera for a video call). Allow access in your browser's site settings, then try again.",
-        { id: 'error-permission-denied-message' },
-      ),
+      msg("The call needs your microphone (and your camera for a video call). Allow access in your browser's site settings, then try again.", {
+        id: 'error-permission-denied-message',
+      }),
   ),
   'device-not-found': copy(
     'retry',
     () => msg('No microphone or camera found', { id: 'error-device-not-found-title' }),
-    () =>
-      msg(
-        'We could not find a microphone (or camera for a video call). Connect one, then try again.',
-        { id: 'error-device-not-found-message' },
-      ),
+    () => msg('We could not find a microphone (or camera for a video call). Connect one, then try again.', { id: 'error-device-not-found-message' }),
   ),
   'device-in-use': copy(
     'retry',
     () => msg('Microphone or camera unavailable', { id: 'error-device-in-use-title' }),
     () =>
-      msg(
-        'Your microphone or camera is in use by another app or could not start. Close other apps using it, then try again.',
-        { id: 'error-device-in-use-message' },
-      ),
+      msg('Your microphone or camera is in use by another app or could not start. Close other apps using it, then try again.', {
+        id: 'error-device-in-use-message',
+      }),
   ),
   'call-refused': copy(
     'retry',
     () => msg('The call was not accepted', { id: 'error-call-refused-title' }),
-    () =>
-      msg(
-        'The oracle service did not accept this call. Please try again in a moment.',
-        { id: 'error-call-refused-message' },
-      ),
+    () => msg('The oracle service did not accept this call. Please try again in a moment.', { id: 'error-call-refused-message' }),
   ),
   'backend-unavailable': copy(
     'retry',
     () => msg('The call service is unavailable', { id: 'error-backend-unavailable-title' }),
-    () =>
-      msg(
-        'The call service could not be reached or had a problem. Please try again in a moment.',
-        { id: 'error-backend-unavailable-message' },
-      ),
+    () => msg('The call service could not be reached or had a problem. Please try again in a moment.', { id: 'error-backend-unavailable-message' }),
   ),
   'connection-failed': copy(
     'retry',
     () => msg('Could not connect the call', { id: 'error-connection-failed-title' }),
-    () =>
-      msg(
-        'We could not connect your call. Please check your connection and try again.',
-        { id: 'error-connection-failed-message' },
-      ),
+    () => msg('We could not connect your call. Please check your connection and try again.', { id: 'error-connection-failed-message' }),
   ),
   'not-encrypted': copy(
     'retry',
     () => msg('The call could not be encrypted', { id: 'error-not-encrypted-title' }),
-    () =>
-      msg(
-        'The call was stopped because it could not be end-to-end encrypted. Nothing was sent unencrypted.',
-        { id: 'error-not-encrypted-message' },
-      ),
+    () => msg('The call was stopped because it could not be end-to-end encrypted. Nothing was sent unencrypted.', { id: 'error-not-encrypted-message' }),
   ),
   'oracle-timeout': copy(
     'retry',
     () => msg('The oracle did not answer', { id: 'error-oracle-timeout-title' }),
-    () =>
-      msg(
-        'The oracle did not join the call in time. Please try again in a moment.',
-        { id: 'error-oracle-timeout-message' },
-      ),
+    () => msg('The oracle did not join the call in time. Please try again in a moment.', { id: 'error-oracle-timeout-message' }),
   ),
   'oracle-busy': copy(
     'retry',
@@ -202,20 +161,12 @@ export const ERROR_COPY: Readonly<Record<CallErrorReason, ErrorCopy>> = {
   'connection-lost': copy(
     'retry',
     () => msg('The call dropped', { id: 'error-connection-lost-title' }),
-    () =>
-      msg(
-        'The connection was lost during the call. Please check your connection and call again.',
-        { id: 'error-connection-lost-message' },
-      ),
+    () => msg('The connection was lost during the call. Please check your connection and call again.', { id: 'error-connection-lost-message' }),
   ),
   unknown: copy(
     'retry',
     () => msg('Something went wrong', { id: 'error-unknown-title' }),
-    () =>
-      msg(
-        'The call stopped because of an unexpected problem. Please try again.',
-        { id: 'error-unknown-message' },
-      ),
+    () => msg('The call stopped because of an unexpected problem. Please try again.', { id: 'error-unknown-message' }),
   ),
 };
 

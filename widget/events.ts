@@ -59,11 +59,7 @@ declare global {
 }
 
 /** Fires one of the element's events (bubbling and composed) and answers it. */
-export function emit<K extends OracleCallEventName>(
-  target: EventTarget,
-  name: K,
-  detail: OracleCallEventDetails[K],
-): CustomEvent<OracleCallEventDetails[K]> {
+export function emit<K extends OracleCallEventName>(target: EventTarget, name: K, detail: OracleCallEventDetails[K]): CustomEvent<OracleCallEventDetails[K]> {
   const event = new CustomEvent(name, { detail, bubbles: true, composed: true });
   target.dispatchEvent(event);
   return event;

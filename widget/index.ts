@@ -11,7 +11,16 @@ export type { CallErrorInfo, ErrorCopy } from './errors.ts';
 export { BackendError, HttpBackendClient } from './backend-client.ts';
 export type { BackendClient, BackendErrorCode, BackendSession, OracleInfo } from './backend-client.ts';
 export type { ApiCall, ApiErrorCode, SyncAnswer } from '../protocol/api/index.ts';
-export type { ConnectOptions, DeviceKind, DeviceOption, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
+export type {
+  ConnectOptions,
+  DeviceKind,
+  DeviceOption,
+  EncryptionStatus,
+  MediaSession,
+  MediaSessionEvent,
+  MediaSessionFactory,
+  MediaSnapshot,
+} from './media-session.ts';
 export { MatrixTransportError, matrixUserDid } from './transport/matrix-transport.ts';
 export type { MatrixTransport, OpenIdToken } from './transport/matrix-transport.ts';
 export type { MatrixClientLike } from './transport/matrix-client-transport.ts';

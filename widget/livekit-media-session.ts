@@ -285,7 +285,12 @@ export class LiveKitMediaSession implements MediaSession {
     return new Promise<void>((resolve, reject) => {
       const room = this.#room;
       if (!room) return reject(new CallError(CallErrorReason.ConnectionFailed, 'not connected'));
-      const events = [RoomEvent.TrackSubscribed, RoomEvent.TrackPublished, RoomEvent.ParticipantEncryptionStatusChanged, RoomEvent.ParticipantConnected] as const;
+      const events = [
+        RoomEvent.TrackSubscribed,
+        RoomEvent.TrackPublished,
+        RoomEvent.ParticipantEncryptionStatusChanged,
+        RoomEvent.ParticipantConnected,
+      ] as const;
       const done = () => {
         for (const event of events) room.off(event, check);
         room.off(RoomEvent.Disconnected, onDisconnected);
@@ -358,7 +363,17 @@ export class LiveKitMediaSession implements MediaSession {
       for (const element of this.#audioElements.values()) element.srcObject = null;
       this.#audioElements.clear();
       // The transcript stays, so the person can read it once the call is over.
-      this.#snapshot = { ...this.#snapshot, microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleAudio: null, oracleSpeaking: false, oracleState: undefined, encryption: 'pending' };
+      this.#snapshot = {
+        ...this.#snapshot,
+        microphoneEnabled: false,
+        cameraEnabled: false,
+        localVideo: null,
+        oracleVideo: null,
+        oracleAudio: null,
+        oracleSpeaking: false,
+        oracleState: undefined,
+        encryption: 'pending',
+      };
       this.#emit({ type: 'change', snapshot: this.#snapshot });
     }
   }

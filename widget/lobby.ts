@@ -119,7 +119,8 @@ export class LobbyController implements ReactiveController {
       const reason = mediaErrorReason(error);
       await this.#refresh();
       return this.#set({
-        status: reason === CallErrorReason.PermissionDenied ? 'permission-denied' : reason === CallErrorReason.DeviceNotFound ? 'no-microphone' : 'device-in-use',
+        status:
+          reason === CallErrorReason.PermissionDenied ? 'permission-denied' : reason === CallErrorReason.DeviceNotFound ? 'no-microphone' : 'device-in-use',
       });
     }
     this.#audio.enabled = this.snapshot.microphoneEnabled;
@@ -175,7 +176,11 @@ export class LobbyController implements ReactiveController {
 
   /** What the call should use: the devices in use, and whether the microphone and camera start on. */
   get choice(): DeviceChoice {
-    return { devices: { ...this.#wanted, ...this.snapshot.active }, microphoneEnabled: this.snapshot.microphoneEnabled, cameraEnabled: this.snapshot.cameraEnabled };
+    return {
+      devices: { ...this.#wanted, ...this.snapshot.active },
+      microphoneEnabled: this.snapshot.microphoneEnabled,
+      cameraEnabled: this.snapshot.cameraEnabled,
+    };
   }
 
   /** The call type to start: a video call needs a camera; without one it is an audio call. */

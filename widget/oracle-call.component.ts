@@ -501,29 +501,35 @@ export class OracleCall extends LitElement {
       <section part="base" class="base" lang=${currentLocale()} data-phase=${state.phase} aria-label=${words.region()}>
         <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcementText}</div>
         ${active ? renderStage(state, this.#call.snapshot) : nothing}
-        ${state.phase === 'error'
-          ? nothing
-          : html`<p part="status" class="status">
+        ${
+          state.phase === 'error'
+            ? nothing
+            : html`<p part="status" class="status">
               <span part="status-text" class="status-text">${statusText(state)}</span>
               ${renderCallFacts(state, this.#call.snapshot, this.now)}
-            </p>`}
-        ${state.phase === 'error'
-          ? html`<div part="error" class="error">
+            </p>`
+        }
+        ${
+          state.phase === 'error'
+            ? html`<div part="error" class="error">
               <h2 part="error-title" class="error-title">${ERROR_COPY[state.error.reason].title}</h2>
               <p part="error-message" class="error-message">${ERROR_COPY[state.error.reason].message}</p>
             </div>`
-          : nothing}
+            : nothing
+        }
         ${state.phase === 'lobby' ? this.#lobbyView() : nothing}
         ${state.phase === 'in-call' ? renderOracleState(this.#call.snapshot.oracleState) : nothing}
-        ${state.phase === 'in-call' || state.phase === 'reconnecting' || state.phase === 'ending' || state.phase === 'ended'
-          ? renderConversation({
-              transcript: this.#conversation.transcript,
-              hidden: this.captionsHidden ?? this.captions === 'off',
-              inCall: state.phase === 'in-call',
-              onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
-              onSend: (text) => this.#sendChat(text),
-            })
-          : nothing}
+        ${
+          state.phase === 'in-call' || state.phase === 'reconnecting' || state.phase === 'ending' || state.phase === 'ended'
+            ? renderConversation({
+                transcript: this.#conversation.transcript,
+                hidden: this.captionsHidden ?? this.captions === 'off',
+                inCall: state.phase === 'in-call',
+                onToggle: () => (this.captionsHidden = !(this.captionsHidden ?? this.captions === 'off')),
+                onSend: (text) => this.#sendChat(text),
+              })
+            : nothing
+        }
         <div part="controls" class="controls" role="group" aria-label=${words.controls()}>${renderControls({
           state,
           snapshot: this.#call.snapshot,
@@ -551,5 +557,4 @@ export class OracleCall extends LitElement {
     const state = this.state;
     return state.phase !== 'idle' && state.callType ? state.callType : this.#defaultCallType();
   }
-
 }

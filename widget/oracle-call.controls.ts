@@ -10,13 +10,17 @@ import type { CallState, CallType } from './state.ts';
 export function renderCallFacts(state: CallState, snapshot: MediaSnapshot, now: number) {
   const connected = state.phase === 'connecting' || state.phase === 'waiting-for-oracle' || state.phase === 'in-call' || state.phase === 'reconnecting';
   return html`
-    ${state.phase === 'in-call' || state.phase === 'reconnecting'
-      ? html`<span part="timer" class="timer" role="timer" aria-label=${words.callDuration()}>${formatDuration(now - state.since)}</span>`
-      : nothing}
+    ${
+      state.phase === 'in-call' || state.phase === 'reconnecting'
+        ? html`<span part="timer" class="timer" role="timer" aria-label=${words.callDuration()}>${formatDuration(now - state.since)}</span>`
+        : nothing
+    }
     ${state.phase === 'ended' && state.durationMs >= 1000 ? html`<span part="timer" class="timer">${formatDuration(state.durationMs)}</span>` : nothing}
-    ${connected
-      ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${encryptionText(snapshot.encryption)}</span>`
-      : nothing}
+    ${
+      connected
+        ? html`<span part="encryption" class="badge encryption" data-status=${snapshot.encryption}>${lockIcon}${encryptionText(snapshot.encryption)}</span>`
+        : nothing
+    }
     ${state.phase === 'in-call' && snapshot.oracleSpeaking ? html`<span part="speaking" class="badge speaking-badge">${words.oracleSpeaking()}</span>` : nothing}
   `;
 }
@@ -72,9 +76,11 @@ export function renderControls(view: ControlsView) {
     case 'error': {
       const retryable = state.error.retryable;
       return html`
-        ${retryable
-          ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => view.start(view.lastCallType)}>${words.tryAgain()}</button>`
-          : nothing}
+        ${
+          retryable
+            ? html`<button part="retry-button" class="primary" data-autofocus @click=${() => view.start(view.lastCallType)}>${words.tryAgain()}</button>`
+            : nothing
+        }
         <button part="close-button" ?data-autofocus=${!retryable} @click=${() => view.close()}>${words.close()}</button>
       `;
     }
@@ -82,9 +88,11 @@ export function renderControls(view: ControlsView) {
       const ready = view.hasMedia && phase !== 'preparing-media' && phase !== 'ending';
       const video = state.callType === 'video';
       return html`
-        ${phase === 'in-call' && snapshot.audioBlocked
-          ? html`<button part="sound-button" class="primary" @click=${() => view.startAudio()}>${words.turnOnSound()}</button>`
-          : nothing}
+        ${
+          phase === 'in-call' && snapshot.audioBlocked
+            ? html`<button part="sound-button" class="primary" @click=${() => view.startAudio()}>${words.turnOnSound()}</button>`
+            : nothing
+        }
         <button
           part="mute-button"
           aria-keyshortcuts=${SHORTCUTS.mute}
@@ -95,8 +103,9 @@ export function renderControls(view: ControlsView) {
         >
           ${micIcon}${words.mute()}
         </button>
-        ${video
-          ? html`<button
+        ${
+          video
+            ? html`<button
               part="camera-button"
               aria-keyshortcuts=${SHORTCUTS.camera}
               title=${shortcutHint(SHORTCUTS.camera)}
@@ -106,7 +115,8 @@ export function renderControls(view: ControlsView) {
             >
               ${videoIcon}${words.cameraOff()}
             </button>`
-          : nothing}
+            : nothing
+        }
         <button part="devices-button" aria-expanded=${view.devicesOpen ? 'true' : 'false'} aria-controls="devices" ?disabled=${!ready} @click=${() => view.toggleDevices()}>
           ${settingsIcon}${words.devices()}
         </button>

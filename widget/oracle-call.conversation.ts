@@ -56,17 +56,21 @@ export function renderConversation(view: CaptionsView) {
         ${hidden ? msg('Show captions', { id: 'captions-show' }) : msg('Hide captions', { id: 'captions-hide' })}
       </button>
     </div>
-    ${hidden
-      ? nothing
-      : html`<ol part="transcript" id="transcript" class="transcript" tabindex="0" aria-label=${msg('Transcript', { id: 'captions-transcript' })}>
+    ${
+      hidden
+        ? nothing
+        : html`<ol part="transcript" id="transcript" class="transcript" tabindex="0" aria-label=${msg('Transcript', { id: 'captions-transcript' })}>
           ${transcript.length === 0 ? html`<li class="entry empty">${msg('Nothing said yet.', { id: 'captions-empty' })}</li>` : transcript.map(renderEntry)}
-        </ol>`}
-    ${inCall
-      ? html`<form part="chat" class="chat" @submit=${submit}>
+        </ol>`
+    }
+    ${
+      inCall
+        ? html`<form part="chat" class="chat" @submit=${submit}>
           <label class="sr-only" for="chat-input">${msg('Message to the oracle', { id: 'chat-label' })}</label>
           <input part="chat-input" id="chat-input" name="message" type="text" autocomplete="off" maxlength="2000" placeholder=${msg('Type to the oracle…', { id: 'chat-placeholder' })} />
           <button part="chat-send" class="small" type="submit">${msg('Send', { id: 'chat-send' })}</button>
         </form>`
-      : nothing}
+        : nothing
+    }
   </section>`;
 }

@@ -97,30 +97,38 @@ export function renderLobby(lobby: LobbySnapshot, on: LobbyHandlers) {
   if (video) kinds.push('videoinput');
   if (lobby.canSelectSpeaker && lobby.devices.audiooutput.length > 0) kinds.push('audiooutput');
   return html`<div part="lobby" class="lobby">
-    ${video
-      ? html`<div part="preview" class="stage video preview">
-          ${lobby.videoTrack
-            ? html`<video part="preview-video" class="preview-video" autoplay playsinline muted aria-label=${lobbyWords.preview()}></video>`
-            : html`<p class="preview-off">${lobby.cameraProblem ? cameraProblemText(lobby.cameraProblem) : lobbyWords.cameraIsOff()}</p>`}
+    ${
+      video
+        ? html`<div part="preview" class="stage video preview">
+          ${
+            lobby.videoTrack
+              ? html`<video part="preview-video" class="preview-video" autoplay playsinline muted aria-label=${lobbyWords.preview()}></video>`
+              : html`<p class="preview-off">${lobby.cameraProblem ? cameraProblemText(lobby.cameraProblem) : lobbyWords.cameraIsOff()}</p>`
+          }
         </div>`
-      : nothing}
-    ${problem
-      ? html`<div part="lobby-problem" class="error" role="alert">
+        : nothing
+    }
+    ${
+      problem
+        ? html`<div part="lobby-problem" class="error" role="alert">
           <h2 class="error-title">${problem.title}</h2>
           <p class="error-message">${problem.advice}</p>
           <button part="lobby-retry-button" @click=${on.retry}>${words.tryAgain()}</button>
         </div>`
-      : nothing}
+        : nothing
+    }
     ${lobby.notice ? html`<p part="lobby-notice" class="notice" role="status">${noticeText(lobby.notice)}</p>` : nothing}
     <div class="lobby-toggles">
       <button part="lobby-mute-button" aria-keyshortcuts=${SHORTCUTS.mute} title=${shortcutHint(SHORTCUTS.mute)} aria-pressed=${lobby.microphoneEnabled ? 'false' : 'true'} ?disabled=${lobby.status !== 'ready'} @click=${on.toggleMicrophone}>
         ${micIcon}${words.mute()}
       </button>
-      ${video
-        ? html`<button part="lobby-camera-button" aria-keyshortcuts=${SHORTCUTS.camera} title=${shortcutHint(SHORTCUTS.camera)} aria-pressed=${lobby.cameraEnabled ? 'false' : 'true'} ?disabled=${lobby.devices.videoinput.length === 0} @click=${on.toggleCamera}>
+      ${
+        video
+          ? html`<button part="lobby-camera-button" aria-keyshortcuts=${SHORTCUTS.camera} title=${shortcutHint(SHORTCUTS.camera)} aria-pressed=${lobby.cameraEnabled ? 'false' : 'true'} ?disabled=${lobby.devices.videoinput.length === 0} @click=${on.toggleCamera}>
             ${videoIcon}${words.cameraOff()}
           </button>`
-        : nothing}
+          : nothing
+      }
       <label class="level">
         <span>${lobbyWords.level()}</span>
         <meter part="level" min="0" max="1" low="0.25" high="0.9" optimum="0.5" value=${lobby.level}></meter>

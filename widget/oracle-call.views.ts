@@ -12,12 +12,16 @@ function isVideoCall(state: CallState): boolean {
 export function renderStage(state: CallState, snapshot: MediaSnapshot) {
   const video = isVideoCall(state);
   return html`<div part="stage" class="stage ${video ? 'video' : 'audio'}">
-    ${snapshot.oracleVideo
-      ? html`<video part="oracle-video" class="oracle-video" autoplay playsinline muted aria-label=${words.oracleVideo()}></video>`
-      : html`<div part="avatar" class="avatar ${snapshot.oracleSpeaking ? 'speaking' : ''}" aria-hidden="true">✶</div>`}
-    ${video && snapshot.localVideo
-      ? html`<video part="local-video" class="local-video" autoplay playsinline muted aria-label=${words.yourCamera()}></video>`
-      : nothing}
+    ${
+      snapshot.oracleVideo
+        ? html`<video part="oracle-video" class="oracle-video" autoplay playsinline muted aria-label=${words.oracleVideo()}></video>`
+        : html`<div part="avatar" class="avatar ${snapshot.oracleSpeaking ? 'speaking' : ''}" aria-hidden="true">✶</div>`
+    }
+    ${
+      video && snapshot.localVideo
+        ? html`<video part="local-video" class="local-video" autoplay playsinline muted aria-label=${words.yourCamera()}></video>`
+        : nothing
+    }
   </div>`;
 }
 

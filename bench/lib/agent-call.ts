@@ -33,13 +33,7 @@ export interface JoinedCall {
  * audio track. The room is handed to `onRoom` as soon as it exists, so the caller can close it even
  * when the wait fails.
  */
-export async function joinAndWaitForOracle(
-  url: string,
-  token: string,
-  callKey: string,
-  onRoom: (room: Room) => void,
-  timeoutMs: number,
-): Promise<JoinedCall> {
+export async function joinAndWaitForOracle(url: string, token: string, callKey: string, onRoom: (room: Room) => void, timeoutMs: number): Promise<JoinedCall> {
   const room = new Room();
   onRoom(room);
   let oracleSeenAt: number | undefined;

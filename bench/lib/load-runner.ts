@@ -24,16 +24,19 @@ async function run(job: LoadJob): Promise<LoadResult> {
     finished = resolve;
     failed = reject;
   });
-  const instance = autocannon({
-    url: job.url,
-    method: job.method ?? 'GET',
-    headers: job.headers ?? {},
-    ...(job.body !== undefined ? { body: job.body } : {}),
-    connections: job.connections,
-    duration: job.durationSeconds,
-    pipelining: 1,
-    timeout: 10,
-  }, (error: Error | null, result: autocannon.Result) => (error ? failed(error) : finished(result)));
+  const instance = autocannon(
+    {
+      url: job.url,
+      method: job.method ?? 'GET',
+      headers: job.headers ?? {},
+      ...(job.body !== undefined ? { body: job.body } : {}),
+      connections: job.connections,
+      duration: job.durationSeconds,
+      pipelining: 1,
+      timeout: 10,
+    },
+    (error: Error | null, result: autocannon.Result) => (error ? failed(error) : finished(result)),
+  );
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
     if (statusCode < 200 || statusCode >= 300) {

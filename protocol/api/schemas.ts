@@ -12,7 +12,10 @@ import type { ApiErrorCode } from './error-codes.ts';
 // ---------------------------------------------------------------- requests
 
 /** `!opaque:server`, or (room version 12 and later) `!` and the room's hash with no server part. */
-const matrixRoomId = z.string().max(255).regex(/^![A-Za-z0-9._=\-/+]+(:[A-Za-z0-9.-]+(:\d{1,5})?)?$/, 'expected a Matrix room ID ("!…")');
+const matrixRoomId = z
+  .string()
+  .max(255)
+  .regex(/^![A-Za-z0-9._=\-/+]+(:[A-Za-z0-9.-]+(:\d{1,5})?)?$/, 'expected a Matrix room ID ("!…")');
 
 /** The path parameter of the call routes; the server checks its form with `parseCallId`. */
 export const callIdParams = z.object({
@@ -37,7 +40,10 @@ export type SyncBody = z.infer<typeof syncBody>;
 export const updateBody = z.strictObject({
   status: z.enum(CALL_STATUSES),
   /** Why the agent ended a call it could not join (one of `AGENT_FAILURE_REASONS`, e.g. `key_decryption_failed`). */
-  reason: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a snake_case reason').optional(),
+  reason: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a snake_case reason')
+    .optional(),
 });
 export type UpdateBody = z.infer<typeof updateBody>;
 

@@ -8,9 +8,7 @@ import { ServiceError, runCommand } from './process.ts';
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
 /** Flags that work on this kind of machine (headless, no sandbox as root, no network chatter, fake media). */
-export const CHROMIUM_FLAGS: readonly string[] = JSON.parse(
-  readFileSync(new URL('./chromium-flags.json', import.meta.url), 'utf8'),
-) as string[];
+export const CHROMIUM_FLAGS: readonly string[] = JSON.parse(readFileSync(new URL('./chromium-flags.json', import.meta.url), 'utf8')) as string[];
 
 export async function chromiumVersion(binary: string): Promise<string> {
   const { stdout } = await promisify(execFile)(binary, ['--version']);
@@ -29,9 +27,7 @@ export async function installChromium(): Promise<string> {
   }
   if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
   if (process.getuid?.() !== 0) {
-    throw new ServiceError(
-      'Chromium is not installed: run "sudo apt-get install -y chromium", or set CHROME_PATH to a Chromium or Chrome binary',
-    );
+    throw new ServiceError('Chromium is not installed: run "sudo apt-get install -y chromium", or set CHROME_PATH to a Chromium or Chrome binary');
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const show = (line: string) => {

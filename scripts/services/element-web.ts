@@ -31,7 +31,10 @@ export function elementWebSource(): string {
 export async function installElementWeb(source = elementWebSource()): Promise<string> {
   if (!existsSync(source)) throw new ServiceError(`${ELEMENT_WEB_HELP} (${source} does not exist)`);
   if (existsSync(path.join(source, 'index.html'))) return source;
-  const archive = readdirSync(source).filter((name) => /^element-web-.+\.tar\.gz$/.test(name)).sort().at(-1);
+  const archive = readdirSync(source)
+    .filter((name) => /^element-web-.+\.tar\.gz$/.test(name))
+    .sort()
+    .at(-1);
   if (!archive) throw new ServiceError(`${ELEMENT_WEB_HELP} (${source} has neither index.html nor an element-web-*.tar.gz)`);
   const version = archive.replace(/\.tar\.gz$/, '');
   const target = path.join(cacheDir('element-web'), version);

@@ -46,10 +46,15 @@ export async function installLiveKit(): Promise<string> {
     progress('livekit', `installing livekit-server ${tag} with go install (first run only, a few minutes)…`);
     try {
       let lines = 0;
-      await runCommand('go', ['install', '-v', `${MODULE}@${tag}`], (line) => {
-        lines += 1;
-        if (lines % 25 === 1) progress('livekit', line.trim());
-      }, { env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' } });
+      await runCommand(
+        'go',
+        ['install', '-v', `${MODULE}@${tag}`],
+        (line) => {
+          lines += 1;
+          if (lines % 25 === 1) progress('livekit', line.trim());
+        },
+        { env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' } },
+      );
       const binary = path.join(bin, 'server');
       const version = await binaryVersion(binary);
       if (version) {
@@ -62,9 +67,7 @@ export async function installLiveKit(): Promise<string> {
       progress('livekit', `${tag} failed, trying the next tag`);
     }
   }
-  throw new ServiceError(
-    `LiveKit server could not be installed with go install (is Go on PATH and the module proxy reachable?):\n${failures.join('\n')}`,
-  );
+  throw new ServiceError(`LiveKit server could not be installed with go install (is Go on PATH and the module proxy reachable?):\n${failures.join('\n')}`);
 }
 
 export interface LiveKitOptions {

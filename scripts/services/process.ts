@@ -48,13 +48,7 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startProcess(
-  name: string,
-  command: string,
-  args: readonly string[],
-  logFile: string,
-  options: SpawnOptions = {},
-): RunningProcess {
+export function startProcess(name: string, command: string, args: readonly string[], logFile: string, options: SpawnOptions = {}): RunningProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log, { end: false });
@@ -95,19 +89,13 @@ export function startProcess(
 }
 
 /** Polls `url` until it answers 2xx; fails early, with the log's tail, if the process exits. */
-export async function waitForHttp(
-  name: string,
-  url: string,
-  proc: RunningProcess,
-  timeoutMs = 60_000,
-): Promise<void> {
+export async function waitForHttp(name: string, url: string, proc: RunningProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
       throw new ServiceError(
-        `${name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before it was ready. ` +
-          `Its log (${proc.logFile}) ends with:\n${proc.logTail()}`,
+        `${name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before it was ready. ` + `Its log (${proc.logFile}) ends with:\n${proc.logTail()}`,
       );
     }
     try {
@@ -121,18 +109,12 @@ export async function waitForHttp(
   }
   await proc.stop();
   throw new ServiceError(
-    `${name} did not answer at ${url} within ${timeoutMs / 1000} s (${lastProblem}). ` +
-      `Its log (${proc.logFile}) ends with:\n${proc.logTail()}`,
+    `${name} did not answer at ${url} within ${timeoutMs / 1000} s (${lastProblem}). ` + `Its log (${proc.logFile}) ends with:\n${proc.logTail()}`,
   );
 }
 
 /** Runs a command to completion, passing each output line to `onLine`; rejects with the output's tail. */
-export async function runCommand(
-  command: string,
-  args: readonly string[],
-  onLine: (line: string) => void,
-  options: SpawnOptions = {},
-): Promise<void> {
+export async function runCommand(command: string, args: readonly string[], onLine: (line: string) => void, options: SpawnOptions = {}): Promise<void> {
   const tail: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -40,13 +40,9 @@ export async function installSynapse(): Promise<string> {
     throw new ServiceError(`Synapse: could not create a virtualenv with ${systemPython} (set PYTHON to a Python 3.10+): ${error.message}`);
   });
   progress('synapse', `pip install matrix-synapse==${SYNAPSE_VERSION} (first run only, a minute or two)…`);
-  await runCommand(
-    python,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', `matrix-synapse==${SYNAPSE_VERSION}`],
-    (line) => {
-      if (/^(Collecting|Successfully|ERROR)/.test(line)) progress('synapse', line.trim());
-    },
-  ).catch((error: Error) => {
+  await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', `matrix-synapse==${SYNAPSE_VERSION}`], (line) => {
+    if (/^(Collecting|Successfully|ERROR)/.test(line)) progress('synapse', line.trim());
+  }).catch((error: Error) => {
     throw new ServiceError(`Synapse could not be installed with pip: ${error.message}`);
   });
   const version = await installedVersion(python);
@@ -155,16 +151,23 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
     writeFileSync(path.join(dir, 'signing.key'), signingKey());
   }
   // JSON is YAML: no YAML library needed to write the config.
-  writeFileSync(configFile, JSON.stringify(homeserverConfig(serverName, port, dir, secret, options.messageRateLimit ? { per_second: options.messageRateLimit.perSecond, burst_count: options.messageRateLimit.burstCount } : undefined), null, 2));
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      homeserverConfig(
+        serverName,
+        port,
+        dir,
+        secret,
+        options.messageRateLimit ? { per_second: options.messageRateLimit.perSecond, burst_count: options.messageRateLimit.burstCount } : undefined,
+      ),
+      null,
+      2,
+    ),
+  );
   writeFileSync(path.join(dir, 'log.yaml'), JSON.stringify(logConfig(dir), null, 2));
   writeFileSync(stateFile, JSON.stringify({ secret, port }));
-  const proc = startProcess(
-    'Synapse',
-    python,
-    ['-m', 'synapse.app.homeserver', '--config-path', configFile],
-    path.join(dir, 'stdout.log'),
-    { cwd: dir },
-  );
+  const proc = startProcess('Synapse', python, ['-m', 'synapse.app.homeserver', '--config-path', configFile], path.join(dir, 'stdout.log'), { cwd: dir });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHttp('Synapse', `${baseUrl}/health`, proc, 90_000);
   return {

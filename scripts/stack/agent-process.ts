@@ -59,7 +59,13 @@ export async function startAgent(stack: Stack, env: Record<string, string> = {})
       const seen = output.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`agent ${name} printed no line matching ${pattern} within ${timeoutMs} ms; its output ends with:\n${output.slice(-20).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`agent ${name} printed no line matching ${pattern} within ${timeoutMs} ms; its output ends with:\n${output.slice(-20).join('\n')}`),
+            ),
+          timeoutMs,
+        );
         waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
       });
     },

@@ -33,9 +33,7 @@ export class MatrixRestClient {
       preset: 'private_chat',
       name: options.name,
       invite: options.invite ?? [],
-      ...(options.encrypted
-        ? { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] }
-        : {}),
+      ...(options.encrypted ? { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] } : {}),
     });
     return body.room_id;
   }

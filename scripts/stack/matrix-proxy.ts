@@ -43,7 +43,14 @@ export class MatrixProxy {
     return proxy;
   }
 
-  private async forward(target: string, method: string, url: string, incoming: NodeJS.Dict<string | string[]>, body: Buffer, response: ServerResponse): Promise<void> {
+  private async forward(
+    target: string,
+    method: string,
+    url: string,
+    incoming: NodeJS.Dict<string | string[]>,
+    body: Buffer,
+    response: ServerResponse,
+  ): Promise<void> {
     if (this.requestMatch?.(method, url)) {
       this.heldRequests.push(response);
       this.onRequestHeld?.();

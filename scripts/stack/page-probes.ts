@@ -39,7 +39,9 @@ export async function waitForPhase(scope: Scope, phases: string | string[], time
     if (phase && wanted.includes(phase)) return phase;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const error = await scope.evaluate(() => JSON.stringify((document.querySelector('oracle-call') as unknown as { state?: { error?: unknown } } | null)?.state?.error ?? null));
+  const error = await scope.evaluate(() =>
+    JSON.stringify((document.querySelector('oracle-call') as unknown as { state?: { error?: unknown } } | null)?.state?.error ?? null),
+  );
   throw new Error(`the element stayed in "${phase}" instead of reaching ${wanted.join(' or ')} within ${timeoutMs} ms (error: ${error})`);
 }
 

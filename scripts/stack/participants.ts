@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 /** LiveKit participants for tests, on `@livekit/rtc-node`, with shared-key E2EE as the product uses it. */
-import { AudioFrame, AudioSource, AudioStream, EncryptionType, dispose, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStream,
+  EncryptionType,
+  dispose,
+  LocalAudioTrack,
+  Room,
+  RoomEvent,
+  TrackKind,
+  TrackPublishOptions,
+  TrackSource,
+} from '@livekit/rtc-node';
 import type { RemoteTrack } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import type { LiveKitServer } from '../services/livekit.ts';
@@ -96,7 +108,9 @@ async function readFrames(track: RemoteTrack, timeoutMs: number, onFrame: (data:
     while (Date.now() < deadline) {
       const next = await Promise.race([
         reader.read(),
-        new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now()))),
+        new Promise<{ done: true; value: undefined }>((resolve) =>
+          setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, deadline - Date.now())),
+        ),
       ]);
       if (next.done || !next.value || onFrame(next.value.data)) break;
     }

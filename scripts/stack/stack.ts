@@ -10,7 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { CALL_EVENT_TYPE, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, generateRoomName, matrixUserDid } from '../../protocol/index.ts';
+import {
+  CALL_EVENT_TYPE,
+  encryptCallKey,
+  formatCallId,
+  generateCallKey,
+  generateOracleKeyPair,
+  generateRoomName,
+  matrixUserDid,
+} from '../../protocol/index.ts';
 import type { CallEventContent, OracleKeyPair } from '../../protocol/index.ts';
 import { startLiveKit } from '../services/livekit.ts';
 import type { LiveKitServer } from '../services/livekit.ts';

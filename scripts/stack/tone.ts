@@ -49,5 +49,5 @@ export function toneShare(samples: ArrayLike<number>, sampleRate: number, freque
   const energy = rms(samples) ** 2;
   if (energy === 0) return 0;
   // A sine of amplitude A has Goertzel power ≈ A²·N/4 and mean energy A²/2.
-  return Math.min(1, goertzelPower(samples, sampleRate, frequency) / (energy * samples.length / 2));
+  return Math.min(1, goertzelPower(samples, sampleRate, frequency) / ((energy * samples.length) / 2));
 }

@@ -6,7 +6,17 @@
  *
  * Requests that fail for a passing reason (network, 429, 5xx) are retried, bounded.
  */
-import { ClientEvent, ConnectionError, Direction, MatrixClient, MatrixError, MatrixEvent, PendingEventOrdering, RoomEvent as SdkRoomEvent, SyncState } from 'matrix-js-sdk';
+import {
+  ClientEvent,
+  ConnectionError,
+  Direction,
+  MatrixClient,
+  MatrixError,
+  MatrixEvent,
+  PendingEventOrdering,
+  RoomEvent as SdkRoomEvent,
+  SyncState,
+} from 'matrix-js-sdk';
 import type { IEvent, Room } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
@@ -158,7 +168,12 @@ export class SdkOracleMatrix implements OracleMatrix {
    * when the homeserver refuses the token or the state belongs to another account.
    */
   static async connect(options: MatrixOptions): Promise<SdkOracleMatrix> {
-    const probe = new MatrixClient({ baseUrl: options.baseUrl, accessToken: options.accessToken, localTimeoutMs: options.requestTimeoutMs, logger: sdkLogger(options.log) });
+    const probe = new MatrixClient({
+      baseUrl: options.baseUrl,
+      accessToken: options.accessToken,
+      localTimeoutMs: options.requestTimeoutMs,
+      logger: sdkLogger(options.log),
+    });
     useReleasableTimeouts(probe);
     const whoami = await request(() => probe.whoami(), options.retry ?? DEFAULT_RETRY);
     if (!whoami.device_id) throw new Error('the access token has no device (the homeserver named none in whoami)');

@@ -113,7 +113,10 @@ async function restore(factory: IdbFactory, databases: readonly DatabaseSnapshot
     });
     try {
       if (database.stores.length > 0) {
-        const transaction = db.transaction(database.stores.map((s) => s.name), 'readwrite');
+        const transaction = db.transaction(
+          database.stores.map((s) => s.name),
+          'readwrite',
+        );
         const finished = done(transaction);
         for (const store of database.stores) {
           const objectStore = transaction.objectStore(store.name);

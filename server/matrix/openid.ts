@@ -16,10 +16,9 @@ export async function verifyOpenIdToken(servers: ReadonlyMap<string, string>, to
   }
   let response: Response;
   try {
-    response = await fetch(
-      `${baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`,
-      { signal: AbortSignal.timeout(10_000) },
-    );
+    response = await fetch(`${baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch {
     throw ApiError.upstream('homeserver_unreachable', `The homeserver of ${token.matrix_server_name} could not be reached to verify the token`);
   }

@@ -185,7 +185,13 @@ export class LowdbCallStore implements CallStore {
     const changed = change(current);
     if (changed === current) return current;
     const next = Object.isFrozen(changed) ? changed : Object.freeze(changed);
-    if (next.callId !== current.callId || next.roomName !== current.roomName || next.encryptionKey !== current.encryptionKey || next.userId !== current.userId || next.createdAt !== current.createdAt) {
+    if (
+      next.callId !== current.callId ||
+      next.roomName !== current.roomName ||
+      next.encryptionKey !== current.encryptionKey ||
+      next.userId !== current.userId ||
+      next.createdAt !== current.createdAt
+    ) {
       throw new Error('a call update may not change its identity, room, key, user or creation time');
     }
     this.index(next);

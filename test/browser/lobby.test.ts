@@ -86,7 +86,10 @@ describe('<oracle-call> lobby', function () {
     await h.el.updateComplete;
     expect(part(h.el, 'lobby-mute-button')!.getAttribute('aria-pressed')).to.equal('true');
     expect(part(h.el, 'preview-video'), 'camera off: no preview').to.equal(null);
-    expect(h.devices.live.map((t) => t.deviceId), 'camera off stops it').to.deep.equal(['mic-2']);
+    expect(
+      h.devices.live.map((t) => t.deviceId),
+      'camera off stops it',
+    ).to.deep.equal(['mic-2']);
     await expect(h.el).to.be.accessible();
 
     click(h.el, 'join-button');

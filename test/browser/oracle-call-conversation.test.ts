@@ -57,7 +57,7 @@ describe('<oracle-call> oracle state', () => {
 });
 
 describe('<oracle-call> voice level', () => {
-  it('follows the loudness of the oracle\'s voice track, and rests when it is silent', async () => {
+  it("follows the loudness of the oracle's voice track, and rests when it is silent", async () => {
     await inCall();
     // A real key press: the page gets the user activation that lets it run audio, as the call's click does.
     await sendKeys({ press: 'Tab' });
@@ -97,7 +97,11 @@ describe('<oracle-call> captions', () => {
     expect(entries(h)).to.deep.equal(['You: Hello oracle', 'Oracle: You asked: yes.']);
     expect(h.el.transcript.map((e) => e.text)).to.deep.equal(['Hello oracle', 'You asked: yes.']);
     const events = eventsOf(h, 'oracle-call-transcript').map((e) => [e.detail.entry.id, e.detail.entry.final]);
-    expect(events).to.deep.equal([['s1', true], ['s2', false], ['s2', true]]);
+    expect(events).to.deep.equal([
+      ['s1', true],
+      ['s2', false],
+      ['s2', true],
+    ]);
     await expect(h.el).to.be.accessible();
 
     await h.el.endCall();
@@ -107,13 +111,18 @@ describe('<oracle-call> captions', () => {
     await expect(h.el).to.be.accessible();
     click(h.el, 'close-button');
     await untilPhase(h.el, 'idle');
-    expect(part(h.el, 'captions'), 'closing returns to the start, without the last call\'s captions').to.equal(null);
+    expect(part(h.el, 'captions'), "closing returns to the start, without the last call's captions").to.equal(null);
     expect(h.el.transcript, 'the property keeps them until the next call').to.have.length(2);
   });
 
   it('scrolls: a long transcript stays in a scrollable, focusable box that follows new words', async () => {
     await inCall();
-    const many = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, speaker: i % 2 ? ('oracle' as const) : ('you' as const), text: `Sentence number ${i}`, final: true }));
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      id: `s${i}`,
+      speaker: i % 2 ? ('oracle' as const) : ('you' as const),
+      text: `Sentence number ${i}`,
+      final: true,
+    }));
     h.media.last.change({ transcript: many });
     await h.el.updateComplete;
     await h.el.updateComplete;

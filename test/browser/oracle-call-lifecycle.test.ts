@@ -30,7 +30,9 @@ describe('<oracle-call> a call end to end (with fakes)', () => {
     expect(content.userDid, 'did:matrix: and the verified Matrix user ID').to.equal('did:matrix:%40alice:example.org');
     expect(Math.abs(Date.parse(content.callStartedAt) - Date.now())).to.be.below(5000);
     const session = h.media.last;
-    expect(decryptCallKey(content.encryptionKey, h.backend.keys.privateKey), 'the key LiveKit got is the one encrypted to the oracle').to.equal(session.connectedWith!.callKey);
+    expect(decryptCallKey(content.encryptionKey, h.backend.keys.privateKey), 'the key LiveKit got is the one encrypted to the oracle').to.equal(
+      session.connectedWith!.callKey,
+    );
     const callId = `${first!.eventId}@${content.roomId}`;
     expect(parseCallId(callId).roomName).to.equal(content.roomId);
     expect(h.backend.log).to.deep.equal(['getOracle', 'signIn', 'syncCall']);
@@ -45,7 +47,10 @@ describe('<oracle-call> a call end to end (with fakes)', () => {
     expect(parsed['m.new_content']).to.include({ callStatus: 'ended', callId, encryptionKey: content.encryptionKey });
     expect(parsed['m.new_content'].callEndedAt).to.be.a('string');
     expect(session.closed).to.equal(true);
-    expect(session.tracks.every((t) => t.readyState === 'ended'), 'every track stopped').to.equal(true);
+    expect(
+      session.tracks.every((t) => t.readyState === 'ended'),
+      'every track stopped',
+    ).to.equal(true);
     expect(h.backend.ended).to.deep.equal([callId]);
     const [ended] = eventsOf(h, 'oracle-call-ended');
     expect(ended).to.deep.include({ bubbles: true, composed: true });

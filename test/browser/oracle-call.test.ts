@@ -282,11 +282,36 @@ describe('<oracle-call> errors', () => {
 
   const cases: { name: string; reason: string; arrange: (h: Harness) => void; retry: boolean }[] = [
     { name: 'a browser without E2EE', reason: 'e2ee-unsupported', retry: false, arrange: (x) => (x.media.supported = false) },
-    { name: 'an unreachable backend', reason: 'oracle-unavailable', retry: true, arrange: (x) => (x.backend.oracleError = new BackendError(0, 'network_error', 'down')) },
-    { name: 'a refused sign-in', reason: 'sign-in-failed', retry: true, arrange: (x) => (x.backend.signInError = new BackendError(401, 'invalid_openid_token', 'no')) },
-    { name: 'Matrix refusing the OpenID token', reason: 'matrix-unavailable', retry: true, arrange: (x) => (x.transport.openIdError = new MatrixTransportError('refused', { retryable: false })) },
-    { name: 'no microphone', reason: 'device-not-found', retry: true, arrange: (x) => (x.media.behaviour = { ...x.media.behaviour, prepareError: new DOMException('none', 'NotFoundError') }) },
-    { name: 'a busy microphone', reason: 'device-in-use', retry: true, arrange: (x) => (x.media.behaviour = { ...x.media.behaviour, prepareError: new DOMException('busy', 'NotReadableError') }) },
+    {
+      name: 'an unreachable backend',
+      reason: 'oracle-unavailable',
+      retry: true,
+      arrange: (x) => (x.backend.oracleError = new BackendError(0, 'network_error', 'down')),
+    },
+    {
+      name: 'a refused sign-in',
+      reason: 'sign-in-failed',
+      retry: true,
+      arrange: (x) => (x.backend.signInError = new BackendError(401, 'invalid_openid_token', 'no')),
+    },
+    {
+      name: 'Matrix refusing the OpenID token',
+      reason: 'matrix-unavailable',
+      retry: true,
+      arrange: (x) => (x.transport.openIdError = new MatrixTransportError('refused', { retryable: false })),
+    },
+    {
+      name: 'no microphone',
+      reason: 'device-not-found',
+      retry: true,
+      arrange: (x) => (x.media.behaviour = { ...x.media.behaviour, prepareError: new DOMException('none', 'NotFoundError') }),
+    },
+    {
+      name: 'a busy microphone',
+      reason: 'device-in-use',
+      retry: true,
+      arrange: (x) => (x.media.behaviour = { ...x.media.behaviour, prepareError: new DOMException('busy', 'NotReadableError') }),
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.reason}, the message shown, ${c.retry ? 'retry and close' : 'only close'}, nothing sent to Matrix`, async () => {
@@ -304,7 +329,7 @@ describe('<oracle-call> errors', () => {
     });
   }
 
-  it('as a widget without matrix-room-id, calls in the widget\'s own room', async () => {
+  it("as a widget without matrix-room-id, calls in the widget's own room", async () => {
     h = await mount();
     h.el.matrixRoomId = '';
     h.transport.roomId = '!widget-room:example.org';

@@ -1,7 +1,15 @@
 /// <reference types="mocha" />
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { decryptCallKey, encryptCallKey, generateCallKey, generateOracleKeyPair, generateRoomName, parseCallId, ROOM_NAME_PATTERN } from '../../protocol/index.ts';
+import {
+  decryptCallKey,
+  encryptCallKey,
+  generateCallKey,
+  generateOracleKeyPair,
+  generateRoomName,
+  parseCallId,
+  ROOM_NAME_PATTERN,
+} from '../../protocol/index.ts';
 
 interface KeyPair {
   privateKey: string;
@@ -25,7 +33,10 @@ describe('protocol in Chromium', () => {
     for (let i = 0; i < 3; i += 1) {
       const callKey = generateCallKey();
       const ciphertext = encryptCallKey(callKey, oracle.publicKey);
-      const decrypted = await executeServerCommand<string, { privateKey: string; ciphertext: string }>('node-ecies-decrypt', { privateKey: oracle.privateKey, ciphertext });
+      const decrypted = await executeServerCommand<string, { privateKey: string; ciphertext: string }>('node-ecies-decrypt', {
+        privateKey: oracle.privateKey,
+        ciphertext,
+      });
       expect(decrypted).to.equal(callKey);
     }
   });
@@ -33,7 +44,10 @@ describe('protocol in Chromium', () => {
   it('decrypts what Node (eciesjs) encrypts to a key pair made in the browser', async () => {
     const oracle = generateOracleKeyPair();
     const callKey = generateCallKey();
-    const ciphertext = await executeServerCommand<string, { publicKey: string; plaintext: string }>('node-ecies-encrypt', { publicKey: oracle.publicKey, plaintext: callKey });
+    const ciphertext = await executeServerCommand<string, { publicKey: string; plaintext: string }>('node-ecies-encrypt', {
+      publicKey: oracle.publicKey,
+      plaintext: callKey,
+    });
     expect(decryptCallKey(ciphertext, oracle.privateKey)).to.equal(callKey);
   });
 

@@ -100,7 +100,12 @@ describe('the call state machine', () => {
 
   it('the controller refuses an illegal move without changing state or telling anyone', () => {
     const updates: number[] = [];
-    const host = { addController: () => undefined, removeController: () => undefined, requestUpdate: () => updates.push(1), updateComplete: Promise.resolve(true) };
+    const host = {
+      addController: () => undefined,
+      removeController: () => undefined,
+      requestUpdate: () => updates.push(1),
+      updateComplete: Promise.resolve(true),
+    };
     const machine = new CallMachine(host);
     const seen: [CallPhase, CallPhase][] = [];
     machine.subscribe((next, previous) => seen.push([previous.phase, next.phase]));

@@ -133,7 +133,10 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(done).to.equal(false);
     expect(statuses).to.deep.equal(['connecting', 'awaiting-approval']);
-    listeners.get('action:notify_capabilities')!({ detail: { action: 'notify_capabilities', data: { approved: [`org.matrix.msc2762.send.event:${CALL_EVENT_TYPE}`] } }, preventDefault() {} });
+    listeners.get('action:notify_capabilities')!({
+      detail: { action: 'notify_capabilities', data: { approved: [`org.matrix.msc2762.send.event:${CALL_EVENT_TYPE}`] } },
+      preventDefault() {},
+    });
     ready!();
     const transport = await started;
     expect(statuses.at(-1)).to.equal('ready');
@@ -146,7 +149,8 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     let ready: (() => void) | undefined;
     api.on = (event, listener) => listeners.set(event, listener);
     api.once = (_event, listener) => (ready = listener);
-    const notify = (approved: string[]) => listeners.get('action:notify_capabilities')!({ detail: { action: 'notify_capabilities', data: { approved } }, preventDefault() {} });
+    const notify = (approved: string[]) =>
+      listeners.get('action:notify_capabilities')!({ detail: { action: 'notify_capabilities', data: { approved } }, preventDefault() {} });
     let asked = 0;
     api.updateRequestedCapabilities = async () => {
       asked += 1;
@@ -181,7 +185,10 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     // The room's call events the host feeds the widget are acknowledged too.
     const fed = { action: 'send_event', data: { type: CALL_EVENT_TYPE } };
     listeners.get('action:send_event')!({ detail: fed, preventDefault() {} });
-    expect(replies).to.deep.equal([[detail, {}], [fed, {}]]);
+    expect(replies).to.deep.equal([
+      [detail, {}],
+      [fed, {}],
+    ]);
   });
 
   it('maps host refusals and homeserver errors', async () => {
@@ -189,18 +196,23 @@ describe('WidgetApiTransport (inside Element or another ClientWidgetApi host)', 
     const transport = await WidgetApiTransport.start(api);
     api.sendRoomEvent = async () => Promise.reject(Object.assign(new Error('Cannot send event of type m.ixo.oracles_call'), { data: {} }));
     expect(await rejection(transport.sendCallEvent(ROOM, CONTENT))).to.include({ retryable: false });
-    api.sendRoomEvent = async () => Promise.reject(Object.assign(new Error('limited'), { data: { matrix_api_error: { http_status: 429, response: { retry_after_ms: 500 } } } }));
+    api.sendRoomEvent = async () =>
+      Promise.reject(Object.assign(new Error('limited'), { data: { matrix_api_error: { http_status: 429, response: { retry_after_ms: 500 } } } }));
     expect(await rejection(transport.sendCallEvent(ROOM, CONTENT))).to.include({ retryable: true, retryAfterMs: 500 });
   });
 
   it('reads the widget parameters Element puts in the URL', () => {
-    const params = widgetParamsFrom({ search: '?widgetId=w1&parentUrl=https%3A%2F%2Fapp.element.io%2F&userId=%40alice%3Aexample.org&roomId=%21room%3Aexample.org', hash: '' });
+    const params = widgetParamsFrom({
+      search: '?widgetId=w1&parentUrl=https%3A%2F%2Fapp.element.io%2F&userId=%40alice%3Aexample.org&roomId=%21room%3Aexample.org',
+      hash: '',
+    });
     expect(params).to.deep.equal({ widgetId: 'w1', parentUrl: 'https://app.element.io/', userId: '@alice:example.org', roomId: ROOM });
     expect(widgetParamsFrom({ search: '', hash: '#?widgetId=w2&parentUrl=https%3A%2F%2Fx.org' })).to.deep.equal({ widgetId: 'w2', parentUrl: 'https://x.org' });
     expect(widgetParamsFrom({ search: '?foo=1', hash: '' })).to.equal(undefined);
     // The fragment wins over the query.
-    expect(widgetParamsFrom({ search: '?widgetId=fromQuery&parentUrl=https%3A%2F%2Fq.org', hash: '#widgetId=fromFragment&parentUrl=https%3A%2F%2Ff.org' }))
-      .to.deep.equal({ widgetId: 'fromFragment', parentUrl: 'https://f.org' });
+    expect(
+      widgetParamsFrom({ search: '?widgetId=fromQuery&parentUrl=https%3A%2F%2Fq.org', hash: '#widgetId=fromFragment&parentUrl=https%3A%2F%2Ff.org' }),
+    ).to.deep.equal({ widgetId: 'fromFragment', parentUrl: 'https://f.org' });
   });
 });
 
@@ -251,8 +263,19 @@ describe('HttpBackendClient', () => {
       if (url.endsWith('/sync')) return json({ call: apiCall(callId, 'active'), livekit: { url: 'ws://lk', token: 'jwt' } });
       return json({ call: apiCall(callId, 'ended'), mirrored: true });
     });
-    expect(await client.getOracle()).to.deep.equal({ oracleDid: 'did:ixo:o', publicKey: 'pk', livekitUrl: 'ws://lk', matrixUserId: '@o:x', voices: [], languages: [] });
-    expect(await client.signIn({ access_token: 'tok', matrix_server_name: 'example.org' })).to.deep.equal({ token: 'sess', userId: '@alice:example.org', expiresAt: 'soon' });
+    expect(await client.getOracle()).to.deep.equal({
+      oracleDid: 'did:ixo:o',
+      publicKey: 'pk',
+      livekitUrl: 'ws://lk',
+      matrixUserId: '@o:x',
+      voices: [],
+      languages: [],
+    });
+    expect(await client.signIn({ access_token: 'tok', matrix_server_name: 'example.org' })).to.deep.equal({
+      token: 'sess',
+      userId: '@alice:example.org',
+      expiresAt: 'soon',
+    });
     const synced = await client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' });
     expect(synced.livekit).to.deep.equal({ url: 'ws://lk', token: 'jwt' });
     await client.endCall(session, callId);
@@ -270,7 +293,12 @@ describe('HttpBackendClient', () => {
   });
 
   it('turns error answers into BackendError with the API code, and no answer into status 0', async () => {
-    const refused = await rejection(backend(() => json({ error: { code: 'key_reused', message: 'every call needs a new key' } }, 409)).client.syncCall(session, 'x', { matrixRoomId: ROOM, sessionId: 's' }));
+    const refused = await rejection(
+      backend(() => json({ error: { code: 'key_reused', message: 'every call needs a new key' } }, 409)).client.syncCall(session, 'x', {
+        matrixRoomId: ROOM,
+        sessionId: 's',
+      }),
+    );
     expect(refused).to.be.instanceOf(BackendError).and.include({ status: 409, code: 'key_reused', isUnavailable: false });
     const down = await rejection(backend(() => Promise.reject(new TypeError('Failed to fetch'))).client.getOracle());
     expect(down).to.be.instanceOf(BackendError).and.include({ status: 0, isUnavailable: true });
@@ -284,7 +312,9 @@ describe('HttpBackendClient', () => {
     const refused = await rejection(backend(() => json(wrong)).client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' }));
     expect(refused).to.be.instanceOf(BackendError).and.include({ status: 200, code: 'invalid_response' });
     expect(refused.message).to.contain('POST /calls/:callId/sync').and.contain('"call.callType"');
-    const missing = await rejection(backend(() => json({ call: apiCall(callId, 'active') })).client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' }));
+    const missing = await rejection(
+      backend(() => json({ call: apiCall(callId, 'active') })).client.syncCall(session, callId, { matrixRoomId: ROOM, sessionId: 's-1' }),
+    );
     expect(missing.message).to.contain('"livekit"').and.contain('missing');
     const unknownCode = await rejection(backend(() => json({ error: { code: 'from_the_future', message: 'new' } }, 418)).client.getOracle());
     expect(unknownCode).to.include({ status: 418, code: 'http_418' });
@@ -305,10 +335,15 @@ describe('retry', () => {
 
   it('stops at once on an error that says it is not retryable', async () => {
     let attempts = 0;
-    const error = await rejection(withRetry(async () => {
-      attempts += 1;
-      throw new MatrixTransportError('forbidden', { retryable: false });
-    }, { attempts: 5, baseDelayMs: 1, maxDelayMs: 1 }));
+    const error = await rejection(
+      withRetry(
+        async () => {
+          attempts += 1;
+          throw new MatrixTransportError('forbidden', { retryable: false });
+        },
+        { attempts: 5, baseDelayMs: 1, maxDelayMs: 1 },
+      ),
+    );
     expect(error.message).to.equal('forbidden');
     expect(attempts).to.equal(1);
   });

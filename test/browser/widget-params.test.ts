@@ -16,8 +16,10 @@ function problems(location: { search: string; hash: string }): readonly string[]
 }
 
 describe('widget parameters (the widget page inside Element and other hosts)', () => {
-  it('reads Element\'s URL: widgetId and parentUrl from the query, the template\'s values from the fragment', () => {
-    const parsed = parseWidgetPage(elementUrl(`userId=%40alice%3Aexample.org&roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&callType=video&theme=light&language=de`));
+  it("reads Element's URL: widgetId and parentUrl from the query, the template's values from the fragment", () => {
+    const parsed = parseWidgetPage(
+      elementUrl(`userId=%40alice%3Aexample.org&roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&callType=video&theme=light&language=de`),
+    );
     expect(parsed).to.deep.equal({
       ok: true,
       params: {
@@ -30,9 +32,11 @@ describe('widget parameters (the widget page inside Element and other hosts)', (
     });
   });
 
-  it('treats template variables nobody filled in as absent, and then takes the query\'s value', () => {
+  it("treats template variables nobody filled in as absent, and then takes the query's value", () => {
     // The README's old URL: Element does not fill $parentUrl, but puts parentUrl in the query.
-    const location = elementUrl(`widgetId=$matrix_widget_id&parentUrl=$parentUrl&userId=$matrix_user_id&roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&theme=$org.matrix.msc2873.client_theme&language=$org.matrix.msc2873.client_language`);
+    const location = elementUrl(
+      `widgetId=$matrix_widget_id&parentUrl=$parentUrl&userId=$matrix_user_id&roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&theme=$org.matrix.msc2873.client_theme&language=$org.matrix.msc2873.client_language`,
+    );
     expect(widgetParam(location, 'parentUrl')).to.equal('https://app.element.io/');
     expect(widgetParam(location, 'widgetId')).to.equal('w1');
     const parsed = parseWidgetPage(location);
@@ -55,14 +59,28 @@ describe('widget parameters (the widget page inside Element and other hosts)', (
 
   it('names every missing or malformed parameter', () => {
     expect(problems({ search: '', hash: '' })).to.have.length(3);
-    expect(problems({ search: '', hash: '' }).join(' ')).to.match(/widgetId and parentUrl/).and.match(/roomId/).and.match(/backendUrl/);
+    expect(problems({ search: '', hash: '' }).join(' '))
+      .to.match(/widgetId and parentUrl/)
+      .and.match(/roomId/)
+      .and.match(/backendUrl/);
     const bad = problems(elementUrl(`roomId=not-a-room&backendUrl=ftp%3A%2F%2Fx&callType=fax`, '?widgetId=w1&parentUrl=nonsense'));
     expect(bad).to.have.length(4);
-    expect(bad.join(' ')).to.match(/parentUrl is not a web address/).and.match(/not a Matrix room ID/).and.match(/not an http\(s\) address/).and.match(/audio or video/);
+    expect(bad.join(' '))
+      .to.match(/parentUrl is not a web address/)
+      .and.match(/not a Matrix room ID/)
+      .and.match(/not an http\(s\) address/)
+      .and.match(/audio or video/);
   });
 
-  it('maps Element\'s theme names to the two schemes, and ignores a language that is no tag', () => {
-    expect(['light', 'light-high-contrast', 'dark', 'custom-dark-blue', 'custom-sunset', undefined].map(widgetTheme)).to.deep.equal(['light', 'light', 'dark', 'dark', undefined, undefined]);
+  it("maps Element's theme names to the two schemes, and ignores a language that is no tag", () => {
+    expect(['light', 'light-high-contrast', 'dark', 'custom-dark-blue', 'custom-sunset', undefined].map(widgetTheme)).to.deep.equal([
+      'light',
+      'light',
+      'dark',
+      'dark',
+      undefined,
+      undefined,
+    ]);
     const parsed = parseWidgetPage(elementUrl(`roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&language=en_GB`));
     expect(parsed.ok && parsed.params.language).to.equal('en-GB');
     const junk = parseWidgetPage(elementUrl(`roomId=${encodeURIComponent(ROOM)}&backendUrl=${BACKEND}&language=%3Cscript%3E`));

@@ -16,7 +16,9 @@ function callIdOf(scope: Scope): Promise<string | undefined> {
 }
 
 function errorOf(scope: Scope): Promise<{ reason?: string; message?: string } | undefined> {
-  return scope.evaluate(() => (document.querySelector('oracle-call') as unknown as { state?: { error?: { reason?: string; message?: string } } } | null)?.state?.error);
+  return scope.evaluate(
+    () => (document.querySelector('oracle-call') as unknown as { state?: { error?: { reason?: string; message?: string } } } | null)?.state?.error,
+  );
 }
 
 async function agentIn(e: E2E, roomName: string): Promise<boolean> {
@@ -66,7 +68,7 @@ const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callS
 async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
   const { eventId, roomName } = parseCallId(callId);
   const original = await e.user.reader.event(e.user.roomId, eventId);
-  assert.ok(original, 'the person\'s other device decrypts the call event');
+  assert.ok(original, "the person's other device decrypts the call event");
   const content = original.content as unknown as CallEventContent;
   const values = [content.encryptionKey, content.sessionId, content.userDid, content.oracleDid, roomName, callId];
   const stored = await e.storedEvents();
@@ -74,13 +76,24 @@ async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
   const call = stored.filter((event) => event.event_id === eventId || relationOf(event)?.event_id === eventId);
   assert.ok(call.length >= 3, `Synapse holds the call event and its edits to active and ended (found ${call.length})`);
   assert.deepEqual([...new Set(call.map((event) => event.type))], ['m.room.encrypted']);
-  assert.ok(call.some((event) => event.sender === e.stack.oracle.userId), 'the backend\'s edit is among them, encrypted');
+  assert.ok(
+    call.some((event) => event.sender === e.stack.oracle.userId),
+    "the backend's edit is among them, encrypted",
+  );
   for (const event of stored) {
     assert.notEqual(event.type, CALL_EVENT_TYPE, `${event.event_id} is a call event in clear`);
     const keys = keysOf(event.content);
-    assert.deepEqual(CALL_FIELDS.filter((field) => keys.has(field)), [], `${event.event_id} (${event.type}) carries call fields in clear`);
+    assert.deepEqual(
+      CALL_FIELDS.filter((field) => keys.has(field)),
+      [],
+      `${event.event_id} (${event.type}) carries call fields in clear`,
+    );
     const text = JSON.stringify(event);
-    assert.deepEqual(values.filter((value) => text.includes(value)), [], `${event.event_id} (${event.type}) carries a value of the call in clear`);
+    assert.deepEqual(
+      values.filter((value) => text.includes(value)),
+      [],
+      `${event.event_id} (${event.type}) carries a value of the call in clear`,
+    );
     const relation = relationOf(event);
     if (relation) assert.deepEqual(Object.keys(relation).sort(), ['event_id', 'rel_type'], `${event.event_id}: m.relates_to holds more than the relation`);
   }
@@ -95,8 +108,10 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
   await element.locator('[part="preview-video"]').waitFor({ timeout: 15_000 });
   await element.getByLabel('Microphone', { exact: true }).selectOption({ label: 'Fake Audio Input 2' });
   await element.getByLabel('Speaker', { exact: true }).selectOption({ label: 'Fake Audio Output 1' });
-  await eventually('the preview to use the chosen microphone', async () =>
-    (await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent()) === 'Fake Audio Input 2');
+  await eventually(
+    'the preview to use the chosen microphone',
+    async () => (await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent()) === 'Fake Audio Input 2',
+  );
   await e.screenshot(page, `${name}-lobby`);
   await element.getByRole('button', { name: 'Join call' }).click();
   await waitForPhase(scope, 'in-call', 45_000);
@@ -120,8 +135,11 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
 
   // The fake microphone repeats the utterance every 6.5 s; the oracle says each one back.
   const heard = await listenForMarker(scope, 14_000);
-  assert.ok(heard.streams >= 1, 'the page plays the oracle\'s audio');
-  assert.ok(heard.markerMs >= 1000, `the oracle's audio carries the page's own voice back (marker heard ${heard.markerMs} ms, ${heard.markerDb.toFixed(1)} dB over its neighbours)`);
+  assert.ok(heard.streams >= 1, "the page plays the oracle's audio");
+  assert.ok(
+    heard.markerMs >= 1000,
+    `the oracle's audio carries the page's own voice back (marker heard ${heard.markerMs} ms, ${heard.markerDb.toFixed(1)} dB over its neighbours)`,
+  );
 
   await scope.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
   await waitForPhase(scope, 'ended', 15_000);
@@ -140,7 +158,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
     const page = await e.newPage();
     await page.goto(e.pages.pageUrl);
     await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
-    assert.match(await page.locator('#who').textContent() ?? '', /the room with the oracle is end-to-end encrypted/);
+    assert.match((await page.locator('#who').textContent()) ?? '', /the room with the oracle is end-to-end encrypted/);
     assert.equal(await waitForPhase(page, 'idle'), 'idle');
     await e.screenshot(page, 'page-idle');
     await wholeCall(e, page, page, 'page');
@@ -156,13 +174,17 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
     assert.notEqual(new URL(frame.url()).origin, new URL(page.url()).origin);
     await waitForPhase(frame, 'idle');
     await wholeCall(e, page, frame, 'widget');
-    assert.match(await page.locator('#capabilities').textContent() ?? '', /sent a call event/);
+    assert.match((await page.locator('#capabilities').textContent()) ?? '', /sent a call event/);
   });
 
-  describe('the demo pages\' Matrix device', () => {
+  describe("the demo pages' Matrix device", () => {
     const pageClient = (page: Page) =>
       page.evaluate(async () => {
-        const client = (document.querySelector('oracle-call') as unknown as { matrixClient: { getDeviceId(): string; getCrypto(): { getOwnDeviceKeys(): Promise<{ ed25519: string }> } } }).matrixClient;
+        const client = (
+          document.querySelector('oracle-call') as unknown as {
+            matrixClient: { getDeviceId(): string; getCrypto(): { getOwnDeviceKeys(): Promise<{ ed25519: string }> } };
+          }
+        ).matrixClient;
         return { deviceId: client.getDeviceId(), ed25519: (await client.getCrypto().getOwnDeviceKeys()).ed25519 };
       });
     const signedIn = async (page: Page) => {
@@ -185,7 +207,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       const second = await signedIn(tab);
       assert.notEqual(second.deviceId, first.deviceId, 'a second tab does not share the device (nor its crypto store)');
       await tab.close();
-      await eventually('the second tab\'s device to be logged out', async () => !(await devices()).includes(second.deviceId));
+      await eventually("the second tab's device to be logged out", async () => !(await devices()).includes(second.deviceId));
 
       const other = await signedIn(await e.newPage());
       assert.notEqual(other.deviceId, first.deviceId, 'another browser profile logs in a device of its own');
@@ -207,7 +229,9 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
 
     it('the backend is down', async () => {
       const page = await e2e().newPage();
-      const { error, text } = await failedCall(page, (p) => p.evaluate(() => document.querySelector('oracle-call')!.setAttribute('backend-url', 'http://127.0.0.1:9')));
+      const { error, text } = await failedCall(page, (p) =>
+        p.evaluate(() => document.querySelector('oracle-call')!.setAttribute('backend-url', 'http://127.0.0.1:9')),
+      );
       assert.ok(['oracle-unavailable', 'backend-unavailable'].includes(error?.reason ?? ''), `reason ${error?.reason}`);
       assert.match(text, /try again|Retry/i);
       await e2e().screenshot(page, 'error-backend-down');

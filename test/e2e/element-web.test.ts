@@ -49,7 +49,11 @@ async function callsInRoom(e: E2E, before = new Set<string>()): Promise<CallEven
   const { reader, roomId } = e.user;
   const stored = await e.storedEvents();
   const firsts = stored.filter(
-    (event) => event.sender === e.user.userId && event.type === 'm.room.encrypted' && !(event.content as { 'm.relates_to'?: unknown })['m.relates_to'] && !before.has(event.event_id),
+    (event) =>
+      event.sender === e.user.userId &&
+      event.type === 'm.room.encrypted' &&
+      !(event.content as { 'm.relates_to'?: unknown })['m.relates_to'] &&
+      !before.has(event.event_id),
   );
   const states: CallEventState[] = [];
   for (const { event_id: eventId } of firsts) {
@@ -64,7 +68,9 @@ async function callsInRoom(e: E2E, before = new Set<string>()): Promise<CallEven
 async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
   const { eventId, roomName } = parseCallId(callId);
   const stored = await e.storedEvents();
-  const call = stored.filter((event) => event.event_id === eventId || (event.content as { 'm.relates_to'?: { event_id?: string } })['m.relates_to']?.event_id === eventId);
+  const call = stored.filter(
+    (event) => event.event_id === eventId || (event.content as { 'm.relates_to'?: { event_id?: string } })['m.relates_to']?.event_id === eventId,
+  );
   assert.ok(call.length >= 3, `Synapse holds the call event and its edits to active and ended (found ${call.length})`);
   assert.deepEqual([...new Set(call.map((event) => event.type))], ['m.room.encrypted']);
   for (const event of stored) {
@@ -158,16 +164,26 @@ describe('the widget in real Element Web (v1.12.7), as a person uses it', () => 
     let heard = { markerMs: 0, markerDb: -Infinity, streams: 0 };
     for (let listened = 0; listened < 30_000 && heard.markerMs < 500; listened += 5_000) {
       const stretch = await listenForMarker(frame, 5_000);
-      heard = { markerMs: heard.markerMs + stretch.markerMs, markerDb: Math.max(heard.markerDb, stretch.markerDb), streams: Math.max(heard.streams, stretch.streams) };
+      heard = {
+        markerMs: heard.markerMs + stretch.markerMs,
+        markerDb: Math.max(heard.markerDb, stretch.markerDb),
+        streams: Math.max(heard.streams, stretch.streams),
+      };
     }
-    assert.ok(heard.streams >= 1, 'the widget plays the oracle\'s audio');
-    assert.ok(heard.markerMs >= 500, `the oracle's audio in the widget carries the person's voice back (marker heard ${heard.markerMs} ms, ${heard.markerDb.toFixed(1)} dB)`);
+    assert.ok(heard.streams >= 1, "the widget plays the oracle's audio");
+    assert.ok(
+      heard.markerMs >= 500,
+      `the oracle's audio in the widget carries the person's voice back (marker heard ${heard.markerMs} ms, ${heard.markerDb.toFixed(1)} dB)`,
+    );
 
     await frame.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
     await waitForPhase(frame, 'ended', 15_000);
     await e.screenshot(page, 'element-ended');
     await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
-    await eventually('the Matrix event to be edited to ended', async () => (await callsInRoom(e)).find((call) => call.eventId === parseCallId(callId).eventId)?.status === 'ended');
+    await eventually(
+      'the Matrix event to be edited to ended',
+      async () => (await callsInRoom(e)).find((call) => call.eventId === parseCallId(callId).eventId)?.status === 'ended',
+    );
     await assertStoredEncrypted(e, callId);
     assert.deepEqual(widgetErrors, [], 'the widget answers every action Element sends it (theme_change, send_event)');
   });
@@ -198,9 +214,17 @@ describe('the widget in real Element Web (v1.12.7), as a person uses it', () => 
     while ((await phaseOf(frame)) !== 'in-call') {
       assert.ok(Date.now() < deadline, `the call did not start (phase ${await phaseOf(frame)})`);
       const openId = dialog(page, OPENID_DIALOG);
-      if ((await openId.count()) > 0) await openId.getByRole('button', { name: 'Continue' }).click().catch(() => {});
+      if ((await openId.count()) > 0)
+        await openId
+          .getByRole('button', { name: 'Continue' })
+          .click()
+          .catch(() => {});
       const capabilities = dialog(page, CAPABILITIES_DIALOG);
-      if ((await capabilities.count()) > 0) await capabilities.getByRole('button', { name: 'Approve' }).click().catch(() => {});
+      if ((await capabilities.count()) > 0)
+        await capabilities
+          .getByRole('button', { name: 'Approve' })
+          .click()
+          .catch(() => {});
       await page.waitForTimeout(200);
     }
     const callId = await callIdOf(frame);
@@ -217,14 +241,26 @@ describe('the widget in real Element Web (v1.12.7), as a person uses it', () => 
     );
     t.diagnostic(`call events sent for this call: ${settled.length} (Element 1.12.7 sends a duplicate after a reopen)`);
     const active = settled.filter((call) => call.status === 'active');
-    assert.deepEqual(active.map((call) => call.eventId), [parseCallId(callId).eventId], 'exactly one call is active: the widget\'s');
+    assert.deepEqual(
+      active.map((call) => call.eventId),
+      [parseCallId(callId).eventId],
+      "exactly one call is active: the widget's",
+    );
     assert.ok(settled.every((call) => call.status === 'active' || call.status === 'ended'));
-    if (settled.length > 1) assert.ok(settled.every((call) => call.content.encryptionKey === active[0]!.content.encryptionKey), 'the others were its duplicates');
+    if (settled.length > 1)
+      assert.ok(
+        settled.every((call) => call.content.encryptionKey === active[0]!.content.encryptionKey),
+        'the others were its duplicates',
+      );
 
     await frame.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
     await waitForPhase(frame, 'ended', 15_000);
     await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
     const after = await callsInRoom(e, since);
-    assert.deepEqual(after.filter((call) => call.status === 'pending'), [], 'no call event is left pending');
+    assert.deepEqual(
+      after.filter((call) => call.status === 'pending'),
+      [],
+      'no call event is left pending',
+    );
   });
 });

@@ -70,7 +70,9 @@ describe('reconnection in headless Chromium (real Synapse, LiveKit, backend, age
 
     await cutNow();
     await waitForPhase(page, 'error', 60_000);
-    const error = await page.evaluate(() => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string } } }).state.error);
+    const error = await page.evaluate(
+      () => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string } } }).state.error,
+    );
     assert.equal(error.reason, 'connection-lost');
     await e.screenshot(page, 'page-connection-lost');
     const deadline = Date.now() + 20_000;

@@ -46,9 +46,12 @@ async function startCall(e: E2E, attributes: Record<string, string> = {}): Promi
   await page.goto(e.pages.pageUrl);
   await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
   // Straight into the call (the lobby has its own tests).
-  await page.evaluate((set) => {
-    for (const [name, value] of Object.entries(set)) document.querySelector('oracle-call')!.setAttribute(name, value);
-  }, { 'no-lobby': '', ...attributes });
+  await page.evaluate(
+    (set) => {
+      for (const [name, value] of Object.entries(set)) document.querySelector('oracle-call')!.setAttribute(name, value);
+    },
+    { 'no-lobby': '', ...attributes },
+  );
   await page.evaluate(() => {
     const w = window as unknown as { __oracleStates: string[] };
     w.__oracleStates = [];
@@ -175,20 +178,27 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
 
       await untilEntry(page, 'an "(echo)" entry of the oracle', (entry) => entry.speaker === 'oracle' && entry.text === '(echo)', 30_000);
       await eventually('the oracle to go back to listening after speaking', async () => inOrder(await statesOf(page), ['listening', 'speaking', 'listening']));
-      assert.match(await page.locator('oracle-call').getAttribute('data-oracle-state') ?? '', /^(listening|speaking)$/);
+      assert.match((await page.locator('oracle-call').getAttribute('data-oracle-state')) ?? '', /^(listening|speaking)$/);
 
       const message = 'Please echo this secret sentence 4217';
       await typeMessage(page, message);
-      await untilEntry(page, 'the typed message as the person\'s', (entry) => entry.speaker === 'you' && entry.typed === true && entry.text === message, 10_000);
+      await untilEntry(page, "the typed message as the person's", (entry) => entry.speaker === 'you' && entry.typed === true && entry.text === message, 10_000);
       await untilEntry(page, 'the echoed message from the oracle', (entry) => entry.speaker === 'oracle' && entry.text === message, 20_000);
       await page.locator('oracle-call').locator('[part="transcript"]').scrollIntoViewIfNeeded();
       await e.screenshot(page, 'echo-captions');
 
       // The keyed listener reads both (the text was on the wire, and it is readable with the key)…
-      await eventually('the keyed listener to read the chat and the echo mark', async () => keyedSeen.join('').includes(message) && keyedSeen.join('').includes('(echo)'), 15_000);
+      await eventually(
+        'the keyed listener to read the chat and the echo mark',
+        async () => keyedSeen.join('').includes(message) && keyedSeen.join('').includes('(echo)'),
+        15_000,
+      );
       // …while neither the wrong key nor a participant without E2EE gets a readable word of it.
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      for (const [who, seen] of [['the wrong-key participant', wrongSeen], ['the participant without E2EE', plainSeen]] as const) {
+      for (const [who, seen] of [
+        ['the wrong-key participant', wrongSeen],
+        ['the participant without E2EE', plainSeen],
+      ] as const) {
         const all = seen.join('\n');
         assert.ok(!all.includes('4217') && !all.includes('secret sentence'), `${who} read the chat message: ${all.slice(0, 200)}`);
         assert.ok(!all.includes('(echo)'), `${who} read the transcript: ${all.slice(0, 200)}`);
@@ -198,7 +208,10 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       await Promise.all([keyed, wrong, plain].map((room) => room.disconnect().catch(() => {})));
       await page.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
       await waitForPhase(page, 'ended', 15_000);
-      assert.ok((await transcriptOf(page)).some((entry) => entry.text === message), 'the transcript stays after the call');
+      assert.ok(
+        (await transcriptOf(page)).some((entry) => entry.text === message),
+        'the transcript stays after the call',
+      );
     });
   });
 
@@ -218,7 +231,9 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       });
       await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
       await waitForPhase(page, 'error', 30_000);
-      const error = await page.evaluate(() => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string }; callId?: string } }).state);
+      const error = await page.evaluate(
+        () => (document.querySelector('oracle-call') as unknown as { state: { error: { reason: string; detail?: string }; callId?: string } }).state,
+      );
       assert.equal(error.error.reason, 'not-configured');
       assert.match(error.error.detail ?? '', /voice "robot" is not offered by the oracle \(it offers en-us, en-gb\)/);
       assert.equal(error.callId, undefined, 'no call was announced');
@@ -239,38 +254,79 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
       const { page } = await startCall(e, { voice: 'en-gb', language: 'en' });
 
       // The fake microphone says the fixture utterance; the local server recognises it by its sound.
-      const heard = await untilEntry(page, 'the person\'s words in the transcript', (entry) => entry.speaker === 'you' && entry.text.includes('Hello oracle'), 60_000);
+      const heard = await untilEntry(
+        page,
+        "the person's words in the transcript",
+        (entry) => entry.speaker === 'you' && entry.text.includes('Hello oracle'),
+        60_000,
+      );
       // Muted from here, so the looping fake microphone does not interrupt the answer.
       await page.locator('oracle-call').getByRole('button', { name: 'Mute' }).click();
       assert.equal(heard.text, FIXTURE_UTTERANCE.text);
       const transcription = local!.requests.find((request) => request.kind === 'transcription' && request.text);
-      assert.ok(transcription, 'the local server received the person\'s audio and recognised it');
+      assert.ok(transcription, "the local server received the person's audio and recognised it");
       assert.ok(transcription.kind === 'transcription' && transcription.language === 'en', 'speech recognition was asked for the chosen language');
 
       const listening = listenForSpeech(page, 14_000);
-      const answer = await untilEntry(page, 'the oracle\'s answer', (entry) => entry.speaker === 'oracle' && entry.final && entry.text.includes('You asked'), 45_000);
+      const answer = await untilEntry(
+        page,
+        "the oracle's answer",
+        (entry) => entry.speaker === 'oracle' && entry.final && entry.text.includes('You asked'),
+        45_000,
+      );
       assert.equal(answer.text, answerTo(FIXTURE_UTTERANCE.text));
       const chat = local!.requests.find((request) => request.kind === 'chat');
       assert.ok(chat?.kind === 'chat' && chat.stream, 'the answer was streamed');
-      assert.ok(chat.messages.some((m) => m.role === 'system' && m.content.includes(ORACLE_INSTRUCTIONS)), 'the instructions were sent');
-      assert.ok(chat.messages.some((m) => m.role === 'user' && m.content.includes(FIXTURE_UTTERANCE.text)), 'the person\'s words were sent');
-      assert.ok(local!.requests.some((r) => r.kind === 'speech' && r.input.includes('You asked') && r.format === 'pcm'), 'the answer was synthesised');
-      assert.ok(local!.requests.filter((r) => r.kind === 'speech').every((r) => r.kind === 'speech' && r.voice === 'en-gb'), 'in the chosen voice');
+      assert.ok(
+        chat.messages.some((m) => m.role === 'system' && m.content.includes(ORACLE_INSTRUCTIONS)),
+        'the instructions were sent',
+      );
+      assert.ok(
+        chat.messages.some((m) => m.role === 'user' && m.content.includes(FIXTURE_UTTERANCE.text)),
+        "the person's words were sent",
+      );
+      assert.ok(
+        local!.requests.some((r) => r.kind === 'speech' && r.input.includes('You asked') && r.format === 'pcm'),
+        'the answer was synthesised',
+      );
+      assert.ok(
+        local!.requests.filter((r) => r.kind === 'speech').every((r) => r.kind === 'speech' && r.voice === 'en-gb'),
+        'in the chosen voice',
+      );
       const sound = await listening;
-      assert.ok(sound.speechMs >= 1000, `the synthesised answer is heard in the page while the oracle speaks (${sound.speechMs} ms of speech in ${sound.speakingMs} ms speaking, peak ${sound.peakDb.toFixed(1)} dBFS)`);
-      await eventually('listening → thinking → speaking → listening', async () => inOrder(await statesOf(page), ['listening', 'thinking', 'speaking', 'listening']), 30_000);
+      assert.ok(
+        sound.speechMs >= 1000,
+        `the synthesised answer is heard in the page while the oracle speaks (${sound.speechMs} ms of speech in ${sound.speakingMs} ms speaking, peak ${sound.peakDb.toFixed(1)} dBFS)`,
+      );
+      await eventually(
+        'listening → thinking → speaking → listening',
+        async () => inOrder(await statesOf(page), ['listening', 'thinking', 'speaking', 'listening']),
+        30_000,
+      );
 
       // The same for a typed question.
       const before = (await statesOf(page)).length;
       const question = 'What will the weather be tomorrow?';
       const typedListening = listenForSpeech(page, 12_000);
       await typeMessage(page, question);
-      const typedAnswer = await untilEntry(page, 'the answer to the typed question', (entry) => entry.speaker === 'oracle' && entry.final && entry.text.includes(question), 45_000);
+      const typedAnswer = await untilEntry(
+        page,
+        'the answer to the typed question',
+        (entry) => entry.speaker === 'oracle' && entry.final && entry.text.includes(question),
+        45_000,
+      );
       assert.equal(typedAnswer.text, answerTo(question));
-      assert.ok(local!.requests.some((r) => r.kind === 'chat' && r.messages.at(-1)?.content === question), 'the typed question reached the model');
+      assert.ok(
+        local!.requests.some((r) => r.kind === 'chat' && r.messages.at(-1)?.content === question),
+        'the typed question reached the model',
+      );
       const typedSound = await typedListening;
       assert.ok(typedSound.speechMs >= 1000, `the typed question's answer is heard (${typedSound.speechMs} ms)`);
-      await eventually('thinking → speaking → listening for the typed question', async () => inOrder((await statesOf(page)).slice(before), ['thinking', 'speaking', 'listening']), 30_000);
+      await eventually(
+        'thinking → speaking → listening for the typed question',
+        async () => inOrder((await statesOf(page)).slice(before), ['thinking', 'speaking', 'listening']),
+        30_000,
+      );
       // The README's picture (docs/captions.png is a copy of it).
       await e.screenshot(page, 'openai-captions');
 

@@ -75,7 +75,10 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       await store.insert(record({ status: 'pending' }), { maxOpenPerUser: 2 });
       await store.insert(record({ userId: '@bob:localhost', status: 'active' }), { maxOpenPerUser: 2 });
       assert.equal(await store.countOpen('@alice:localhost'), 2);
-      await assert.rejects(store.insert(record(), { maxOpenPerUser: 2 }), (error: unknown) => error instanceof StoreConflict && error.conflict === 'too_many_open_calls');
+      await assert.rejects(
+        store.insert(record(), { maxOpenPerUser: 2 }),
+        (error: unknown) => error instanceof StoreConflict && error.conflict === 'too_many_open_calls',
+      );
       assert.equal((await store.open()).length, 3);
       const arrived = new Date().toISOString();
       const ended = await store.update(a.callId, (r) => ({ ...r, status: 'ended', callEndedAt: '2020-01-01T00:00:00.000Z', agentArrivedAt: arrived }));

@@ -38,7 +38,10 @@ export async function signIn(page: Page, elementUrl: string, user: { localpart: 
 
 export async function openRoom(page: Page, roomName: string): Promise<void> {
   await dismissPrompts(page);
-  await page.getByRole('option', { name: new RegExp(roomName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).first().click();
+  await page
+    .getByRole('option', { name: new RegExp(roomName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) })
+    .first()
+    .click();
   await page.getByRole('heading', { name: roomName, exact: false }).first().waitFor({ timeout: 20_000 });
 }
 
@@ -57,15 +60,27 @@ export async function openWidget(page: Page, widgetName: string): Promise<void> 
 /** Closes the widget's card (the right-hand panel's close button). */
 export async function closeWidget(page: Page): Promise<void> {
   await rightPanel(page).getByRole('button', { name: 'Close' }).click();
-  await rightPanel(page).waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+  await rightPanel(page)
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => {});
 }
 
 /** The widget's frame (the newest one on its origin). */
 export async function widgetFrame(page: Page, widgetOrigin: string, timeoutMs = 20_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const frame = page.frames().filter((f) => f.url().startsWith(widgetOrigin) && !f.isDetached()).at(-1);
-    if (frame && (await frame.locator('oracle-call').count().catch(() => 0)) > 0) return frame;
+    const frame = page
+      .frames()
+      .filter((f) => f.url().startsWith(widgetOrigin) && !f.isDetached())
+      .at(-1);
+    if (
+      frame &&
+      (await frame
+        .locator('oracle-call')
+        .count()
+        .catch(() => 0)) > 0
+    )
+      return frame;
     if (Date.now() > deadline) throw new Error(`no widget frame from ${widgetOrigin} in Element`);
     await page.waitForTimeout(200);
   }

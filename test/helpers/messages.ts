@@ -44,7 +44,8 @@ export function sourceMessages(): { messages: Map<string, SourceMessage>; proble
       if (before && before.english !== english) problems.push(`${id}: two different English texts (${before.file}, ${relative})`);
       messages.set(id!, { id: id!, english, expressions, file: relative });
     }
-    if (found !== calls) problems.push(`${path.relative(WIDGET, file)}: ${calls - found} msg() call(s) without an explicit { id } or not in the catalogue's form`);
+    if (found !== calls)
+      problems.push(`${path.relative(WIDGET, file)}: ${calls - found} msg() call(s) without an explicit { id } or not in the catalogue's form`);
   }
   return { messages, problems };
 }

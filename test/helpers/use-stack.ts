@@ -18,12 +18,7 @@ export function useStack(extraEnv?: Record<string, string>, options?: StackOptio
 }
 
 /** Asserts the refusal's status and code, and that the store (file or database) did not change. */
-export async function assertRefused(
-  stack: Stack,
-  request: () => Promise<ApiResponse>,
-  status: number,
-  code: string,
-): Promise<ApiResponse> {
+export async function assertRefused(stack: Stack, request: () => Promise<ApiResponse>, status: number, code: string): Promise<ApiResponse> {
   const before = await storeSnapshot(stack);
   const response = await request();
   assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);

@@ -65,7 +65,10 @@ describe('the oracle cannot be occupied by one user (real agent worker)', () => 
       if (records.every((record) => record?.mirroredStatus === 'ended')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    assert.ok(records.every((record) => record?.mirroredStatus === 'ended'), `calls still open: ${JSON.stringify(records.map((r) => r?.status))}`);
+    assert.ok(
+      records.every((record) => record?.mirroredStatus === 'ended'),
+      `calls still open: ${JSON.stringify(records.map((r) => r?.status))}`,
+    );
     assert.ok(most >= 1, 'the oracle took some of the calls');
     assert.ok(most <= MAX_CALLS, `the oracle was in ${most} calls at once (limit ${MAX_CALLS})`);
     await agent.waitForLine(/all call slots in use; the job is declined/, 5000);

@@ -56,7 +56,13 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     const voice = await speakUtterance(joined.room, markerHz);
     const echo = await recordLoudAudio(joined.oracleTrack, 1500, 25_000);
     await voice.stop();
-    assert.ok(echo.length >= SAMPLE_RATE * 1.5, `heard ${echo.length / SAMPLE_RATE} s of echo in ${call.callId}; the agent's output ends with:\n${agent.output.filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`);
+    assert.ok(
+      echo.length >= SAMPLE_RATE * 1.5,
+      `heard ${echo.length / SAMPLE_RATE} s of echo in ${call.callId}; the agent's output ends with:\n${agent.output
+        .filter((l) => !l.includes('"level":20'))
+        .slice(-15)
+        .join('\n')}`,
+    );
     return echo;
   }
 
@@ -114,7 +120,10 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     // Your own marker stands out by thousands; speech alone can lift a frequency a few times over its
     // neighbours, and even a faint cross-talk would lift the other's marker by hundreds.
     const crossTalk = [markerProminence(first.echo, 1500), markerProminence(second.echo, 900)];
-    assert.ok(crossTalk.every((p) => p < 10), `neither person hears the other's marker (prominence ${crossTalk.map((p) => p.toFixed(2)).join(', ')})`);
+    assert.ok(
+      crossTalk.every((p) => p < 10),
+      `neither person hears the other's marker (prominence ${crossTalk.map((p) => p.toFixed(2)).join(', ')})`,
+    );
     await Promise.all([first.room.disconnect(), second.room.disconnect()]);
   });
 
@@ -201,7 +210,9 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
         try {
           const call = await syncedCall(s, users[0]!);
           const { AgentDispatchClient } = await import('livekit-server-sdk');
-          await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).createDispatch(call.content.roomId, faulty.name, { metadata: call.callId });
+          await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).createDispatch(call.content.roomId, faulty.name, {
+            metadata: call.callId,
+          });
           const line = await faulty.waitForLine(/oracle stays out of the call/, 40_000);
           assert.match(line, new RegExp(reason));
           assert.equal(await agentIn(s, call.content.roomId), true, 'the good agent (dispatched by sync) is there');

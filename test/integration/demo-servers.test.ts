@@ -24,7 +24,13 @@ function get(url: string, host: string): Promise<{ status: number; body: string 
 describe('the demo servers answer only to their own Host', () => {
   let servers: DemoServers;
   before(async () => {
-    servers = await startDemoServers({ backendUrl: 'http://127.0.0.1:1', homeserverUrl: 'http://127.0.0.1:2', userId: '@demo:localhost', password: 'demo-password-secret', roomId: '!room:localhost' });
+    servers = await startDemoServers({
+      backendUrl: 'http://127.0.0.1:1',
+      homeserverUrl: 'http://127.0.0.1:2',
+      userId: '@demo:localhost',
+      password: 'demo-password-secret',
+      roomId: '!room:localhost',
+    });
   });
   after(() => servers?.close());
 

@@ -34,7 +34,10 @@ describe('LiveKit shared-key E2EE between rtc-node participants (real LiveKit se
       assert.ok(toneShare(heard, SAMPLE_RATE, TONE_HZ) > 0.8, 'the tone dominates what the listener hears');
 
       const share = toneShare(overheard, SAMPLE_RATE, TONE_HZ);
-      assert.ok(share < 0.2, `the intruder must not recover the tone (tone share ${share.toFixed(2)}, rms ${rms(overheard).toFixed(0)}, ${overheard.length} samples)`);
+      assert.ok(
+        share < 0.2,
+        `the intruder must not recover the tone (tone share ${share.toFixed(2)}, rms ${rms(overheard).toFixed(0)}, ${overheard.length} samples)`,
+      );
     } finally {
       await tone.stop();
     }
@@ -50,11 +53,22 @@ describe('LiveKit shared-key E2EE between rtc-node participants (real LiveKit se
     await plain.connect(livekit().url, await participantToken(livekit(), roomName, 'no-e2ee'), { autoSubscribe: true, dynacast: false });
     rooms.push(speaker, listener, intruder, plain);
     const seen = new Map<string, string[]>();
-    for (const [name, room] of [['listener', listener], ['intruder', intruder], ['no-e2ee', plain]] as const) {
+    for (const [name, room] of [
+      ['listener', listener],
+      ['intruder', intruder],
+      ['no-e2ee', plain],
+    ] as const) {
       const texts: string[] = [];
       seen.set(name, texts);
       for (const topic of [TRANSCRIPTION_TOPIC, CHAT_TOPIC]) {
-        room.registerTextStreamHandler(topic, (reader) => void reader.readAll().then((text) => texts.push(text), (error: Error) => texts.push(`<${error.message}>`)));
+        room.registerTextStreamHandler(
+          topic,
+          (reader) =>
+            void reader.readAll().then(
+              (text) => texts.push(text),
+              (error: Error) => texts.push(`<${error.message}>`),
+            ),
+        );
       }
       room.on(RoomEvent.DataReceived, (payload) => texts.push(Buffer.from(payload).toString('latin1')));
     }

@@ -24,7 +24,7 @@ describe('call events on a real Synapse', () => {
     await Promise.all([oracle.joinRoom(roomId), stranger.joinRoom(roomId)]);
   });
 
-  it('reads back the call, applying the oracle\'s edit and ignoring a stranger\'s', async () => {
+  it("reads back the call, applying the oracle's edit and ignoring a stranger's", async () => {
     const content = newCallContent();
     const eventId = await user.sendEvent(roomId, CALL_EVENT_TYPE, content);
     const callId = formatCallId({ eventId, roomName: content.roomId });
@@ -48,10 +48,13 @@ describe('call events on a real Synapse', () => {
     assert.equal(state.lastEditEventId, activeId);
     assert.equal(state.content.callId, callId);
     assert.equal(state.content.encryptionKey, content.encryptionKey);
-    assert.deepEqual(state.ignored.map((i) => i.eventId), [forgedId]);
+    assert.deepEqual(
+      state.ignored.map((i) => i.eventId),
+      [forgedId],
+    );
   });
 
-  it('ends the call with the user\'s own edit, and the end sticks', async () => {
+  it("ends the call with the user's own edit, and the end sticks", async () => {
     const content = newCallContent({ callType: 'audio' });
     const eventId = await user.sendEvent(roomId, CALL_EVENT_TYPE, content);
     const callId = formatCallId({ eventId, roomName: content.roomId });
@@ -63,11 +66,9 @@ describe('call events on a real Synapse', () => {
     // A later attempt to revive it, even from an allowed sender, does not count.
     await user.sendEvent(roomId, CALL_EVENT_TYPE, makeCallEdit(eventId, ended['m.new_content'], { callStatus: 'active' }));
 
-    const state = currentCallState(
-      await oracle.getEvent(roomId, eventId),
-      await oracle.getEdits(roomId, eventId, CALL_EVENT_TYPE),
-      { editors: [oracle.userId] },
-    );
+    const state = currentCallState(await oracle.getEvent(roomId, eventId), await oracle.getEdits(roomId, eventId, CALL_EVENT_TYPE), {
+      editors: [oracle.userId],
+    });
     assert.equal(state.status, 'ended');
     assert.equal(state.lastEditEventId, endedId);
     assert.equal(state.content.callEndedAt, endedAt);
@@ -82,9 +83,7 @@ describe('call events on a real Synapse', () => {
   it('answers OpenID tokens at the federation userinfo endpoint', async () => {
     const token = await user.openIdToken();
     assert.equal(token.matrix_server_name, synapse().serverName);
-    const response = await fetch(
-      `${synapse().baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`,
-    );
+    const response = await fetch(`${synapse().baseUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token.access_token)}`);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { sub: user.userId });
   });

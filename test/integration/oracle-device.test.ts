@@ -58,7 +58,10 @@ describe("the oracle's Matrix device (real Synapse)", () => {
     assert.equal(selfSigning.length, 1, 'and a self-signing key');
     const signatures = Object.keys(keys.device_keys[userId]?.[deviceId]?.signatures?.[userId] ?? {});
     assert.ok(signatures.includes(selfSigning[0]!), `the device ${deviceId} carries the self-signing key's signature (${signatures.join(', ')})`);
-    assert.ok(s.logs.some((line) => line.includes('is cross-signed by its account')), `the backend said so: ${s.logs.filter((l) => l.includes('cross')).join('\n')}`);
+    assert.ok(
+      s.logs.some((line) => line.includes('is cross-signed by its account')),
+      `the backend said so: ${s.logs.filter((l) => l.includes('cross')).join('\n')}`,
+    );
 
     // Another user's client sees the device as signed by its owner (no "not verified by its owner" warning).
     const seen = await user.client.client.getCrypto()!.getDeviceVerificationStatus(userId, deviceId);
@@ -91,10 +94,14 @@ describe("the oracle's Matrix device (real Synapse)", () => {
     const twinSync = await syncCall(s, user, { ...call, eventId: twinId, callId: `${twinId}@${call.content.roomId}` });
     assert.ok([409, 422].includes(twinSync.status), `the twin is refused at sync (${twinSync.status} ${JSON.stringify(twinSync.body)})`);
     // The person hangs up; nothing else is ended by mistake.
-    await user.client.sendEvent(user.roomId, CALL_EVENT_TYPE, makeCallEdit(call.eventId, call.content, { callStatus: 'ended', callId: call.callId, callEndedAt: new Date().toISOString() }));
+    await user.client.sendEvent(
+      user.roomId,
+      CALL_EVENT_TYPE,
+      makeCallEdit(call.eventId, call.content, { callStatus: 'ended', callId: call.callId, callEndedAt: new Date().toISOString() }),
+    );
   });
 
-  it("another device of an account whose cross-signing keys it does not hold: a warning, the identity left alone", async () => {
+  it('another device of an account whose cross-signing keys it does not hold: a warning, the identity left alone', async () => {
     const s = stack();
     const logs: string[] = [];
     const sink = new Writable({
@@ -105,10 +112,18 @@ describe("the oracle's Matrix device (real Synapse)", () => {
     });
     const before = await oracleKeys();
     // A second backend for the same account, on a device of its own: the account's keys are the first backend's.
-    const config = loadConfig({ ...s.env, PORT: String(await freeTcpPort()), DATA_DIR: tempDir('oracle-call-xsign-'), MATRIX_ACCESS_TOKEN: await s.newOracleDevice() });
+    const config = loadConfig({
+      ...s.env,
+      PORT: String(await freeTcpPort()),
+      DATA_DIR: tempDir('oracle-call-xsign-'),
+      MATRIX_ACCESS_TOKEN: await s.newOracleDevice(),
+    });
     const second: RunningServer = await startServer(config, createLogger('info', sink));
     try {
-      assert.ok(logs.some((line) => line.includes('already has cross-signing keys that this device does not hold')), 'the backend says why its device stays unverified');
+      assert.ok(
+        logs.some((line) => line.includes('already has cross-signing keys that this device does not hold')),
+        'the backend says why its device stays unverified',
+      );
       assert.ok(!logs.some((line) => JSON.parse(line).level >= 50), 'and it is not an error: the backend runs');
       const after = await oracleKeys();
       const userId = s.oracle.userId;

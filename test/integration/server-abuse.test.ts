@@ -165,7 +165,12 @@ describe('abuse resistance (real Synapse, LiveKit, backend behind one proxy)', (
     const user = await s.newUser();
     const call = await announceCall(s, user);
     assert.equal((await syncCall(s, user, call)).status, 200);
-    const body = JSON.stringify({ event: 'room_finished', id: `EV_${crypto.randomUUID()}`, room: { name: call.content.roomId }, createdAt: String(Math.floor(Date.now() / 1000)) });
+    const body = JSON.stringify({
+      event: 'room_finished',
+      id: `EV_${crypto.randomUUID()}`,
+      room: { name: call.content.roomId },
+      createdAt: String(Math.floor(Date.now() / 1000)),
+    });
     const token = new AccessToken(s.livekit.apiKey, s.livekit.apiSecret);
     token.sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body))).toString('base64');
     const send = async () =>
@@ -224,7 +229,10 @@ describe('abuse resistance (real Synapse, LiveKit, backend behind one proxy)', (
     assert.equal(ended?.endReason, 'expired');
     assert.equal(ended?.mirroredStatus, 'ended');
     const edits = await user.matrix.getEdits(user.roomId, call.eventId, CALL_EVENT_TYPE);
-    assert.ok(edits.some((edit) => (edit.content as { 'm.new_content'?: { callStatus?: string } })['m.new_content']?.callStatus === 'ended'), 'Matrix shows the end');
+    assert.ok(
+      edits.some((edit) => (edit.content as { 'm.new_content'?: { callStatus?: string } })['m.new_content']?.callStatus === 'ended'),
+      'Matrix shows the end',
+    );
     const forgotten = await s.backend.upkeep.sweep(Date.now() + (s.config.callRetentionDays + 1) * 86_400_000);
     assert.ok(forgotten.deleted >= 1);
     assert.equal(await s.backend.store.get(call.callId), undefined);

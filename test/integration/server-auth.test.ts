@@ -43,7 +43,12 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { ...token, access_token: 'made-up-token' } }), 401, 'invalid_openid_token');
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { ...token, extra: 1 } }), 400, 'invalid_body');
     await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { body: { matrix_server_name: 'localhost' } }), 400, 'invalid_body');
-    await assertRefused(s, () => s.api('POST', '/auth/matrix-openid', { rawBody: '[1,', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+    await assertRefused(
+      s,
+      () => s.api('POST', '/auth/matrix-openid', { rawBody: '[1,', headers: { 'content-type': 'application/json' } }),
+      400,
+      'malformed_json',
+    );
   });
 
   it('answers CORS only for the configured embedding origins', async () => {
@@ -68,7 +73,10 @@ describe('sign-in, CORS, rate limits and the API description (real Synapse, HTTP
   it('gives the server-only routes (the agent key, the LiveKit webhook) no CORS, even for a configured origin', async () => {
     const s = stack();
     const origin = 'http://127.0.0.1:5173';
-    for (const [path, method] of [['/calls/%24x%40call-room1234/key', 'GET'], ['/livekit/webhook', 'POST']] as const) {
+    for (const [path, method] of [
+      ['/calls/%24x%40call-room1234/key', 'GET'],
+      ['/livekit/webhook', 'POST'],
+    ] as const) {
       const preflight = await s.api('OPTIONS', path, { headers: { origin, 'access-control-request-method': method } });
       assert.equal(preflight.status, 204, path);
       assert.equal(preflight.headers.get('allow'), method === 'GET' ? 'GET, HEAD' : 'POST', path);

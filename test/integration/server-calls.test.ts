@@ -126,11 +126,31 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
     it('refuses transitions outside the table', async () => {
       const s = stack();
       const call = await activeCall(s, alice);
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'pending' } }), 409, 'invalid_transition');
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'active' } }), 409, 'invalid_transition');
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'pending' } }),
+        409,
+        'invalid_transition',
+      );
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'active' } }),
+        409,
+        'invalid_transition',
+      );
       assert.equal((await s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended' } })).status, 200);
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'active' } }), 409, 'invalid_transition');
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'pending' } }), 409, 'invalid_transition');
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'active' } }),
+        409,
+        'invalid_transition',
+      );
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'pending' } }),
+        409,
+        'invalid_transition',
+      );
     });
 
     it("refuses someone else's call, a wrong API key, a user's reason, and bad bodies", async () => {
@@ -139,10 +159,25 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
       await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: bob.session, body: { status: 'ended' } }), 404, 'call_not_found');
       await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { apiKey: 'wrong', body: { status: 'ended' } }), 401, 'invalid_api_key');
       await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { body: { status: 'ended' } }), 401, 'missing_session');
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended', reason: 'bored' } }), 400, 'invalid_body');
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended', reason: 'bored' } }),
+        400,
+        'invalid_body',
+      );
       await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'gone' } }), 400, 'invalid_body');
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended', callEndedAt: 'x' } }), 400, 'invalid_body');
-      await assertRefused(s, () => s.api('POST', path(call.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'ended', reason: 'Not Snake' } }), 400, 'invalid_body');
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { session: alice.session, body: { status: 'ended', callEndedAt: 'x' } }),
+        400,
+        'invalid_body',
+      );
+      await assertRefused(
+        s,
+        () => s.api('POST', path(call.callId, 'update'), { apiKey: AGENT_API_KEY, body: { status: 'ended', reason: 'Not Snake' } }),
+        400,
+        'invalid_body',
+      );
     });
   });
 
@@ -159,7 +194,10 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
 
       const all = await s.api('GET', '/calls', { session: user.session });
       assert.equal(all.status, 200);
-      assert.deepEqual(all.body.calls.map((c: { callId: string }) => c.callId), made.map((c) => c.callId).reverse());
+      assert.deepEqual(
+        all.body.calls.map((c: { callId: string }) => c.callId),
+        made.map((c) => c.callId).reverse(),
+      );
       for (const c of all.body.calls) {
         assert.equal(c.userId, user.matrix.userId);
         assert.equal('encryptionKey' in c, false);
@@ -169,9 +207,18 @@ describe('the call routes after sync (real Synapse, LiveKit, HTTP)', () => {
       assert.equal(all.body.nextCursor, undefined);
 
       const bySession = await s.api('GET', `/calls?sessionId=${session}`, { session: user.session });
-      assert.deepEqual(bySession.body.calls.map((c: { callId: string }) => c.callId), made.slice(0, 3).map((c) => c.callId).reverse());
+      assert.deepEqual(
+        bySession.body.calls.map((c: { callId: string }) => c.callId),
+        made
+          .slice(0, 3)
+          .map((c) => c.callId)
+          .reverse(),
+      );
       const ended = await s.api('GET', '/calls?status=ended', { session: user.session });
-      assert.deepEqual(ended.body.calls.map((c: { callId: string }) => c.callId), [made[0]!.callId]);
+      assert.deepEqual(
+        ended.body.calls.map((c: { callId: string }) => c.callId),
+        [made[0]!.callId],
+      );
 
       const seen: string[] = [];
       let cursor: string | undefined;

@@ -120,7 +120,10 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     assert.deepEqual(again.body.call, activeSync.body.call);
     assert.equal((await ourDispatches(s, active.content.roomId)).length, 1, 'one agent dispatch for the room');
     const edits = await s.oracle.getEdits(user.roomId, active.eventId, 'm.ixo.oracles_call');
-    assert.deepEqual(edits.map((edit) => (edit.content as any)['m.new_content'].callStatus), ['active']);
+    assert.deepEqual(
+      edits.map((edit) => (edit.content as any)['m.new_content'].callStatus),
+      ['active'],
+    );
     const endedAgain = await syncCall(s, user, ended);
     assert.equal(endedAgain.status, 409, JSON.stringify(endedAgain.body));
     assert.equal(endedAgain.body.error.code, 'call_ended');
@@ -168,7 +171,10 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
             body: { matrixRoomId: op.user.roomId, sessionId: op.call.content.sessionId },
           })
         : backend.api('POST', `/calls/${enc(op.call.callId)}/update`, { apiKey: AGENT_API_KEY, body: { status: 'ended' } });
-    const ops: Op[] = [...fresh.map(({ user, call }) => ({ kind: 'sync' as const, user, call })), ...baseline.map(({ user, call }) => ({ kind: 'end' as const, user, call }))];
+    const ops: Op[] = [
+      ...fresh.map(({ user, call }) => ({ kind: 'sync' as const, user, call })),
+      ...baseline.map(({ user, call }) => ({ kind: 'end' as const, user, call })),
+    ];
     for (let i = ops.length - 1; i > 0; i -= 1) {
       const j = Math.floor(Math.random() * (i + 1));
       [ops[i], ops[j]] = [ops[j]!, ops[i]!];
@@ -292,7 +298,8 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     for (const { user, call } of baseline) {
       const edits = await s.oracle.getEdits(user.roomId, call.eventId, 'm.ixo.oracles_call');
       const statuses = edits.filter((edit) => edit.sender === s.oracle.userId).map((edit) => (edit.content as any)['m.new_content'].callStatus);
-      if (statuses.at(-1) !== 'ended') notMirrored.push(`${call.callId} (${ackedEnd.has(call.callId) ? 'acknowledged' : 'retried'}; oracle edits: ${statuses.join(', ')})`);
+      if (statuses.at(-1) !== 'ended')
+        notMirrored.push(`${call.callId} (${ackedEnd.has(call.callId) ? 'acknowledged' : 'retried'}; oracle edits: ${statuses.join(', ')})`);
     }
     assert.deepEqual(notMirrored, [], 'calls ended in the store but not in Matrix');
 
@@ -322,9 +329,10 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
       // the proxy holds. The backend dies right there: the end is on disk, the edit never went out,
       // and the agent got no answer.
       const held = proxy.holdRequests(CALL_EVENT_SENDS);
-      const end = first
-        .api('POST', `/calls/${enc(call.callId)}/update`, { apiKey: AGENT_API_KEY, body: { status: 'ended' } })
-        .then((response) => `answered ${response.status}`, () => 'no answer');
+      const end = first.api('POST', `/calls/${enc(call.callId)}/update`, { apiKey: AGENT_API_KEY, body: { status: 'ended' } }).then(
+        (response) => `answered ${response.status}`,
+        () => 'no answer',
+      );
       await held;
       assert.equal(readStoreFile(dataDir).calls.find((record) => record.callId === call.callId)?.status, 'ended', 'the end is on disk');
       await first.kill('SIGKILL');
@@ -368,7 +376,10 @@ describe('backend durability (real Synapse, LiveKit, HTTP)', () => {
     const one = await announceCall(s, user);
     assert.equal((await sync(first, one)).status, 200);
     const fileBefore = readStoreFile(dataDir);
-    assert.deepEqual(fileBefore.calls.map((call) => call.callId), [one.callId]);
+    assert.deepEqual(
+      fileBefore.calls.map((call) => call.callId),
+      [one.callId],
+    );
 
     // The second one must exit by itself (after its lock retries) and never listen.
     const secondProcess = await spawnBackend(env, { dataDir });

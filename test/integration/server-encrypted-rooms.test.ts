@@ -78,7 +78,10 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     const call = calls[0]!;
     // The call event, the oracle's edit to active, and the user's edit to ended.
     assert.ok(encrypted.length >= 3, `expected at least 3 encrypted events, Synapse has ${encrypted.length}`);
-    assert.ok(encrypted.some((event) => event.sender === s.oracle.userId), "the oracle's edit is not among the encrypted events");
+    assert.ok(
+      encrypted.some((event) => event.sender === s.oracle.userId),
+      "the oracle's edit is not among the encrypted events",
+    );
     const stored = JSON.stringify(events);
     for (const field of CALL_FIELDS) assert.equal(stored.includes(`"${field}"`), false, `"${field}" appears in clear`);
     for (const value of [call.content.encryptionKey, call.content.roomId, call.content.sessionId, call.content.userDid, call.content.oracleDid]) {
@@ -87,7 +90,12 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     for (const event of encrypted) {
       const relation = event.content['m.relates_to'] as Record<string, unknown> | undefined;
       if (relation) assert.deepEqual(Object.keys(relation).sort(), ['event_id', 'rel_type']);
-      assert.deepEqual(Object.keys(event.content).filter((key) => key !== 'm.relates_to').sort(), ['algorithm', 'ciphertext', 'device_id', 'sender_key', 'session_id'].filter((key) => key in event.content).sort());
+      assert.deepEqual(
+        Object.keys(event.content)
+          .filter((key) => key !== 'm.relates_to')
+          .sort(),
+        ['algorithm', 'ciphertext', 'device_id', 'sender_key', 'session_id'].filter((key) => key in event.content).sort(),
+      );
     }
   });
 
@@ -176,21 +184,31 @@ describe('calls in encrypted rooms (real Synapse: Megolm on the wire, the backen
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(await admin.deviceIds(s.oracle.userId), devicesBefore, "the oracle account's device list changed");
     const files = await readdir(s.env.DATA_DIR!);
-    assert.deepEqual(files.filter((name) => name.startsWith('matrix-crypto-')), [`matrix-crypto-${deviceBefore}.v8`]);
+    assert.deepEqual(
+      files.filter((name) => name.startsWith('matrix-crypto-')),
+      [`matrix-crypto-${deviceBefore}.v8`],
+    );
   });
 
   it('a backend process killed with SIGKILL comes back as the same device, with the keys it had, and logs no error', async () => {
     const s = stack();
     const accessToken = await s.newOracleDevice();
-    const whoami = (await (await fetch(`${s.synapse.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { device_id: string };
+    const whoami = (await (
+      await fetch(`${s.synapse.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${accessToken}` } })
+    ).json()) as { device_id: string };
     const env = { ...s.env, LOG_LEVEL: 'info', MATRIX_BASE_URL: s.synapse.baseUrl, MATRIX_ACCESS_TOKEN: accessToken };
     const dataDir = tempDir('oracle-call-crash-');
     const sync = (backend: BackendProcess, call: StartedCall) =>
-      backend.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, { session: user.session, body: { matrixRoomId: user.roomId, sessionId: call.content.sessionId } });
+      backend.api('POST', `/calls/${encodeURIComponent(call.callId)}/sync`, {
+        session: user.session,
+        body: { matrixRoomId: user.roomId, sessionId: call.content.sessionId },
+      });
     const first = await spawnBackend(env, { dataDir });
     try {
       await first.ready();
-      await waitFor('the user to see the new oracle device', async () => ((await user.client.deviceIds(s.oracle.userId)).includes(whoami.device_id) ? true : undefined));
+      await waitFor('the user to see the new oracle device', async () =>
+        (await user.client.deviceIds(s.oracle.userId)).includes(whoami.device_id) ? true : undefined,
+      );
       await user.client.client.getCrypto()!.forceDiscardSession(user.roomId);
       const one = await announceCall(s, { matrix: user.client, roomId: user.roomId });
       assert.equal((await sync(first, one)).status, 200);

@@ -65,7 +65,12 @@ describe('calls end from LiveKit webhooks and Matrix edits (real LiveKit, Synaps
     const forged = await signedWebhook(s, body, 'another-secret-another-secret-another');
     await assertRefused(s, () => s.api('POST', '/livekit/webhook', { rawBody: body, headers: { ...headers, authorization: forged } }), 401, 'invalid_webhook');
     const signedOther = await signedWebhook(s, body.replace('EV_x', 'EV_y'));
-    await assertRefused(s, () => s.api('POST', '/livekit/webhook', { rawBody: body, headers: { ...headers, authorization: signedOther } }), 401, 'invalid_webhook');
+    await assertRefused(
+      s,
+      () => s.api('POST', '/livekit/webhook', { rawBody: body, headers: { ...headers, authorization: signedOther } }),
+      401,
+      'invalid_webhook',
+    );
     assert.equal((await statusOf(s, call.callId))?.status, 'active');
   });
 
@@ -91,11 +96,19 @@ describe('calls end from LiveKit webhooks and Matrix edits (real LiveKit, Synaps
     // A stranger who is a member of the same room edits the call to ended.
     await alice.matrix.request('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(alice.roomId)}/invite`, { user_id: mallory.matrix.userId });
     await mallory.matrix.joinRoom(alice.roomId);
-    await mallory.matrix.sendEvent(alice.roomId, CALL_EVENT_TYPE, makeCallEdit(call.eventId, active, { callStatus: 'ended', callEndedAt: new Date().toISOString() }));
+    await mallory.matrix.sendEvent(
+      alice.roomId,
+      CALL_EVENT_TYPE,
+      makeCallEdit(call.eventId, active, { callStatus: 'ended', callEndedAt: new Date().toISOString() }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal((await statusOf(s, call.callId))?.status, 'active', "a stranger's edit must not end the call");
 
-    await alice.matrix.sendEvent(alice.roomId, CALL_EVENT_TYPE, makeCallEdit(call.eventId, active, { callStatus: 'ended', callEndedAt: new Date().toISOString() }));
+    await alice.matrix.sendEvent(
+      alice.roomId,
+      CALL_EVENT_TYPE,
+      makeCallEdit(call.eventId, active, { callStatus: 'ended', callEndedAt: new Date().toISOString() }),
+    );
     const ended = await waitFor('the call to end', async () => {
       const record = await statusOf(s, call.callId);
       return record?.status === 'ended' ? record : undefined;

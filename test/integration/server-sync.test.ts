@@ -71,7 +71,10 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
     const s = stack();
     const call = await announceCall(s, alice);
     const results = await Promise.all([syncCall(s, alice, call), syncCall(s, alice, call)]);
-    assert.deepEqual(results.map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200],
+    );
     assert.equal((await s.oracle.getEdits(alice.roomId, call.eventId, CALL_EVENT_TYPE)).length, 1);
   });
 
@@ -79,7 +82,12 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
     it('a malformed callId', async () => {
       const s = stack();
       for (const bad of ['not-a-call', '$abc@short', `$${'a'.repeat(43)}@bad room!`, '@call-abcdefgh']) {
-        await assertRefused(s, () => s.api('POST', `/calls/${encodeURIComponent(bad)}/sync`, { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: 'x' } }), 400, 'invalid_call_id');
+        await assertRefused(
+          s,
+          () => s.api('POST', `/calls/${encodeURIComponent(bad)}/sync`, { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: 'x' } }),
+          400,
+          'invalid_call_id',
+        );
       }
     });
 
@@ -101,17 +109,30 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
       const s = stack();
       const eventId = await alice.matrix.sendEvent(alice.roomId, 'm.room.message', { msgtype: 'm.text', body: 'hello' });
       const callId = formatCallId({ eventId, roomName: generateRoomName() });
-      await assertRefused(s, () => s.api('POST', `/calls/${encodeURIComponent(callId)}/sync`, { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: 's' } }), 422, 'wrong_event_type');
+      await assertRefused(
+        s,
+        () => s.api('POST', `/calls/${encodeURIComponent(callId)}/sync`, { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: 's' } }),
+        422,
+        'wrong_event_type',
+      );
     });
 
     it('an event already edited to ended, and a redacted one', async () => {
       const s = stack();
       const ended = await announceCall(s, alice);
-      await alice.matrix.sendEvent(alice.roomId, CALL_EVENT_TYPE, makeCallEdit(ended.eventId, ended.content, { callStatus: 'ended', callEndedAt: new Date().toISOString() }));
+      await alice.matrix.sendEvent(
+        alice.roomId,
+        CALL_EVENT_TYPE,
+        makeCallEdit(ended.eventId, ended.content, { callStatus: 'ended', callEndedAt: new Date().toISOString() }),
+      );
       await assertRefused(s, () => syncCall(s, alice, ended), 409, 'call_ended');
 
       const redacted = await announceCall(s, alice);
-      await alice.matrix.request('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(alice.roomId)}/redact/${encodeURIComponent(redacted.eventId)}/r${Date.now()}`, {});
+      await alice.matrix.request(
+        'PUT',
+        `/_matrix/client/v3/rooms/${encodeURIComponent(alice.roomId)}/redact/${encodeURIComponent(redacted.eventId)}/r${Date.now()}`,
+        {},
+      );
       await assertRefused(s, () => syncCall(s, alice, redacted), 422, 'invalid_call_content');
     });
 
@@ -120,7 +141,16 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
       const call = await announceCall(s, alice);
       const editId = await alice.matrix.sendEvent(alice.roomId, CALL_EVENT_TYPE, makeCallEdit(call.eventId, call.content, { callStatus: 'pending' }));
       const callId = formatCallId({ eventId: editId, roomName: call.content.roomId });
-      await assertRefused(s, () => s.api('POST', `/calls/${encodeURIComponent(callId)}/sync`, { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: call.content.sessionId } }), 422, 'not_a_call_start');
+      await assertRefused(
+        s,
+        () =>
+          s.api('POST', `/calls/${encodeURIComponent(callId)}/sync`, {
+            session: alice.session,
+            body: { matrixRoomId: alice.roomId, sessionId: call.content.sessionId },
+          }),
+        422,
+        'not_a_call_start',
+      );
     });
 
     it('a stale or future callStartedAt', async () => {
@@ -131,7 +161,7 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
       await assertRefused(s, () => syncCall(s, alice, future), 422, 'future_call');
     });
 
-    it('another oracle, another session, or a room that is not the callId\'s', async () => {
+    it("another oracle, another session, or a room that is not the callId's", async () => {
       const s = stack();
       const other = await announceCall(s, alice, { oracleDid: 'did:ixo:someoneelse' });
       await assertRefused(s, () => syncCall(s, alice, other), 422, 'wrong_oracle');
@@ -173,9 +203,21 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
       const body = { matrixRoomId: alice.roomId, sessionId: call.content.sessionId };
       await assertRefused(s, () => s.api('POST', path, { body }), 401, 'missing_session');
       const { SignJWT } = await import('jose');
-      const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(alice.matrix.userId).setIssuer('oracle-call').setAudience('oracle-call/session').setExpirationTime('1h').sign(new TextEncoder().encode('not-the-server-secret-not-the-server-secret'));
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(alice.matrix.userId)
+        .setIssuer('oracle-call')
+        .setAudience('oracle-call/session')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('not-the-server-secret-not-the-server-secret'));
       await assertRefused(s, () => s.api('POST', path, { body, session: forged }), 401, 'invalid_session');
-      const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(alice.matrix.userId).setIssuer('oracle-call').setAudience('oracle-call/session').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(s.env.SESSION_SECRET));
+      const expired = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(alice.matrix.userId)
+        .setIssuer('oracle-call')
+        .setAudience('oracle-call/session')
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(new TextEncoder().encode(s.env.SESSION_SECRET));
       await assertRefused(s, () => s.api('POST', path, { body, session: expired }), 401, 'session_expired');
       const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: alice.matrix.userId })).toString('base64url')}.`;
       await assertRefused(s, () => s.api('POST', path, { body, session: none }), 401, 'invalid_session');
@@ -189,9 +231,19 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
       const unknown = await assertRefused(s, () => s.api('POST', path, { session: alice.session, body: { ...body, admin: true } }), 400, 'invalid_body');
       assert.match(unknown.body.error.message, /admin/);
       await assertRefused(s, () => s.api('POST', path, { session: alice.session, body: { sessionId: 'x' } }), 400, 'invalid_body');
-      await assertRefused(s, () => s.api('POST', path, { session: alice.session, rawBody: '{"matrixRoomId": ', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+      await assertRefused(
+        s,
+        () => s.api('POST', path, { session: alice.session, rawBody: '{"matrixRoomId": ', headers: { 'content-type': 'application/json' } }),
+        400,
+        'malformed_json',
+      );
       await assertRefused(s, () => s.api('POST', path, { session: alice.session, body: { ...body, sessionId: 'x'.repeat(40_000) } }), 413, 'body_too_large');
-      await assertRefused(s, () => s.api('POST', path, { session: alice.session, rawBody: 'matrixRoomId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
+      await assertRefused(
+        s,
+        () => s.api('POST', path, { session: alice.session, rawBody: 'matrixRoomId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        'unsupported_media_type',
+      );
     });
   });
 });

@@ -6,7 +6,7 @@ import { main } from '../../scripts/cli.ts';
 const SETUP = { pageUrl: 'https://oracle.example/widget/page/index.html', backendUrl: 'https://oracle.example', callType: 'video' as const };
 
 describe('add-widget: the widget as integration managers add it', () => {
-  it('a URL template with Element\'s variables in the fragment, and no $parentUrl (Element puts parentUrl in the query itself)', () => {
+  it("a URL template with Element's variables in the fragment, and no $parentUrl (Element puts parentUrl in the query itself)", () => {
     const url = widgetUrlTemplate(SETUP);
     assert.equal(
       url,
@@ -39,7 +39,14 @@ describe('add-widget: the widget as integration managers add it', () => {
       if (token !== undefined) process.env.MATRIX_ACCESS_TOKEN = token;
     }
     const text = writes.join('');
-    for (const expected of ['--homeserver is required', '--widget-url is required', '--backend-url is required', 'MATRIX_ACCESS_TOKEN', '--call-type must be audio or video', '--room must be a room ID']) {
+    for (const expected of [
+      '--homeserver is required',
+      '--widget-url is required',
+      '--backend-url is required',
+      'MATRIX_ACCESS_TOKEN',
+      '--call-type must be audio or video',
+      '--room must be a room ID',
+    ]) {
       assert.ok(text.includes(expected), `says "${expected}"`);
     }
   });

@@ -22,7 +22,10 @@ const base = {
 };
 
 function refused(env: Record<string, string | undefined>, variable: RegExp): void {
-  assert.throws(() => loadAgentConfig(env), (error: unknown) => error instanceof AgentConfigError && variable.test(error.message));
+  assert.throws(
+    () => loadAgentConfig(env),
+    (error: unknown) => error instanceof AgentConfigError && variable.test(error.message),
+  );
 }
 
 describe('agent configuration', () => {
@@ -100,7 +103,10 @@ describe('the brains', () => {
     // Plain HTTP transcription by default (POST /v1/audio/transcriptions), the realtime WebSocket on request.
     assert.equal(config.openai.sttRealtime, false);
     assert.equal(brain.stt.capabilities.streaming, false);
-    const realtime = await createBrain(loadAgentConfig({ ...base, ORACLE_BRAIN: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_STT_REALTIME: 'true' }), { vad });
+    const realtime = await createBrain(
+      loadAgentConfig({ ...base, ORACLE_BRAIN: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_STT_REALTIME: 'true' }),
+      { vad },
+    );
     assert.equal((realtime as OpenAiBrain).stt.capabilities.streaming, true);
     assert.throws(() => loadAgentConfig({ ...base, OPENAI_STT_REALTIME: 'yes' }), /OPENAI_STT_REALTIME: expected true or false/);
     assert.equal(loadAgentConfig(base).logConversation, false);

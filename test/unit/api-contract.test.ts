@@ -135,7 +135,14 @@ describe('the API contract', () => {
 
   it("the element's client reads the real server's answers with the route table's schemas", async () => {
     const client = new HttpBackendClient(backend.url);
-    assert.deepEqual(await client.getOracle(), { oracleDid: ORACLE_DID, publicKey: oracleKeys.publicKey, livekitUrl: 'ws://127.0.0.1:7880', matrixUserId: '@oracle:example.org', voices: [], languages: [] });
+    assert.deepEqual(await client.getOracle(), {
+      oracleDid: ORACLE_DID,
+      publicKey: oracleKeys.publicKey,
+      livekitUrl: 'ws://127.0.0.1:7880',
+      matrixUserId: '@oracle:example.org',
+      voices: [],
+      languages: [],
+    });
     const session = await client.signIn({ access_token: 'openid-token', matrix_server_name: 'example.org' });
     assert.equal(session.userId, USER);
     // The DID the element derives from the user's Matrix ID, which the backend takes as proven.
@@ -152,7 +159,10 @@ describe('the API contract', () => {
     // The agent's client reads the key answer, userId included, with the same table.
     const agent = { backendUrl: backend.url, agentApiKey: API_KEY, oraclePrivateKey: oracleKeys.privateKey, keyFetchAttempts: 1 } as AgentConfig;
     const key = await obtainCallKey(agent, callId);
-    assert.deepEqual({ userId: key.userId, userDid: key.userDid, oracleDid: key.oracleDid, callType: key.callType }, { userId: USER, userDid: matrixUserDid(USER), oracleDid: ORACLE_DID, callType: content.callType });
+    assert.deepEqual(
+      { userId: key.userId, userDid: key.userDid, oracleDid: key.oracleDid, callType: key.callType },
+      { userId: USER, userDid: matrixUserDid(USER), oracleDid: ORACLE_DID, callType: content.callType },
+    );
     assert.equal(key.callKey, decryptCallKey(content.encryptionKey, oracleKeys.privateKey));
 
     const list = await fetch(`${backend.url}/calls`, { headers: { authorization: `Bearer ${session.token}` } });
@@ -167,7 +177,14 @@ describe('the API contract', () => {
     const wrong = await listen((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url?.endsWith('/key')) {
-        res.end(JSON.stringify({ encryptionKey: encryptCallKey(generateCallKey(), oracleKeys.publicKey), userDid: USER_DID, oracleDid: ORACLE_DID, callType: 'audio' }));
+        res.end(
+          JSON.stringify({
+            encryptionKey: encryptCallKey(generateCallKey(), oracleKeys.publicKey),
+            userDid: USER_DID,
+            oracleDid: ORACLE_DID,
+            callType: 'audio',
+          }),
+        );
       } else {
         res.end(JSON.stringify({ oracleDid: ORACLE_DID, publicKey: 7 }));
       }

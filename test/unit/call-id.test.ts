@@ -8,8 +8,7 @@ const STANDARD_B64 = '$acR1l0raoZnm60CBwAVgqbZqoO/mYU81xysh1u7XcJk';
 function rejects(callId: unknown, fragment: RegExp): void {
   assert.throws(
     () => parseCallId(callId),
-    (error: unknown) =>
-      error instanceof ProtocolError && error.reason === 'invalid_call_id' && fragment.test(error.message),
+    (error: unknown) => error instanceof ProtocolError && error.reason === 'invalid_call_id' && fragment.test(error.message),
   );
 }
 

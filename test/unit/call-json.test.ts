@@ -126,7 +126,13 @@ describe('answers cached by object identity (call-json)', () => {
     assert.equal(list.calls.length, 1);
     assert.equal(typeof list.nextCursor, 'string');
     const key = API_ROUTES.callKey.answer.parse(JSON.parse(keyAnswerJson(call)));
-    assert.deepEqual(key, { encryptionKey: call.encryptionKey, userDid: call.verifiedUserDid, oracleDid: call.oracleDid, callType: call.callType, userId: call.userId });
+    assert.deepEqual(key, {
+      encryptionKey: call.encryptionKey,
+      userDid: call.verifiedUserDid,
+      oracleDid: call.oracleDid,
+      callType: call.callType,
+      userId: call.userId,
+    });
     // An unproven DID is not in the answer as userDid (USER_DID_POLICY).
     const unproven = API_ROUTES.callKey.answer.parse(JSON.parse(keyAnswerJson(await store.insert(record()))));
     assert.equal(unproven.userDid, undefined);

@@ -26,7 +26,13 @@ describe('currentCallState', () => {
   it('applies edits from the sender and the oracle, newest last', () => {
     const { content, original } = setup();
     const active = editEvent(ORACLE, original, content, { callStatus: 'active', callId: 'cid' }, T0 + 10);
-    const ended = editEvent(USER, original, { ...content, callStatus: 'active', callId: 'cid' }, { callStatus: 'ended', callEndedAt: new Date(T0 + 20).toISOString() }, T0 + 20);
+    const ended = editEvent(
+      USER,
+      original,
+      { ...content, callStatus: 'active', callId: 'cid' },
+      { callStatus: 'ended', callEndedAt: new Date(T0 + 20).toISOString() },
+      T0 + 20,
+    );
     const state = currentCallState(original, [ended, active], { editors: [ORACLE] });
     assert.equal(state.status, 'ended');
     assert.equal(state.lastEditEventId, ended.event_id);
@@ -41,7 +47,10 @@ describe('currentCallState', () => {
     const forged = editEvent(STRANGER, original, content, { callStatus: 'ended' }, T0 + 20);
     const state = currentCallState(original, [active, forged], { editors: [ORACLE] });
     assert.equal(state.status, 'active');
-    assert.deepEqual(state.ignored.map((i) => i.eventId), [forged.event_id]);
+    assert.deepEqual(
+      state.ignored.map((i) => i.eventId),
+      [forged.event_id],
+    );
     assert.match(state.ignored[0]!.reason, /sender/);
   });
 
@@ -53,11 +62,18 @@ describe('currentCallState', () => {
 
   it('ignores edits that change an immutable field (a swapped key, another room)', () => {
     const { content, original } = setup();
-    const swapped = matrixEvent(USER, makeCallEdit(original.event_id, { ...content, encryptionKey: newCallContent().encryptionKey }, { callStatus: 'active' }), T0 + 10);
+    const swapped = matrixEvent(
+      USER,
+      makeCallEdit(original.event_id, { ...content, encryptionKey: newCallContent().encryptionKey }, { callStatus: 'active' }),
+      T0 + 10,
+    );
     const moved = matrixEvent(USER, makeCallEdit(original.event_id, { ...content, roomId: 'another-room' }, { callStatus: 'active' }), T0 + 11);
     const state = currentCallState(original, [swapped, moved]);
     assert.equal(state.status, 'pending');
-    assert.deepEqual(state.ignored.map((i) => i.reason), ['encryptionKey may not change', 'roomId may not change']);
+    assert.deepEqual(
+      state.ignored.map((i) => i.reason),
+      ['encryptionKey may not change', 'roomId may not change'],
+    );
   });
 
   it('ignores edits of another event, of another type, or without m.replace', () => {

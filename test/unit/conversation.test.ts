@@ -4,12 +4,19 @@ import { parseOracleEndReason, parseOracleState } from '../../protocol/index.ts'
 import { TRANSCRIPT_LIMIT, upsertEntry } from '../../widget/conversation.ts';
 
 describe('the transcript', () => {
-  it('adds entries, replaces an entry by id where it stands, and marks the echo oracle\'s echoes', () => {
+  it("adds entries, replaces an entry by id where it stands, and marks the echo oracle's echoes", () => {
     let transcript = upsertEntry([], { id: 'a', speaker: 'you', text: 'Hello', final: true });
     transcript = upsertEntry(transcript, { id: 'b', speaker: 'oracle', text: 'You', final: false });
     transcript = upsertEntry(transcript, { id: 'c', speaker: 'oracle', text: '(echo)', final: true });
     transcript = upsertEntry(transcript, { id: 'b', speaker: 'oracle', text: 'You asked', final: true });
-    assert.deepEqual(transcript.map((e) => [e.id, e.text, e.final]), [['a', 'Hello', true], ['b', 'You asked', true], ['c', '(echo)', true]]);
+    assert.deepEqual(
+      transcript.map((e) => [e.id, e.text, e.final]),
+      [
+        ['a', 'Hello', true],
+        ['b', 'You asked', true],
+        ['c', '(echo)', true],
+      ],
+    );
     assert.equal(transcript[2]!.echo, true);
     assert.equal(transcript[1]!.echo, undefined);
     assert.equal(upsertEntry([], { id: 'x', speaker: 'you', text: '(echo)', final: true })[0]!.echo, undefined, 'only the oracle echoes');
@@ -24,7 +31,7 @@ describe('the transcript', () => {
 });
 
 describe('what the oracle says in the room', () => {
-  it('reads the framework\'s states; its other states read as listening', () => {
+  it("reads the framework's states; its other states read as listening", () => {
     assert.equal(parseOracleState('thinking'), 'thinking');
     assert.equal(parseOracleState('initializing'), 'listening');
     assert.equal(parseOracleState(undefined), undefined);

@@ -33,7 +33,11 @@ describe('message catalogue', () => {
         for (const message of messages.values()) {
           const template = templates[message.id]!;
           const values = typeof template === 'string' ? [] : [...template.values].sort();
-          assert.deepEqual(values, Array.from({ length: message.expressions }, (_, i) => i), `${locale} ${message.id}: expressions`);
+          assert.deepEqual(
+            values,
+            Array.from({ length: message.expressions }, (_, i) => i),
+            `${locale} ${message.id}: expressions`,
+          );
           const text = typeof template === 'string' ? template : template.strings.join('');
           if (/[a-z]{3}/i.test(message.english)) assert.notEqual(text, message.english, `${locale} ${message.id} is still English`);
           assert.ok(text.trim() !== '' || message.expressions > 0, `${locale} ${message.id} is empty`);

@@ -45,8 +45,14 @@ describe('IndexedDbSnapshot', () => {
       created.createObjectStore('core');
       created.createObjectStore('log', { autoIncrement: true });
     });
-    await write(db, 'sessions', [[{ room: '!a', id: 's1', key: new Uint8Array([1, 2, 3]), tags: ['x', 'y'] }], [{ room: '!b', id: 's2', key: new Uint8Array(32).fill(7), tags: [] }]]);
-    await write(db, 'core', [[{ pickle: 'p' }, 'account'], [new Map([['k', 1]]), ['a', 2]]]);
+    await write(db, 'sessions', [
+      [{ room: '!a', id: 's1', key: new Uint8Array([1, 2, 3]), tags: ['x', 'y'] }],
+      [{ room: '!b', id: 's2', key: new Uint8Array(32).fill(7), tags: [] }],
+    ]);
+    await write(db, 'core', [
+      [{ pickle: 'p' }, 'account'],
+      [new Map([['k', 1]]), ['a', 2]],
+    ]);
     await write(db, 'log', [['one'], ['two']]);
     db.close();
     await first.save();

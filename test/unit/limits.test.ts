@@ -21,7 +21,16 @@ describe("the agent's key handoff honours Retry-After within its budget", () => 
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":{"code":"rate_limited","message":"slow down"}}');
       return;
     }
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ encryptionKey: encryptCallKey(callKey, oracle.publicKey), userId: '@alice:localhost', oracleDid: 'did:ixo:oracle', callType: 'audio' }));
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({
+          encryptionKey: encryptCallKey(callKey, oracle.publicKey),
+          userId: '@alice:localhost',
+          oracleDid: 'did:ixo:oracle',
+          callType: 'audio',
+        }),
+      );
   });
   let url = '';
   before(async () => {
@@ -58,7 +67,10 @@ describe("the agent's key handoff honours Retry-After within its budget", () => 
   it('gives up once the next wait would pass the budget', async () => {
     limitedFor = 10;
     requests = 0;
-    await assert.rejects(obtainCallKey(config(2), `$${'a'.repeat(43)}@room-name-1`), (error: unknown) => error instanceof HandoffError && error.reason === 'backend_error');
+    await assert.rejects(
+      obtainCallKey(config(2), `$${'a'.repeat(43)}@room-name-1`),
+      (error: unknown) => error instanceof HandoffError && error.reason === 'backend_error',
+    );
     assert.ok(requests >= 2 && requests <= 3, `${requests} requests`);
   });
 });
@@ -74,7 +86,10 @@ describe("the worker's call slots", () => {
     const slots = new CallSlots(2, () => {});
     const burst = ['a', 'b', 'c', 'd'].map(job);
     await Promise.all(burst.map((j) => slots.request(j.request)));
-    assert.deepEqual(burst.map((j) => j.answers[0]), ['accept', 'accept', 'reject', 'reject']);
+    assert.deepEqual(
+      burst.map((j) => j.answers[0]),
+      ['accept', 'accept', 'reject', 'reject'],
+    );
   });
 
   it('counts running jobs once, and frees a slot when a job ends', async () => {

@@ -18,7 +18,7 @@ function throughACall(): Uint8Array {
   let seed = 7;
   for (let i = 0; i < samples.length; i += 1) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    const noise = ((seed / 2 ** 31) - 0.5) * 200;
+    const noise = (seed / 2 ** 31 - 0.5) * 200;
     samples[i] = Math.round((pcm.samples[i - 12_000] ?? 0) * 0.5 + noise);
   }
   return encodeWav({ sampleRate: 48_000, samples });
@@ -85,7 +85,10 @@ describe('the local OpenAI-compatible server', () => {
     const pcm = new Uint8Array(await (await speak({ model: 'tts-1', voice: 'alloy', input: 'Yes, clearly.', response_format: 'pcm' })).arrayBuffer());
     assert.ok(pcm.length > 24_000 * 2 * 0.5, `at least half a second of speech (${pcm.length} bytes)`);
     const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
-    assert.ok(samples.some((s) => Math.abs(s) > 3000), 'not silence');
+    assert.ok(
+      samples.some((s) => Math.abs(s) > 3000),
+      'not silence',
+    );
     const wav = parseWav(new Uint8Array(await (await speak({ model: 'tts-1', voice: 'en-gb', input: 'Yes.', response_format: 'wav' })).arrayBuffer()));
     assert.equal(wav.sampleRate, 24_000);
     const recorded = server.requests.at(-1);

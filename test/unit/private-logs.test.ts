@@ -17,7 +17,7 @@ function capture(keepAtDebug: boolean) {
   return { logger, lines };
 }
 
-describe('conversation text stays out of the agent\'s logs', () => {
+describe("conversation text stays out of the agent's logs", () => {
   it('drops every lk.pii.* field, keeping the rest of the record', () => {
     assert.deepEqual(withoutPii({ 'lk.pii.message': 'hello', speech_id: 'x' }), { speech_id: 'x', redacted: 'conversation text' });
     const clean = { a: 1 };

@@ -8,11 +8,14 @@ describe('withRetry', () => {
   it('retries passing failures and returns the first success', async () => {
     let calls = 0;
     const delays: number[] = [];
-    const result = await withRetry(async () => {
-      calls += 1;
-      if (calls < 3) throw new RetryableError('busy');
-      return 'done';
-    }, { ...fast, onRetry: (_attempt, _error, delay) => delays.push(delay) });
+    const result = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new RetryableError('busy');
+        return 'done';
+      },
+      { ...fast, onRetry: (_attempt, _error, delay) => delays.push(delay) },
+    );
     assert.equal(result, 'done');
     assert.equal(calls, 3);
     assert.equal(delays.length, 2);
@@ -46,12 +49,15 @@ describe('withRetry', () => {
   it("honours the server's retry_after_ms hint, capped by the maximum delay", async () => {
     const delays: number[] = [];
     let calls = 0;
-    await withRetry(async () => {
-      calls += 1;
-      if (calls === 1) throw new RetryableError('slow down', 15);
-      if (calls === 2) throw new RetryableError('slow down more', 10_000);
-      return true;
-    }, { ...fast, onRetry: (_a, _e, delay) => delays.push(delay) });
+    await withRetry(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new RetryableError('slow down', 15);
+        if (calls === 2) throw new RetryableError('slow down more', 10_000);
+        return true;
+      },
+      { ...fast, onRetry: (_a, _e, delay) => delays.push(delay) },
+    );
     assert.deepEqual(delays, [15, fast.maxDelayMs]);
   });
 
@@ -59,11 +65,14 @@ describe('withRetry', () => {
     const delays = new Set<number>();
     for (let i = 0; i < 20; i += 1) {
       let calls = 0;
-      await withRetry(async () => {
-        calls += 1;
-        if (calls === 1) throw new RetryableError('x');
-        return true;
-      }, { attempts: 2, baseDelayMs: 50, maxDelayMs: 50, onRetry: (_a, _e, delay) => delays.add(delay) }).catch(() => {});
+      await withRetry(
+        async () => {
+          calls += 1;
+          if (calls === 1) throw new RetryableError('x');
+          return true;
+        },
+        { attempts: 2, baseDelayMs: 50, maxDelayMs: 50, onRetry: (_a, _e, delay) => delays.add(delay) },
+      ).catch(() => {});
     }
     assert.ok(delays.size > 5, `delays vary (${[...delays].slice(0, 5).join(', ')}…)`);
   });

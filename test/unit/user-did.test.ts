@@ -16,7 +16,10 @@ describe('USER_DID_POLICY', () => {
 
   it("refuses (verify), passes on as a claim only (claim) or drops (drop) any other DID, another user's derived one included", async () => {
     for (const did of ['did:ixo:ixo1victim', matrixUserDid('@bob:example.org')]) {
-      await assert.rejects(new UserDidPolicy('verify').check(USER, did), (error: unknown) => error instanceof ApiError && error.status === 403 && error.code === 'user_did_unverified');
+      await assert.rejects(
+        new UserDidPolicy('verify').check(USER, did),
+        (error: unknown) => error instanceof ApiError && error.status === 403 && error.code === 'user_did_unverified',
+      );
       assert.deepEqual(await new UserDidPolicy('claim').check(USER, did), { claimedUserDid: did });
       assert.deepEqual(await new UserDidPolicy('drop').check(USER, did), {});
     }
@@ -30,6 +33,9 @@ describe('USER_DID_POLICY', () => {
     });
     assert.deepEqual(await policy.check(USER, 'did:ixo:ixo1alice'), { verifiedUserDid: 'did:ixo:ixo1alice' });
     await assert.rejects(policy.check('@mallory:example.org', 'did:ixo:ixo1alice'));
-    assert.deepEqual(asked, [['did:ixo:ixo1alice', USER], ['did:ixo:ixo1alice', '@mallory:example.org']]);
+    assert.deepEqual(asked, [
+      ['did:ixo:ixo1alice', USER],
+      ['did:ixo:ixo1alice', '@mallory:example.org'],
+    ]);
   });
 });

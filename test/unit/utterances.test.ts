@@ -64,6 +64,9 @@ describe('UtteranceCollector (real Silero VAD)', () => {
     assert.ok(at >= 0, 'the utterance is a copy of the input');
     const start = at - probe;
     assert.deepEqual(utterance, samples.slice(start, start + utterance.length));
-    assert.ok(start <= speechStart && start + utterance.length > speechEnd, `the whole speech is in it (input ${speechStart}-${speechEnd}, utterance ${start}-${start + utterance.length})`);
+    assert.ok(
+      start <= speechStart && start + utterance.length > speechEnd,
+      `the whole speech is in it (input ${speechStart}-${speechEnd}, utterance ${start}-${start + utterance.length})`,
+    );
   });
 });

@@ -53,7 +53,7 @@ export function matchLocale(tags: readonly (string | null | undefined)[]): Local
  */
 export function resolveLocale(ownLang: string | null): Locale {
   const pageLang = typeof document === 'undefined' ? null : document.documentElement.lang;
-  const browser = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language];
+  const browser = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
   return matchLocale([ownLang, pageLang, ...browser]);
 }
 

@@ -20,7 +20,10 @@ function originOf(url: string): URL | undefined {
 export function isAllowedBackend(backendUrl: string, allowList: string | undefined, pageOrigin: string): boolean {
   const backend = originOf(backendUrl);
   if (!backend || backend.username || backend.password) return false;
-  const entries = (allowList ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (allowList ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries.length > 0 ? entries : [pageOrigin]) {
     const anyPort = /:\*$/.test(entry);
     const allowed = originOf(anyPort ? entry.replace(/:\*$/, '') : entry);

@@ -58,9 +58,7 @@ export function checkOpenIdToken(value: unknown): OpenIdToken {
     access_token: token.access_token,
     matrix_server_name: token.matrix_server_name,
     ...(token.token_type === 'Bearer' ? { token_type: 'Bearer' as const } : {}),
-    ...(typeof token.expires_in === 'number' && Number.isInteger(token.expires_in) && token.expires_in >= 0
-      ? { expires_in: token.expires_in }
-      : {}),
+    ...(typeof token.expires_in === 'number' && Number.isInteger(token.expires_in) && token.expires_in >= 0 ? { expires_in: token.expires_in } : {}),
   };
 }
 

@@ -95,10 +95,7 @@ export class WidgetApiTransport implements MatrixTransport {
    * `hooks.onStatus` says when the host asked (`awaiting-approval`) and when it answered.
    * `roomId`: the room the call event goes to, when the widget names it.
    */
-  static async start(
-    api: WidgetApiLike,
-    options: { userId?: string; roomId?: string } & WidgetHostHooks = {},
-  ): Promise<WidgetApiTransport> {
+  static async start(api: WidgetApiLike, options: { userId?: string; roomId?: string } & WidgetHostHooks = {}): Promise<WidgetApiTransport> {
     const { userId, roomId, ...hooks } = options;
     const transport = new WidgetApiTransport(api, userId ?? null, roomId, hooks);
     api.requestCapabilityToSendEvent(CALL_EVENT_TYPE);
@@ -207,7 +204,12 @@ let connection: Promise<WidgetApiTransport> | undefined;
  * Later calls (the element's, when a call starts) get the same connection, which waits as long as the
  * person takes to approve the capabilities.
  */
-export function connectWidgetApiWith(WidgetApi: WidgetApiClass, params: WidgetParams, roomId?: string, hooks: WidgetHostHooks = {}): Promise<WidgetApiTransport> {
+export function connectWidgetApiWith(
+  WidgetApi: WidgetApiClass,
+  params: WidgetParams,
+  roomId?: string,
+  hooks: WidgetHostHooks = {},
+): Promise<WidgetApiTransport> {
   if (!connection) {
     const parentOrigin = new URL(params.parentUrl).origin;
     acceptMessagesOnlyFrom(parentOrigin);

@@ -35,8 +35,21 @@ export interface KnownUtterance {
 }
 
 export type Recorded =
-  | { readonly kind: 'transcription'; readonly model: string; readonly language?: string; readonly audioMs: number; readonly text: string; readonly similarity: number }
-  | { readonly kind: 'chat'; readonly model: string; readonly stream: boolean; readonly messages: readonly { role: string; content: string }[]; readonly answer: string }
+  | {
+      readonly kind: 'transcription';
+      readonly model: string;
+      readonly language?: string;
+      readonly audioMs: number;
+      readonly text: string;
+      readonly similarity: number;
+    }
+  | {
+      readonly kind: 'chat';
+      readonly model: string;
+      readonly stream: boolean;
+      readonly messages: readonly { role: string; content: string }[];
+      readonly answer: string;
+    }
   | { readonly kind: 'speech'; readonly model: string; readonly voice: string; readonly input: string; readonly format: string; readonly audioMs: number };
 
 export interface LocalOpenAiServer {
@@ -60,7 +73,10 @@ export function answerTo(question: string): string {
 
 /** A voice name espeak-ng knows (OpenAI's names, such as `alloy`, are not; they read as US English). */
 function espeakVoice(voice: string): string {
-  return /^[a-z]{2,3}(-[a-z0-9]+)*$/i.test(voice) && !['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse'].includes(voice) ? voice : 'en-us';
+  return /^[a-z]{2,3}(-[a-z0-9]+)*$/i.test(voice) &&
+    !['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse'].includes(voice)
+    ? voice
+    : 'en-us';
 }
 
 function speak(espeak: string, text: string, voice: string): Promise<Uint8Array> {
@@ -135,13 +151,18 @@ export async function startLocalOpenAi(options: LocalOpenAiOptions = {}): Promis
     const created = Math.floor(Date.now() / 1000);
     if (!payload.stream) {
       return json(response, 200, {
-        id, object: 'chat.completion', created, model,
+        id,
+        object: 'chat.completion',
+        created,
+        model,
         choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
       });
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-      response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      response.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     chunk({ role: 'assistant', content: '' }, null);
     // A few words per chunk, as a real model streams.
     for (const words of answer.match(/(\S+\s*){1,3}/g) ?? []) chunk({ content: words }, null);
@@ -157,7 +178,14 @@ export async function startLocalOpenAi(options: LocalOpenAiOptions = {}): Promis
     }
     const voice = payload.voice ?? 'alloy';
     const pcm = resample(parseWav(await speak(espeak, payload.input ?? '', espeakVoice(voice))), SPEECH_SAMPLE_RATE);
-    requests.push({ kind: 'speech', model: payload.model ?? '', voice, input: payload.input ?? '', format, audioMs: Math.round((pcm.samples.length / pcm.sampleRate) * 1000) });
+    requests.push({
+      kind: 'speech',
+      model: payload.model ?? '',
+      voice,
+      input: payload.input ?? '',
+      format,
+      audioMs: Math.round((pcm.samples.length / pcm.sampleRate) * 1000),
+    });
     const audio = format === 'pcm' ? rawPcm(pcm.samples) : encodeWav(pcm);
     response.writeHead(200, { 'content-type': format === 'pcm' ? 'audio/pcm' : 'audio/wav', 'content-length': audio.length }).end(audio);
   }

@@ -76,7 +76,23 @@ export class FakeBackend implements BackendClient {
     const endReason = this.serverEndReasons.get(callId);
     const now = new Date().toISOString();
     return endReason
-      ? { callId, eventId: callId.split('@')[0]!, roomName: callId.split('@')[1]!, matrixRoomId: '!room:example.org', userId: this.userId, userDid: 'did:matrix:x', oracleDid: ORACLE_DID, sessionId: 's', callType: 'audio', status: 'ended', callStartedAt: now, callEndedAt: now, endReason, createdAt: now, updatedAt: now }
+      ? {
+          callId,
+          eventId: callId.split('@')[0]!,
+          roomName: callId.split('@')[1]!,
+          matrixRoomId: '!room:example.org',
+          userId: this.userId,
+          userDid: 'did:matrix:x',
+          oracleDid: ORACLE_DID,
+          sessionId: 's',
+          callType: 'audio',
+          status: 'ended',
+          callStartedAt: now,
+          callEndedAt: now,
+          endReason,
+          createdAt: now,
+          updatedAt: now,
+        }
       : undefined;
   }
 

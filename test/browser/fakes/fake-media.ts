@@ -114,10 +114,7 @@ export class FakeMediaSession implements MediaSession {
   }
 
   async waitForOracle(signal: AbortSignal): Promise<void> {
-    await Promise.race([
-      this.#oracle.promise,
-      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
-    ]);
+    await Promise.race([this.#oracle.promise, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
   }
 
   async setMicrophoneEnabled(enabled: boolean): Promise<void> {
@@ -151,7 +148,16 @@ export class FakeMediaSession implements MediaSession {
     this.closeCount += 1;
     this.closed = true;
     for (const track of this.tracks) track.stop();
-    this.change({ microphoneEnabled: false, cameraEnabled: false, localVideo: null, oracleVideo: null, oracleAudio: null, oracleSpeaking: false, oracleState: undefined, encryption: 'pending' });
+    this.change({
+      microphoneEnabled: false,
+      cameraEnabled: false,
+      localVideo: null,
+      oracleVideo: null,
+      oracleAudio: null,
+      oracleSpeaking: false,
+      oracleState: undefined,
+      encryption: 'pending',
+    });
   }
 }
 

@@ -72,8 +72,7 @@ export const templates = {
   'error-permission-denied-message':
     'Der Anruf braucht dein Mikrofon (und bei einem Videoanruf deine Kamera). Erlaube den Zugriff in den Website-Einstellungen deines Browsers und versuche es dann erneut.',
   'error-device-not-found-title': 'Kein Mikrofon und keine Kamera gefunden',
-  'error-device-not-found-message':
-    'Wir haben kein Mikrofon (bei einem Videoanruf auch keine Kamera) gefunden. Schließe eines an und versuche es dann erneut.',
+  'error-device-not-found-message': 'Wir haben kein Mikrofon (bei einem Videoanruf auch keine Kamera) gefunden. Schließe eines an und versuche es dann erneut.',
   'error-device-in-use-title': 'Mikrofon oder Kamera nicht verfügbar',
   'error-device-in-use-message':
     'Dein Mikrofon oder deine Kamera wird von einer anderen App verwendet oder konnte nicht starten. Schließe andere Apps, die darauf zugreifen, und versuche es dann erneut.',
@@ -84,8 +83,7 @@ export const templates = {
   'error-connection-failed-title': 'Der Anruf konnte nicht verbunden werden',
   'error-connection-failed-message': 'Wir konnten deinen Anruf nicht verbinden. Bitte prüfe deine Verbindung und versuche es erneut.',
   'error-not-encrypted-title': 'Der Anruf konnte nicht verschlüsselt werden',
-  'error-not-encrypted-message':
-    'Der Anruf wurde gestoppt, weil er nicht Ende-zu-Ende-verschlüsselt werden konnte. Es wurde nichts unverschlüsselt gesendet.',
+  'error-not-encrypted-message': 'Der Anruf wurde gestoppt, weil er nicht Ende-zu-Ende-verschlüsselt werden konnte. Es wurde nichts unverschlüsselt gesendet.',
   'error-oracle-timeout-title': 'Das Orakel hat nicht geantwortet',
   'error-oracle-timeout-message': 'Das Orakel ist dem Anruf nicht rechtzeitig beigetreten. Bitte versuche es gleich noch einmal.',
   'error-oracle-busy-title': 'Das Orakel ist besetzt',
@@ -106,8 +104,7 @@ export const templates = {
   'lobby-no-microphone-advice': 'Schließe ein Mikrofon oder Headset an (oder schalte es ein) und wähle dann „Erneut versuchen“.',
   'lobby-in-use-title': 'Das Mikrofon konnte nicht starten',
   'lobby-in-use-advice': 'Vielleicht verwendet es gerade eine andere App. Schließe sie und wähle dann „Erneut versuchen“.',
-  'lobby-camera-blocked':
-    'Dein Browser blockiert die Kamera. Du kannst ohne sie beitreten oder sie in den Website-Einstellungen des Browsers erlauben.',
+  'lobby-camera-blocked': 'Dein Browser blockiert die Kamera. Du kannst ohne sie beitreten oder sie in den Website-Einstellungen des Browsers erlauben.',
   'lobby-camera-not-found': 'Keine Kamera gefunden: Der Anruf wird nur mit Ton geführt.',
   'lobby-camera-in-use': 'Die Kamera konnte nicht starten (vielleicht verwendet sie eine andere App). Du kannst ohne sie beitreten.',
   'lobby-device-gone': str`${0} wurde getrennt.`,

@@ -63,8 +63,7 @@ export const templates = {
   'error-oracle-key-mismatch-message':
     'La clave de cifrado del oráculo no es la que espera esta página, así que no se hizo ninguna llamada. Avisa a quienes gestionan esta página.',
   'error-matrix-unavailable-title': 'Tu cuenta de chat no pudo iniciar la llamada',
-  'error-matrix-unavailable-message':
-    'No pudimos contactar con tu cuenta de Matrix para iniciar la llamada. Comprueba tu conexión e inténtalo de nuevo.',
+  'error-matrix-unavailable-message': 'No pudimos contactar con tu cuenta de Matrix para iniciar la llamada. Comprueba tu conexión e inténtalo de nuevo.',
   'error-sign-in-failed-title': 'Error al iniciar sesión',
   'error-sign-in-failed-message': 'El oráculo no pudo confirmar quién eres. Inténtalo de nuevo; si sigue pasando, cierra sesión y vuelve a iniciarla.',
   'error-permission-denied-title': 'Micrófono o cámara bloqueados',
@@ -94,8 +93,7 @@ export const templates = {
   'status-lobby-video': 'Comprueba tu cámara y tu micrófono',
   'status-lobby-audio': 'Comprueba tu micrófono',
   'lobby-blocked-firefox': 'Selecciona el icono del micrófono tachado en la barra de direcciones, quita el bloqueo y pulsa «Reintentar».',
-  'lobby-blocked-safari':
-    'En el menú de Safari, elige «Ajustes de este sitio web», pon Micrófono y Cámara en «Permitir» y pulsa «Reintentar».',
+  'lobby-blocked-safari': 'En el menú de Safari, elige «Ajustes de este sitio web», pon Micrófono y Cámara en «Permitir» y pulsa «Reintentar».',
   'lobby-blocked-chromium':
     'Selecciona el icono de configuración del sitio a la izquierda de la barra de direcciones, permite el micrófono y la cámara y pulsa «Reintentar».',
   'lobby-blocked-title': 'Tu navegador está bloqueando el micrófono',
@@ -103,8 +101,7 @@ export const templates = {
   'lobby-no-microphone-advice': 'Conecta un micrófono o unos auriculares con micrófono (o enciéndelos) y pulsa «Reintentar».',
   'lobby-in-use-title': 'No se pudo iniciar el micrófono',
   'lobby-in-use-advice': 'Puede que otra aplicación lo esté usando. Ciérrala y pulsa «Reintentar».',
-  'lobby-camera-blocked':
-    'Tu navegador está bloqueando la cámara. Puedes unirte sin ella o permitirla en la configuración del sitio de tu navegador.',
+  'lobby-camera-blocked': 'Tu navegador está bloqueando la cámara. Puedes unirte sin ella o permitirla en la configuración del sitio de tu navegador.',
   'lobby-camera-not-found': 'No se encontró ninguna cámara: la llamada será solo de voz.',
   'lobby-camera-in-use': 'No se pudo iniciar la cámara (puede que otra aplicación la esté usando). Puedes unirte sin ella.',
   'lobby-device-gone': str`Se desconectó ${0}.`,

@@ -65,8 +65,7 @@ export const templates = {
   'error-matrix-unavailable-title': 'Votre compte de messagerie n’a pas pu lancer l’appel',
   'error-matrix-unavailable-message': 'Impossible de joindre votre compte Matrix pour lancer l’appel. Vérifiez votre connexion et réessayez.',
   'error-sign-in-failed-title': 'Échec de la connexion',
-  'error-sign-in-failed-message':
-    'L’oracle n’a pas pu confirmer votre identité. Réessayez ; si cela se reproduit, déconnectez-vous puis reconnectez-vous.',
+  'error-sign-in-failed-message': 'L’oracle n’a pas pu confirmer votre identité. Réessayez ; si cela se reproduit, déconnectez-vous puis reconnectez-vous.',
   'error-permission-denied-title': 'Micro ou caméra bloqués',
   'error-permission-denied-message':
     'L’appel a besoin de votre micro (et de votre caméra pour un appel vidéo). Autorisez l’accès dans les paramètres du site de votre navigateur, puis réessayez.',
