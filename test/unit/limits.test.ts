@@ -21,16 +21,14 @@ describe("the agent's key handoff honours Retry-After within its budget", () => 
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":{"code":"rate_limited","message":"slow down"}}');
       return;
     }
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          encryptionKey: encryptCallKey(callKey, oracle.publicKey),
-          userId: '@alice:localhost',
-          oracleDid: 'did:ixo:oracle',
-          callType: 'audio',
-        }),
-      );
+    response.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        encryptionKey: encryptCallKey(callKey, oracle.publicKey),
+        userId: '@alice:localhost',
+        oracleDid: 'did:ixo:oracle',
+        callType: 'audio',
+      }),
+    );
   });
   let url = '';
   before(async () => {
