@@ -80,6 +80,12 @@ async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
   }
 }
 
+/** "Start audio call" opens the lobby (the microphone's level and choice) before the call. */
+async function startThroughLobby(frame: Frame): Promise<void> {
+  await frame.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
+  await waitForPhase(frame, 'lobby', 15_000);
+}
+
 describe('the widget in real Element Web (v1.12.7), as a person uses it', () => {
   const e2e = useE2E();
   let element: ElementWebServer | undefined;
@@ -148,7 +154,9 @@ describe('the widget in real Element Web (v1.12.7), as a person uses it', () => 
     assert.equal(await frame.locator('oracle-call').getAttribute('theme'), 'light');
 
     await dismissPrompts(page);
-    await frame.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
+    await startThroughLobby(frame);
+    await e.screenshot(page, 'element-lobby');
+    await frame.locator('oracle-call').getByRole('button', { name: 'Join call' }).click();
     const openId = dialog(page, OPENID_DIALOG);
     await openId.waitFor({ timeout: 20_000 });
     await openId.getByRole('button', { name: 'Continue' }).click();
@@ -208,7 +216,8 @@ describe('the widget in real Element Web (v1.12.7), as a person uses it', () => 
     const frame = await widgetFrame(page, widgetOrigin);
     await waitForPhase(frame, 'idle', 20_000);
     await dismissPrompts(page);
-    await frame.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
+    await startThroughLobby(frame);
+    await frame.locator('oracle-call').getByRole('button', { name: 'Join call' }).click();
     // Element 1.12.7 may ask twice after a reopen (its old widget connection answers too): a person says yes to each.
     const deadline = Date.now() + 45_000;
     while ((await phaseOf(frame)) !== 'in-call') {
