@@ -133,25 +133,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     },
   });
   const log = createLogger(config.logLevel, sink);
-  const api = async (method: string, pathname: string, options: ApiOptions = {}): Promise<ApiResponse> => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.session) headers.authorization = `Bearer ${options.session}`;
-    if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
-    let body: string | undefined = options.rawBody;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const response = await fetch(`${stack.backend.url}${pathname}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, headers: response.headers, body: parsed };
-  };
+  const api = (method: string, pathname: string, options: ApiOptions = {}) => callApi(stack.backend.url, method, pathname, options);
   const stack: Stack = {
     synapse,
     livekit,
@@ -247,4 +229,25 @@ export async function storeSnapshot(stack: Stack): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path.join(stack.env.DATA_DIR!, 'calls.json'), 'utf8').catch(() => '{}');
   return JSON.stringify((JSON.parse(text) as { calls?: unknown }).calls ?? []);
+}
+
+/** One request to a backend's API: the session or API key set as the backend expects, the answer parsed when it is JSON. */
+export async function callApi(baseUrl: string, method: string, pathname: string, options: ApiOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.session) headers.authorization = `Bearer ${options.session}`;
+  if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${baseUrl}${pathname}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
 }

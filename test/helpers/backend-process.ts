@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freeTcpPort } from '../../scripts/services/process.ts';
+import { callApi } from '../../scripts/stack/stack.ts';
 import type { ApiOptions, ApiResponse } from '../../scripts/stack/stack.ts';
 import { tempDir } from './temp-dir.ts';
 
@@ -60,26 +61,6 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
     else out[key] = value;
   }
   return out;
-}
-
-export async function callApi(baseUrl: string, method: string, pathname: string, options: ApiOptions = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.session) headers.authorization = `Bearer ${options.session}`;
-  if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
-  let body: string | undefined = options.rawBody;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers['content-type'] ??= 'application/json';
-  }
-  const response = await fetch(`${baseUrl}${pathname}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
 }
 
 export interface SpawnOptions {
