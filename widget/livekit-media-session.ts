@@ -204,11 +204,9 @@ export class LiveKitMediaSession implements MediaSession {
       .on(RoomEvent.ParticipantEncryptionStatusChanged, changed)
       .on(RoomEvent.MediaDevicesChanged, () => void this.#refreshDevices())
       .on(RoomEvent.AudioPlaybackStatusChanged, () => this.#update({ audioBlocked: !room.canPlaybackAudio }))
-      .on(RoomEvent.ParticipantAttributesChanged, (_changed, participant) => {
-        if (!isOracleParticipant(participant)) return;
-        const ended = parseOracleEndReason(participant.attributes[ORACLE_ENDED_ATTRIBUTE]);
-        this.#update({ oracleState: parseOracleState(participant.attributes[AGENT_STATE_ATTRIBUTE]), ...(ended ? { oracleEndReason: ended } : {}) });
-      })
+      .on(RoomEvent.ParticipantAttributesChanged, (_changed, participant) => this.#readOracleAttributes(participant))
+      // An oracle already in the room set its attributes before we came: they arrive with it, not as a change.
+      .on(RoomEvent.ParticipantConnected, (participant) => this.#readOracleAttributes(participant))
       .on(RoomEvent.ParticipantDisconnected, (participant) => {
         if (isOracleParticipant(participant) && this.#oracleJoined) this.#emit({ type: 'oracle-left' });
         changed();
@@ -268,7 +266,14 @@ export class LiveKitMediaSession implements MediaSession {
       const element = track.attach();
       this.#audioElements.set(track.sid ?? String(this.#audioElements.size), element);
     }
-    if (isOracleParticipant(participant)) this.#update();
+    if (isOracleParticipant(participant)) this.#readOracleAttributes(participant);
+  }
+
+  /** What the oracle says of itself in its participant attributes: its state, and why it left. */
+  #readOracleAttributes(participant: Participant): void {
+    if (!isOracleParticipant(participant)) return;
+    const ended = parseOracleEndReason(participant.attributes[ORACLE_ENDED_ATTRIBUTE]);
+    this.#update({ oracleState: parseOracleState(participant.attributes[AGENT_STATE_ATTRIBUTE]), ...(ended ? { oracleEndReason: ended } : {}) });
   }
 
   /** The oracle's audio, subscribed and encrypted, with our own media reported encrypted. */

@@ -302,7 +302,9 @@ describe('the oracle that talks, in headless Chromium (real Synapse, LiveKit, ba
         'listening → thinking → speaking → listening',
         async () => inOrder(await statesOf(page), ['listening', 'thinking', 'speaking', 'listening']),
         30_000,
-      );
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}; the states seen: ${(await statesOf(page)).join(' → ')}`);
+      });
 
       // The same for a typed question.
       const before = (await statesOf(page)).length;
