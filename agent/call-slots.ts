@@ -9,6 +9,12 @@ import type { AgentServer, JobRequest } from '@livekit/agents';
 
 /** An accepted job that has not shown up as running after this long was never assigned. */
 const ASSIGNMENT_GRACE_MS = 15_000;
+/**
+ * How often an accepted job is looked for among the running ones. The framework asks for the load only
+ * every 2.5 s: a short call that started and ended between two asks would otherwise hold its slot for
+ * the whole grace period (and a worker taking one call after another would turn calls away).
+ */
+const LAUNCH_POLL_MS = 200;
 
 export class CallSlots {
   private readonly accepted = new Map<string, number>();
@@ -42,5 +48,10 @@ export class CallSlots {
     }
     this.accepted.set(job.id, Date.now());
     await job.accept();
+    const poll = setInterval(() => {
+      this.inUse();
+      if (!this.accepted.has(job.id)) clearInterval(poll);
+    }, LAUNCH_POLL_MS);
+    poll.unref();
   };
 }
