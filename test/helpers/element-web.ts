@@ -3,7 +3,9 @@
  * dismiss the first-run prompts, open a room, open the oracle widget from the room's info, answer
  * Element's dialogs. Names are the ones Element 1.12.7 shows (headless Chromium, English).
  */
+import path from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
+import { ARTIFACTS } from './e2e.ts';
 
 /** Element's first-run prompts and release announcements, by the button that makes each go away. */
 const PROMPT_BUTTONS = ['Dismiss', 'OK', 'Next', 'Done', 'Got it', 'Later', 'Not now'];
@@ -17,7 +19,12 @@ export async function dismissPrompts(page: Page, rounds = 6): Promise<void> {
     for (const name of PROMPT_BUTTONS) {
       const button = page.getByRole('button', { name, exact: true });
       if ((await button.count()) > 0 && (await button.first().isVisible())) {
-        await button.first().click();
+        // A prompt that animates away or is re-rendered while clicked is looked at again next round,
+        // rather than waited on for the whole action timeout.
+        await button
+          .first()
+          .click({ timeout: 3_000 })
+          .catch(() => {});
         clicked = true;
       }
     }
@@ -26,14 +33,30 @@ export async function dismissPrompts(page: Page, rounds = 6): Promise<void> {
   }
 }
 
-/** Signs in on Element's login page with a user name and password (a new device of that user). */
+/**
+ * Signs in on Element's login page with a user name and password (a new device of that user). When the
+ * user already has a cross-signing identity (an earlier Element device set one up), Element asks to
+ * confirm it first; the person verifies later, as Element offers.
+ */
 export async function signIn(page: Page, elementUrl: string, user: { localpart: string; password: string }): Promise<void> {
   await page.goto(`${elementUrl}#/login`);
   await page.getByLabel('Username').fill(user.localpart, { timeout: 60_000 });
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  // The home page, once the first sync is done.
-  await page.getByRole('heading', { name: /Welcome/ }).waitFor({ timeout: 60_000 });
+  // The home page once the first sync is done, or first the question about the identity.
+  const home = page.getByRole('heading', { name: /Welcome/ });
+  const confirmIdentity = page.getByRole('heading', { name: 'Confirm your identity' });
+  try {
+    await home.or(confirmIdentity).first().waitFor({ timeout: 60_000 });
+    if (await confirmIdentity.isVisible()) {
+      await page.getByRole('button', { name: 'Skip verification for now' }).click({ timeout: 10_000 });
+      await page.getByRole('button', { name: "I'll verify later" }).click({ timeout: 10_000 });
+      await home.waitFor({ timeout: 60_000 });
+    }
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, 'element-signin-failed.png') }).catch(() => {});
+    throw error;
+  }
 }
 
 export async function openRoom(page: Page, roomName: string): Promise<void> {
