@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { progress } from './paths.ts';
+import { installDebianPackage } from './debian-package.ts';
 import { ServiceError, freeTcpPort, runCommand, startProcess } from './process.ts';
 import type { RunningProcess } from './process.ts';
 
@@ -35,28 +35,8 @@ export async function postgresVersion(binDir: string): Promise<string> {
 }
 
 /** The folder of the PostgreSQL server binaries, installing Debian's `postgresql` on first use. */
-export async function installPostgres(): Promise<string> {
-  const found = debianBinDir();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new ServiceError('PostgreSQL is not installed: run "sudo apt-get install -y postgresql" (the tests use its server binaries)');
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const show = (line: string) => {
-    if (/^(Get:|Setting up postgresql|E:)/.test(line)) progress('postgres', line.trim());
-  };
-  try {
-    progress('postgres', 'apt-get update…');
-    await runCommand('apt-get', ['update'], show, { env });
-    progress('postgres', 'apt-get install -y postgresql (first run only)…');
-    await runCommand('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], show, { env });
-  } catch (error) {
-    throw new ServiceError(`PostgreSQL could not be installed with apt-get: ${(error as Error).message}`);
-  }
-  const bin = debianBinDir();
-  if (!bin) throw new ServiceError(`PostgreSQL: apt-get finished but no server binaries are under ${DEBIAN_ROOT}`);
-  progress('postgres', `installed ${await postgresVersion(bin)}`);
-  return bin;
+export function installPostgres(): Promise<string> {
+  return installDebianPackage({ service: 'PostgreSQL', pkg: 'postgresql', find: debianBinDir });
 }
 
 /** Who runs the server: the current user, or the `postgres` user when that is root. */
