@@ -6,6 +6,7 @@ import { chromiumVersion, installChromium } from './services/chromium.ts';
 import { espeakVersion, installEspeak } from './services/espeak.ts';
 import { installLiveKit } from './services/livekit.ts';
 import { progress } from './services/paths.ts';
+import { installNginx, nginxVersion } from './services/nginx.ts';
 import { installPostgres, postgresVersion } from './services/postgres.ts';
 import { SYNAPSE_VERSION, installSynapse } from './services/synapse.ts';
 import { execFile } from 'node:child_process';
@@ -40,6 +41,13 @@ const steps: [string, () => Promise<string>][] = [
     async () => {
       const bin = await installPostgres();
       return `${await postgresVersion(bin)} (${bin})`;
+    },
+  ],
+  [
+    'nginx',
+    async () => {
+      const binary = await installNginx();
+      return `${await nginxVersion(binary)} (${binary})`;
     },
   ],
 ];

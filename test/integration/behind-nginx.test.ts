@@ -1,0 +1,181 @@
+/**
+ * Two backends on one PostgreSQL behind the real nginx, configured with the project's own
+ * `deploy/nginx/oracle-call-locations.conf` (round-robin, the client's address passed on in
+ * X-Forwarded-For, TRUST_PROXY_HOPS=1 on each backend), with the real Synapse and LiveKit server.
+ * Clients reach nginx from their own loopback addresses (127.0.0.2, 127.0.0.3), so that the address a
+ * backend reads is the client's, not the proxy's.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { decryptCallKey } from '../../protocol/index.ts';
+import { startNginx } from '../../scripts/services/nginx.ts';
+import type { NginxServer } from '../../scripts/services/nginx.ts';
+import { AGENT_API_KEY, announceCall, callApi, startStack, stopStack, syncCall } from '../../scripts/stack/stack.ts';
+import type { ApiResponse, Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
+import { spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
+import type { BackendProcess } from '../helpers/backend-process.ts';
+import { usePostgres } from '../helpers/services.ts';
+
+type User = TestUser & { roomId: string };
+
+const callPath = (callId: string, tail: string) => `/calls/${encodeURIComponent(callId)}/${tail}`;
+
+/** One request to `url` from the given loopback address (its socket's source address, as nginx sees it). */
+function requestFrom(localAddress: string, url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method, localAddress, headers: { ...headers, ...(text ? { 'content-type': 'application/json' } : {}) } },
+      (response) => {
+        let answer = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => {
+          answer += chunk;
+        });
+        response.on('end', () => {
+          let parsed: unknown = answer;
+          try {
+            parsed = JSON.parse(answer);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: response.statusCode ?? 0, headers: new Headers(response.headers as Record<string, string>), body: parsed as ApiResponse['body'] });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(text);
+  });
+}
+
+async function callRows(url: string): Promise<Map<string, { status: string }>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ call_id: string; status: string }>('SELECT call_id, status FROM calls');
+    return new Map(rows.map((row) => [row.call_id, { status: row.status }]));
+  } finally {
+    await client.end();
+  }
+}
+
+describe('two backends behind nginx (real nginx, PostgreSQL, Synapse, LiveKit)', () => {
+  const postgres = usePostgres();
+  let stack: Stack | undefined;
+  let second: BackendProcess | undefined;
+  let proxy: NginxServer | undefined;
+  let databaseUrl: string;
+  let alice: User;
+  const s = () => stack ?? assert.fail('the test stack did not start (see the error above)');
+  /** The stack as seen through nginx: the same helpers, every request through the proxy. */
+  const viaProxy = (): Stack => ({ ...s(), api: (method, pathname, options) => callApi(proxy!.url, method, pathname, options) });
+
+  before(async () => {
+    databaseUrl = await postgres().createDatabase();
+    stack = await startStack({ DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', RATE_LIMIT_AUTH_PER_MINUTE: '5' });
+    // The second backend: the same database and session secret, its own data folder and Matrix device.
+    second = await spawnBackend({ ...s().env, LOG_LEVEL: 'warn', MATRIX_ACCESS_TOKEN: await s().newOracleDevice() });
+    await second.ready(60_000);
+    proxy = await startNginx({ backends: [new URL(s().backend.url).host, `127.0.0.1:${second.port}`], revealUpstream: true });
+    alice = await s().newUser('ivan');
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stopAllBackends();
+    await stopStack(stack);
+  });
+
+  it('balances requests over both backends; a call set up through nginx is served by either', async () => {
+    const upstreams = new Set<string | null>();
+    const calls: StartedCall[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const call = await announceCall(s(), alice, { callType: 'audio' });
+      const synced = await syncCall(viaProxy(), alice, call);
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      assert.equal(synced.body.call.status, 'active');
+      upstreams.add(synced.headers.get('x-upstream'));
+      calls.push(call);
+    }
+    assert.equal(upstreams.size, 2, `the syncs landed on both backends (${[...upstreams].join(', ')})`);
+    for (const call of calls) {
+      const key = await viaProxy().api('GET', callPath(call.callId, 'key'), { apiKey: AGENT_API_KEY });
+      assert.equal(key.status, 200, JSON.stringify(key.body));
+      assert.equal(decryptCallKey(key.body.encryptionKey, s().oracleKeys.privateKey), call.callKey);
+      const ended = await viaProxy().api('POST', callPath(call.callId, 'update'), { session: alice.session, body: { status: 'ended' } });
+      assert.equal(ended.status, 200, JSON.stringify(ended.body));
+    }
+    const rows = await callRows(databaseUrl);
+    for (const call of calls) assert.equal(rows.get(call.callId)?.status, 'ended');
+  });
+
+  it("counts limits per client address, read from nginx's X-Forwarded-For: a flood from one address is refused, another address is not", async () => {
+    const url = `${proxy!.url}/auth/matrix-openid`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 16; i += 1) {
+      // The flooding client writes X-Forwarded-For entries of its own; nginx appends the address it saw.
+      const answer = await requestFrom(
+        '127.0.0.2',
+        url,
+        'POST',
+        { access_token: `junk${i}`, matrix_server_name: 'localhost' },
+        { 'x-forwarded-for': `198.51.100.${i}` },
+      );
+      statuses.push(answer.status);
+      if (answer.status === 429) assert.equal(answer.body.error.code, 'rate_limited');
+    }
+    // Each backend allows 5 a minute per address (counted on each backend or shared: the flood outlasts both).
+    assert.deepEqual(statuses.slice(-4), [429, 429, 429, 429], `the flood from 127.0.0.2 is refused on both backends (${statuses.join(' ')})`);
+
+    const account = await s().newUser('judy');
+    const openId = await account.matrix.openIdToken();
+    const other = await requestFrom('127.0.0.3', url, 'POST', openId);
+    assert.equal(other.status, 200, `a client at another address signs in during the flood: ${JSON.stringify(other.body)}`);
+  });
+
+  it('kill -9 of one backend in a burst of syncs and ends: every request answered 2xx is in the database, and the survivor serves new calls', async (t) => {
+    const calls: StartedCall[] = [];
+    for (let i = 0; i < 12; i += 1) calls.push(await announceCall(s(), alice, { callType: 'audio' }));
+    const answered: { call: StartedCall; step: 'sync' | 'end'; status: number }[] = [];
+    let killed: Promise<unknown> | undefined;
+    await Promise.all(
+      calls.map(async (call, i) => {
+        // The burst is under way when the second backend dies.
+        if (i === 4) killed = second!.kill('SIGKILL');
+        const synced = await syncCall(viaProxy(), alice, call).catch(() => undefined);
+        answered.push({ call, step: 'sync', status: synced?.status ?? 0 });
+        if (synced?.status !== 200) return;
+        const ended = await viaProxy()
+          .api('POST', callPath(call.callId, 'update'), { session: alice.session, body: { status: 'ended' } })
+          .catch(() => undefined);
+        answered.push({ call, step: 'end', status: ended?.status ?? 0 });
+      }),
+    );
+    await killed;
+    assert.equal(second!.running(), false, 'the second backend was killed');
+
+    const rows = await callRows(databaseUrl);
+    const ok = answered.filter((answer) => answer.status >= 200 && answer.status < 300);
+    assert.ok(ok.length > 0, 'the survivor answered during the burst');
+    t.diagnostic(`burst: ${answered.length} answers, ${ok.length} 2xx, ${answered.filter((a) => a.status === 502).length} 502 (the killed backend had them)`);
+    for (const { call, step } of ok) {
+      const row = rows.get(call.callId);
+      assert.ok(row, `${call.callId}: its ${step} was answered 2xx, and the call is in the database`);
+      if (step === 'end') assert.equal(row.status, 'ended', `${call.callId}: its end was answered 2xx, and the database says ended`);
+      else assert.ok(['active', 'ended'].includes(row.status), `${call.callId}: its sync was answered 2xx (${row.status})`);
+    }
+    for (const { status } of answered) assert.ok(status === 0 || (status >= 200 && status < 300) || status === 502, `an answer is 2xx or 502 (${status})`);
+
+    // New calls go to the survivor: nginx skips the dead backend (refused before anything was sent).
+    for (let i = 0; i < 3; i += 1) {
+      const call = await announceCall(s(), alice, { callType: 'audio' });
+      const synced = await syncCall(viaProxy(), alice, call);
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      // X-Upstream lists every backend nginx tried; the last one answered.
+      assert.equal(synced.headers.get('x-upstream')?.split(', ').at(-1), new URL(s().backend.url).host, 'the survivor answered');
+      const ended = await viaProxy().api('POST', callPath(call.callId, 'update'), { session: alice.session, body: { status: 'ended' } });
+      assert.equal(ended.status, 200);
+    }
+  });
+});
