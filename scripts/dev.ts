@@ -62,7 +62,11 @@ async function ensureEncrypted(baseUrl: string, accessToken: string, roomId: str
 
 async function main(): Promise<void> {
   const ports = {
-    livekit: { http: port('LIVEKIT_PORT', 7880), tcp: port('LIVEKIT_TCP_PORT', 7881), udp: port('LIVEKIT_UDP_PORT', 7882) },
+    livekit: {
+      http: port('LIVEKIT_PORT', 7880),
+      udp: port('LIVEKIT_UDP_PORT', 7882),
+      ...(process.env.LIVEKIT_TCP_PORT ? { tcp: port('LIVEKIT_TCP_PORT', 7881) } : {}),
+    },
     synapse: port('SYNAPSE_PORT', 8008),
     backend: port('BACKEND_PORT', 8787),
     site: port('DEMO_PORT', 5173),

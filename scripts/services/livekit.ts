@@ -74,7 +74,12 @@ export interface LiveKitOptions {
   /** URLs that receive LiveKit webhooks, signed with the server's key pair. */
   readonly webhookUrls?: readonly string[];
   /** Fixed ports (the demo); free ones are picked otherwise. */
-  readonly ports?: { readonly http: number; readonly tcp: number; readonly udp: number };
+  readonly ports?: { readonly http: number; readonly tcp?: number; readonly udp: number };
+  /**
+   * ICE over TCP on a free port (with `ports`, when `ports.tcp` is set). Off otherwise: LiveKit listens
+   * on its TCP port on every interface (it has no setting to bind it), and on loopback UDP always works.
+   */
+  readonly iceTcp?: boolean;
   /** A fixed key pair (the demo); a new random one otherwise. */
   readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
 }
@@ -94,14 +99,15 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
   const binary = await installLiveKit();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-livekit-'));
   const [port, tcpPort, udpPort] = options.ports
-    ? [options.ports.http, options.ports.tcp, options.ports.udp]
-    : [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
+    ? [options.ports.http, options.ports.tcp ?? 0, options.ports.udp]
+    : [await freeTcpPort(), options.iceTcp ? await freeTcpPort() : 0, await freeUdpPort()];
   const apiKey = options.credentials?.apiKey ?? `API${randomBytes(6).toString('hex')}`;
   const apiSecret = options.credentials?.apiSecret ?? randomBytes(24).toString('base64url');
   const config = {
     port,
     bind_addresses: ['127.0.0.1'],
     rtc: {
+      // 0 turns ICE over TCP off (left out, LiveKit would take 7881).
       tcp_port: tcpPort,
       udp_port: udpPort,
       use_external_ip: false,
