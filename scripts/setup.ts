@@ -8,6 +8,7 @@ import { installLiveKit } from './services/livekit.ts';
 import { progress } from './services/paths.ts';
 import { installNginx, nginxVersion } from './services/nginx.ts';
 import { installPostgres, postgresVersion } from './services/postgres.ts';
+import { installRedis, redisVersion } from './services/redis.ts';
 import { SYNAPSE_VERSION, installSynapse } from './services/synapse.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -48,6 +49,13 @@ const steps: [string, () => Promise<string>][] = [
     async () => {
       const binary = await installNginx();
       return `${await nginxVersion(binary)} (${binary})`;
+    },
+  ],
+  [
+    'Redis',
+    async () => {
+      const binary = await installRedis();
+      return `${await redisVersion(binary)} (${binary})`;
     },
   ],
 ];

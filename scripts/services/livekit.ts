@@ -80,8 +80,10 @@ export interface LiveKitOptions {
    * on its TCP port on every interface (it has no setting to bind it), and on loopback UDP always works.
    */
   readonly iceTcp?: boolean;
-  /** A fixed key pair (the demo); a new random one otherwise. */
+  /** A fixed key pair (the demo, or every node of a cluster); a new random one otherwise. */
   readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
+  /** The Redis (`host:port`) that the nodes of one cluster share: a room lives on one node, reachable through any. */
+  readonly redis?: string;
 }
 
 export interface LiveKitServer {
@@ -118,6 +120,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
     keys: { [apiKey]: apiSecret },
     logging: { level: 'info', json: false },
     room: { auto_create: true, empty_timeout: 30, departure_timeout: 5 },
+    ...(options.redis ? { redis: { address: options.redis } } : {}),
     ...(options.webhookUrls?.length ? { webhook: { api_key: apiKey, urls: options.webhookUrls } } : {}),
   };
   const configFile = path.join(dir, 'livekit.yaml');

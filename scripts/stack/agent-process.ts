@@ -1,5 +1,5 @@
 /** The real agent worker as a child process (`agent/main.ts start`), with its output captured. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../services/paths.ts';
@@ -14,6 +14,26 @@ export interface AgentProcess {
   /** Resolves once a line matching `pattern` has been printed. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
+  /** SIGKILL of the worker and its job processes at once, as when its machine dies. */
+  killAll(): Promise<void>;
+}
+
+/** The process IDs under `pid` (children first-level and below), read from `ps`. */
+function descendants(pid: number): number[] {
+  // ps exits with 1 when there is none.
+  const children = tryExec(() => execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }))
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((child) => child > 0);
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function tryExec(run: () => string): string {
+  try {
+    return run();
+  } catch {
+    return '';
+  }
 }
 
 export async function startAgent(stack: Stack, env: Record<string, string> = {}): Promise<AgentProcess> {
@@ -68,6 +88,19 @@ export async function startAgent(stack: Stack, env: Record<string, string> = {})
         );
         waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
       });
+    },
+    async killAll() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const all = [child.pid!, ...descendants(child.pid!)];
+      for (const pid of all) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await exited;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

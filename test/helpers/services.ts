@@ -7,6 +7,8 @@ import { startLiveKit } from '../../scripts/services/livekit.ts';
 import type { LiveKitOptions, LiveKitServer } from '../../scripts/services/livekit.ts';
 import { startPostgres } from '../../scripts/services/postgres.ts';
 import type { PostgresServer } from '../../scripts/services/postgres.ts';
+import { startRedis } from '../../scripts/services/redis.ts';
+import type { RedisServer } from '../../scripts/services/redis.ts';
 import { startSynapse } from '../../scripts/services/synapse.ts';
 import type { SynapseOptions, SynapseServer } from '../../scripts/services/synapse.ts';
 
@@ -34,4 +36,8 @@ export function useSynapse(options?: SynapseOptions): () => SynapseServer {
 
 export function usePostgres(): () => PostgresServer {
   return useService(() => startPostgres());
+}
+
+export function useRedis(): () => RedisServer {
+  return useService(() => startRedis());
 }

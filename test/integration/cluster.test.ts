@@ -1,22 +1,30 @@
 /**
- * Two backends on one PostgreSQL behind the real nginx, configured with the project's own
- * `deploy/nginx/oracle-call-locations.conf` (round-robin, the client's address passed on in
- * X-Forwarded-For, TRUST_PROXY_HOPS=1 on each backend), with the real Synapse and LiveKit server.
- * Clients reach nginx from their own loopback addresses (127.0.0.2, 127.0.0.3), so that the address a
- * backend reads is the client's, not the proxy's.
+ * The cluster of docs/deploy.md on one machine, every part real: two backends on one PostgreSQL behind
+ * nginx (the project's own `deploy/nginx/oracle-call-locations.conf`: round-robin, the client's address
+ * passed on in X-Forwarded-For, TRUST_PROXY_HOPS=1 on each backend), two LiveKit nodes sharing Redis
+ * (each backend talks to one of them), two agent workers under the same agent name (one on each node,
+ * fetching keys through nginx), and Synapse. Clients reach nginx from their own loopback addresses
+ * (127.0.0.2, 127.0.0.3), so that the address a backend reads is the client's, not the proxy's.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import type { Room } from '@livekit/rtc-node';
 import { decryptCallKey } from '../../protocol/index.ts';
+import { startLiveKit } from '../../scripts/services/livekit.ts';
+import type { LiveKitServer } from '../../scripts/services/livekit.ts';
 import { startNginx } from '../../scripts/services/nginx.ts';
 import type { NginxServer } from '../../scripts/services/nginx.ts';
+import { freeTcpPort } from '../../scripts/services/process.ts';
+import { startAgent } from '../../scripts/stack/agent-process.ts';
+import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
+import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
 import { AGENT_API_KEY, announceCall, callApi, startStack, stopStack, syncCall } from '../../scripts/stack/stack.ts';
 import type { ApiResponse, Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
 import { spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
 import type { BackendProcess } from '../helpers/backend-process.ts';
-import { usePostgres } from '../helpers/services.ts';
+import { usePostgres, useRedis } from '../helpers/services.ts';
 
 type User = TestUser & { roomId: string };
 
@@ -61,11 +69,15 @@ async function callRows(url: string): Promise<Map<string, { status: string }>> {
   }
 }
 
-describe('two backends behind nginx (real nginx, PostgreSQL, Synapse, LiveKit)', () => {
+describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, two agent workers, Synapse (all real)', () => {
   const postgres = usePostgres();
+  const redis = useRedis();
   let stack: Stack | undefined;
+  let node2: LiveKitServer | undefined;
   let second: BackendProcess | undefined;
   let proxy: NginxServer | undefined;
+  const workers: AgentProcess[] = [];
+  const rooms: Room[] = [];
   let databaseUrl: string;
   let alice: User;
   const s = () => stack ?? assert.fail('the test stack did not start (see the error above)');
@@ -74,32 +86,76 @@ describe('two backends behind nginx (real nginx, PostgreSQL, Synapse, LiveKit)',
 
   before(async () => {
     databaseUrl = await postgres().createDatabase();
-    stack = await startStack({ DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', RATE_LIMIT_AUTH_PER_MINUTE: '5' });
-    // The second backend: the same database and session secret, its own data folder and Matrix device.
-    second = await spawnBackend({ ...s().env, LOG_LEVEL: 'warn', MATRIX_ACCESS_TOKEN: await s().newOracleDevice() });
+    // The first backend and the first LiveKit node (with Synapse) come from the stack.
+    stack = await startStack({ DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', RATE_LIMIT_AUTH_PER_MINUTE: '5' }, { livekitRedis: redis().address });
+    const secondPort = await freeTcpPort();
+    // The second node: the same Redis and key pair; its webhooks go to the second backend.
+    node2 = await startLiveKit({
+      redis: redis().address,
+      credentials: { apiKey: s().livekit.apiKey, apiSecret: s().livekit.apiSecret },
+      webhookUrls: [`http://127.0.0.1:${secondPort}/livekit/webhook`],
+    });
+    // The second backend: the same database and session secret, its own data folder, Matrix device and LiveKit node.
+    second = await spawnBackend(
+      { ...s().env, LOG_LEVEL: 'warn', LIVEKIT_URL: node2.url, MATRIX_ACCESS_TOKEN: await s().newOracleDevice() },
+      { port: secondPort },
+    );
     await second.ready(60_000);
     proxy = await startNginx({ backends: [new URL(s().backend.url).host, `127.0.0.1:${second.port}`], revealUpstream: true });
+    // One worker on each node, both named "oracle", both fetching keys through nginx.
+    const onNode2 = { ...s(), livekit: node2 } as Stack;
+    workers.push(...(await Promise.all([startAgent(s(), { ORACLE_BACKEND_URL: proxy.url }), startAgent(onNode2, { ORACLE_BACKEND_URL: proxy.url })])));
     alice = await s().newUser('ivan');
   });
   after(async () => {
+    await closeRtc(rooms);
+    await Promise.all(workers.map((worker) => worker.stop()));
     await proxy?.stop();
     await stopAllBackends();
+    await node2?.stop();
     await stopStack(stack);
   });
 
-  it('balances requests over both backends; a call set up through nginx is served by either', async () => {
+  /** Which worker joined the call's room (its log line), within `timeoutMs`. */
+  async function workerOf(call: StartedCall, timeoutMs = 30_000): Promise<number> {
+    const line = new RegExp(`joined the call with E2EE.*${call.content.roomId}|${call.content.roomId}.*joined the call with E2EE`);
+    return Promise.any(workers.map((worker, index) => worker.waitForLine(line, timeoutMs).then(() => index)));
+  }
+
+  /** The person joins with the node the sync answer names, speaks, and hears the oracle say it back. */
+  async function hearEcho(call: StartedCall, synced: ApiResponse, markerHz: number): Promise<void> {
+    const room = await joinCall(synced.body.livekit.url, synced.body.livekit.token, call.callKey);
+    rooms.push(room);
+    const oracleTrack = await firstRemoteAudioTrack(room, undefined, 30_000);
+    const voice = await speakUtterance(room, markerHz);
+    const echo = await recordLoudAudio(oracleTrack, 1500, 25_000);
+    await voice.stop();
+    assert.ok(echo.length >= SAMPLE_RATE * 1.5, `${call.callId}: the oracle said the utterance back`);
+  }
+
+  it('sets calls up through nginx on either backend and either LiveKit node; both workers take calls; every call gets its echo', async (t) => {
     const upstreams = new Set<string | null>();
-    const calls: StartedCall[] = [];
+    const nodes = new Set<string>();
+    const calls: { call: StartedCall; synced: ApiResponse }[] = [];
     for (let i = 0; i < 4; i += 1) {
       const call = await announceCall(s(), alice, { callType: 'audio' });
       const synced = await syncCall(viaProxy(), alice, call);
       assert.equal(synced.status, 200, JSON.stringify(synced.body));
       assert.equal(synced.body.call.status, 'active');
       upstreams.add(synced.headers.get('x-upstream'));
-      calls.push(call);
+      nodes.add(synced.body.livekit.url);
+      calls.push({ call, synced });
     }
     assert.equal(upstreams.size, 2, `the syncs landed on both backends (${[...upstreams].join(', ')})`);
-    for (const call of calls) {
+    assert.equal(nodes.size, 2, 'the people joined through both LiveKit nodes');
+    const [takenBy] = await Promise.all([
+      Promise.all(calls.map(({ call }) => workerOf(call))),
+      Promise.all(calls.map(({ call, synced }, i) => hearEcho(call, synced, 700 + 150 * i))),
+    ]);
+    t.diagnostic(`calls taken by worker: ${takenBy.join(' ')}`);
+    assert.deepEqual([...new Set(takenBy)].sort(), [0, 1], 'LiveKit gave calls to both workers');
+
+    for (const { call } of calls) {
       const key = await viaProxy().api('GET', callPath(call.callId, 'key'), { apiKey: AGENT_API_KEY });
       assert.equal(key.status, 200, JSON.stringify(key.body));
       assert.equal(decryptCallKey(key.body.encryptionKey, s().oracleKeys.privateKey), call.callKey);
@@ -107,7 +163,9 @@ describe('two backends behind nginx (real nginx, PostgreSQL, Synapse, LiveKit)',
       assert.equal(ended.status, 200, JSON.stringify(ended.body));
     }
     const rows = await callRows(databaseUrl);
-    for (const call of calls) assert.equal(rows.get(call.callId)?.status, 'ended');
+    for (const { call } of calls) assert.equal(rows.get(call.callId)?.status, 'ended');
+    // Disconnected, not disposed: the FFI of rtc-node is disposed once, after the last test.
+    await Promise.all(rooms.splice(0).map((room) => room.disconnect()));
   });
 
   it("counts limits per client address, read from nginx's X-Forwarded-For: a flood from one address is refused, another address is not", async () => {
