@@ -75,6 +75,11 @@ export interface LiveKitOptions {
   readonly webhookUrls?: readonly string[];
   /** Fixed ports (the demo); free ones are picked otherwise. */
   readonly ports?: { readonly http: number; readonly tcp: number; readonly udp: number };
+  /**
+   * Media over TCP only (LiveKit's `rtc.force_tcp`): no UDP candidates, so a client's media can be sent
+   * through a TCP proxy (the reconnection test cuts the network there).
+   */
+  readonly tcpOnly?: boolean;
   /** A fixed key pair (the demo); a new random one otherwise. */
   readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
 }
@@ -84,6 +89,8 @@ export interface LiveKitServer {
   readonly url: string;
   /** HTTP URL for the server API. */
   readonly httpUrl: string;
+  /** The ports it listens on: signalling and API (`http`), ICE over TCP and over UDP (media). */
+  readonly ports: { readonly http: number; readonly tcp: number; readonly udp: number };
   readonly apiKey: string;
   readonly apiSecret: string;
   readonly process: RunningProcess;
@@ -108,6 +115,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
       node_ip: '127.0.0.1',
       enable_loopback_candidate: true,
       stun_servers: [`127.0.0.1:${udpPort}`],
+      ...(options.tcpOnly ? { force_tcp: true } : {}),
     },
     keys: { [apiKey]: apiSecret },
     logging: { level: 'info', json: false },
@@ -122,6 +130,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
   return {
     url: `ws://127.0.0.1:${port}`,
     httpUrl: `http://127.0.0.1:${port}`,
+    ports: { http: port, tcp: tcpPort, udp: udpPort },
     apiKey,
     apiSecret,
     process: proc,

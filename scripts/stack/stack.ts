@@ -88,13 +88,18 @@ export interface StackOptions {
   /** Puts a {@link MatrixProxy} between the backend and Synapse. */
   readonly matrixProxy?: boolean;
   readonly synapse?: SynapseOptions;
+  /** The LiveKit server's media over TCP only (`startLiveKit`'s `tcpOnly`). */
+  readonly livekitTcpOnly?: boolean;
 }
 
 export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const synapse = await startSynapse(options.synapse);
   const matrixProxy = options.matrixProxy ? await MatrixProxy.start(synapse.baseUrl) : undefined;
   const port = await freeTcpPort();
-  const livekit = await startLiveKit({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
+  const livekit = await startLiveKit({
+    webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`],
+    ...(options.livekitTcpOnly ? { tcpOnly: true } : {}),
+  });
   const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
   const oracle = new MatrixRestClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);
   const oracleKeys = generateOracleKeyPair();
