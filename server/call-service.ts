@@ -10,7 +10,7 @@ import type { ServerConfig } from './config.ts';
 import { ApiError, fromMatrixError } from './errors.ts';
 import { DuplicateCalls } from './duplicate-calls.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { DispatchFailedError, InvalidWebhookError } from './livekit.ts';
+import { DispatchFailedError, InvalidWebhookError, lostConnection } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
@@ -438,7 +438,8 @@ export class CallService {
   }
 
   /**
-   * A signed LiveKit webhook: the room finishing, or the call's user leaving it, ends the call. Answers
+   * A signed LiveKit webhook: the room finishing, or the call's user leaving it (`user_left`, or
+   * `user_left: connection_lost` when LiveKit lost the user's connection), ends the call. Answers
    * the event's name; refuses (401) anything not signed by this LiveKit server.
    */
   async receiveLiveKitEvent(rawBody: string, authorization: string | undefined): Promise<WebhookAnswer> {
@@ -457,7 +458,11 @@ export class CallService {
       await this.endByRoom(roomName, 'livekit');
     } else if (roomName && event.event === 'participant_left') {
       const call = await this.store.findByRoomName(roomName);
-      if (call && event.participant?.identity === call.userId) await this.endByRoom(roomName, 'user_left');
+      // A person whose network dropped for longer than the LiveKit server waits is gone as surely as
+      // one who left, but the record says why: their page may never get to report it.
+      if (call && event.participant?.identity === call.userId) {
+        await this.endByRoom(roomName, lostConnection(event.participant) ? 'user_left: connection_lost' : 'user_left');
+      }
     }
     if (event.id) this.webhookIds.add(event.id);
     return { received: event.event };

@@ -13,6 +13,18 @@ export class InvalidWebhookError extends Error {
   override readonly name = 'InvalidWebhookError';
 }
 
+/**
+ * LiveKit's `DisconnectReason`s (livekit_models.proto) that say a participant's connection failed, not
+ * that it chose to leave: SIGNAL_CLOSE (9), CONNECTION_TIMEOUT (14, the server stopped hearing from it),
+ * MEDIA_FAILURE (15). Numbers, as livekit-server-sdk does not export the enum.
+ */
+const CONNECTION_FAILURES: ReadonlySet<number> = new Set([9, 14, 15]);
+
+/** Whether a participant that left the room (a `participant_left` webhook's participant) lost its connection. */
+export function lostConnection(participant: { readonly disconnectReason?: number } | undefined): boolean {
+  return participant?.disconnectReason !== undefined && CONNECTION_FAILURES.has(participant.disconnectReason);
+}
+
 export class LiveKitGateway {
   private readonly dispatch: AgentDispatchClient;
   private readonly receiver: WebhookReceiver;

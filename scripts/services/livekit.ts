@@ -80,6 +80,11 @@ export interface LiveKitOptions {
    * on its TCP port on every interface (it has no setting to bind it), and on loopback UDP always works.
    */
   readonly iceTcp?: boolean;
+  /**
+   * Media over TCP only (LiveKit's `rtc.force_tcp`, with ICE over TCP on): no UDP candidates, so a
+   * client's media can be sent through a TCP proxy (the reconnection test cuts the network there).
+   */
+  readonly tcpOnly?: boolean;
   /** A fixed key pair (the demo, or every node of a cluster); a new random one otherwise. */
   readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
   /** The Redis (`host:port`) that the nodes of one cluster share: a room lives on one node, reachable through any. */
@@ -91,6 +96,8 @@ export interface LiveKitServer {
   readonly url: string;
   /** HTTP URL for the server API. */
   readonly httpUrl: string;
+  /** The ports it listens on: signalling and API (`http`), ICE over TCP and over UDP (media). */
+  readonly ports: { readonly http: number; readonly tcp: number; readonly udp: number };
   readonly apiKey: string;
   readonly apiSecret: string;
   readonly process: RunningProcess;
@@ -102,7 +109,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oracle-call-livekit-'));
   const [port, tcpPort, udpPort] = options.ports
     ? [options.ports.http, options.ports.tcp ?? 0, options.ports.udp]
-    : [await freeTcpPort(), options.iceTcp ? await freeTcpPort() : 0, await freeUdpPort()];
+    : [await freeTcpPort(), options.iceTcp || options.tcpOnly ? await freeTcpPort() : 0, await freeUdpPort()];
   const apiKey = options.credentials?.apiKey ?? `API${randomBytes(6).toString('hex')}`;
   const apiSecret = options.credentials?.apiSecret ?? randomBytes(24).toString('base64url');
   const config = {
@@ -116,6 +123,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
       node_ip: '127.0.0.1',
       enable_loopback_candidate: true,
       stun_servers: [`127.0.0.1:${udpPort}`],
+      ...(options.tcpOnly ? { force_tcp: true } : {}),
     },
     keys: { [apiKey]: apiSecret },
     logging: { level: 'info', json: false },
@@ -131,6 +139,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
   return {
     url: `ws://127.0.0.1:${port}`,
     httpUrl: `http://127.0.0.1:${port}`,
+    ports: { http: port, tcp: tcpPort, udp: udpPort },
     apiKey,
     apiSecret,
     process: proc,

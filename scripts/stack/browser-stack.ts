@@ -29,8 +29,11 @@ export interface BrowserStack {
     readonly roomId: string;
   };
   readonly agent: AgentProcess;
-  /** Headless Chromium with the fake camera and the microphone speaking {@link MARKER_WAV}; `media: false` denies both. */
-  launch(options?: { media?: boolean }): Promise<Browser>;
+  /**
+   * Headless Chromium with the fake camera and the microphone speaking {@link MARKER_WAV}; `media: false`
+   * denies both; `args` are more flags (a proxy for its network).
+   */
+  launch(options?: { media?: boolean; args?: readonly string[] }): Promise<Browser>;
   /** Stops what {@link startBrowserStack} started (browsers launched by the caller are the caller's). */
   stop(): Promise<void>;
 }
@@ -40,6 +43,8 @@ export interface BrowserStackOptions {
   readonly logLevel: string;
   /** More backend settings (e.g. the voices and languages the oracle offers). */
   readonly backendEnv?: Record<string, string>;
+  /** The LiveKit server's media over TCP only (a test that sends the page's media through a TCP proxy). */
+  readonly livekitTcpOnly?: boolean;
   /** Reports each long step. */
   readonly progress?: (message: string) => void;
   /** Filled in as parts start, so a watchdog can stop a half-started stack. */
@@ -61,12 +66,15 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
     const started = performance.now();
     const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
     const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
-    stack = await startStack({
-      CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
-      LOG_LEVEL: options.logLevel,
-      MATRIX_REQUIRE_ENCRYPTION: 'true',
-      ...options.backendEnv,
-    });
+    stack = await startStack(
+      {
+        CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
+        LOG_LEVEL: options.logLevel,
+        MATRIX_REQUIRE_ENCRYPTION: 'true',
+        ...options.backendEnv,
+      },
+      options.livekitTcpOnly ? { livekitTcpOnly: true } : {},
+    );
     progress(`stack up (Synapse, LiveKit server, backend) (${seconds()})`);
     const { baseUrl, registrationSharedSecret } = stack.synapse;
     const account = await registerUser(baseUrl, registrationSharedSecret, 'visitor');
@@ -86,7 +94,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
       pages,
       person: { account, matrix, roomId },
       agent: startedAgent,
-      launch: ({ media = true } = {}) =>
+      launch: ({ media = true, args = [] } = {}) =>
         chromium.launch({
           executablePath: chromiumPath,
           headless: true,
@@ -94,6 +102,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
             ...CHROMIUM_FLAGS.filter((flag) => media || flag !== '--use-fake-ui-for-media-stream'),
             '--autoplay-policy=no-user-gesture-required',
             `--use-file-for-fake-audio-capture=${MARKER_WAV}`,
+            ...args,
           ],
         }),
       stop,

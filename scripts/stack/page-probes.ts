@@ -98,3 +98,41 @@ const LISTEN_IN_PAGE = `async function (durationMs, marker) {
   await context.close();
   return { markerDb, markerMs, streams: remote.length };
 }`;
+
+/** Init script for a page: records each RTCPeerConnection it makes in `window.__peerConnections`. */
+export const CAPTURE_PEER_CONNECTIONS = `(() => {
+  const Native = window.RTCPeerConnection;
+  const connections = (window.__peerConnections = []);
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); connections.push(this); }
+  };
+})();`;
+
+export interface MediaPath {
+  /** Audio bytes received so far over the page's open peer connections. */
+  readonly inboundAudioBytes: number;
+  /** The candidate pair each open peer connection sends its media over. */
+  readonly pairs: readonly { readonly protocol: string; readonly remote: string; readonly candidateType: string }[];
+}
+
+/** How the page's media travels (needs {@link CAPTURE_PEER_CONNECTIONS}): bytes received and the ICE pairs in use. */
+export function mediaPath(scope: Scope): Promise<MediaPath> {
+  return scope.evaluate(`(${MEDIA_PATH_IN_PAGE})()`) as Promise<MediaPath>;
+}
+
+const MEDIA_PATH_IN_PAGE = `async function () {
+  let inboundAudioBytes = 0;
+  const pairs = [];
+  for (const connection of window.__peerConnections) {
+    if (connection.connectionState === 'closed') continue;
+    const stats = await connection.getStats();
+    stats.forEach((report) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio') inboundAudioBytes += report.bytesReceived ?? 0;
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) return;
+      const pair = stats.get(report.selectedCandidatePairId);
+      const remote = pair && stats.get(pair.remoteCandidateId);
+      if (remote) pairs.push({ protocol: remote.protocol, remote: remote.address + ':' + remote.port, candidateType: remote.candidateType });
+    });
+  }
+  return { inboundAudioBytes, pairs };
+}`;

@@ -90,6 +90,8 @@ export interface StackOptions {
   readonly synapse?: SynapseOptions;
   /** The LiveKit node's Redis, to make it the first node of a cluster. */
   readonly livekitRedis?: string;
+  /** The LiveKit server's media over TCP only (`startLiveKit`'s `tcpOnly`). */
+  readonly livekitTcpOnly?: boolean;
 }
 
 export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -99,6 +101,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
   const livekit = await startLiveKit({
     webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`],
     ...(options.livekitRedis ? { redis: options.livekitRedis } : {}),
+    ...(options.livekitTcpOnly ? { tcpOnly: true } : {}),
   });
   const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
   const oracle = new MatrixRestClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);

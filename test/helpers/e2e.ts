@@ -49,18 +49,30 @@ export interface E2E {
   screenshot(page: Page, name: string): Promise<void>;
 }
 
-export function useE2E(options: { backendEnv?: Record<string, string> } = {}): () => E2E {
+export interface E2EOptions {
+  readonly backendEnv?: Record<string, string>;
+  /** The LiveKit server's media over TCP only (scripts/services/livekit.ts `tcpOnly`). */
+  readonly livekitTcpOnly?: boolean;
+  /** More Chromium flags for the browser with media (read when it launches, after the file's earlier `before` hooks). */
+  readonly browserArgs?: () => readonly string[];
+}
+
+export function useE2E(options: E2EOptions = {}): () => E2E {
   let e2e: E2E | undefined;
   let started: BrowserStack | undefined;
   let denyingBrowser: Browser | undefined;
   let reader: DecryptingDevice | undefined;
   const contexts: BrowserContext[] = [];
   before(async () => {
-    started = await startBrowserStack({ logLevel: 'info', ...(options.backendEnv ? { backendEnv: options.backendEnv } : {}) });
+    started = await startBrowserStack({
+      logLevel: 'info',
+      ...(options.backendEnv ? { backendEnv: options.backendEnv } : {}),
+      ...(options.livekitTcpOnly ? { livekitTcpOnly: true } : {}),
+    });
     const { stack, pages, person } = started;
     const admin = await SynapseAdmin.register(stack.synapse);
     reader = await DecryptingDevice.start(stack.synapse.baseUrl, person.account);
-    const browser = await started.launch();
+    const browser = await started.launch({ args: options.browserArgs?.() ?? [] });
     const launchDenying = started.launch.bind(started, { media: false });
     mkdirSync(ARTIFACTS, { recursive: true });
     e2e = {

@@ -89,6 +89,22 @@ describe('calls end from LiveKit webhooks and Matrix edits (real LiveKit, Synaps
     assert.equal(ended.endReason, 'user_left');
   });
 
+  it('the user leaving because LiveKit lost their connection is recorded as such; the agent leaving ends nothing', async () => {
+    const s = stack();
+    const call = await activeCall(s, alice);
+    const left = async (id: string, identity: string, disconnectReason: string) => {
+      const body = JSON.stringify({ event: 'participant_left', id, room: { name: call.content.roomId }, participant: { identity, disconnectReason } });
+      const headers = { 'content-type': 'application/webhook+json', authorization: await signedWebhook(s, body) };
+      return s.api('POST', '/livekit/webhook', { rawBody: body, headers });
+    };
+    assert.equal((await left('EV_agent_left', 'agent-AJ_test', 'CLIENT_INITIATED')).status, 200);
+    assert.equal((await statusOf(s, call.callId))?.status, 'active');
+    assert.equal((await left('EV_user_lost', alice.matrix.userId, 'CONNECTION_TIMEOUT')).status, 200);
+    const record = await statusOf(s, call.callId);
+    assert.equal(record?.status, 'ended');
+    assert.equal(record?.endReason, 'user_left: connection_lost');
+  });
+
   it("the user's own ended edit in Matrix ends the call; a stranger's does not", async () => {
     const s = stack();
     const call = await activeCall(s, alice);
