@@ -10,7 +10,7 @@ import type { ServerConfig } from './config.ts';
 import { ApiError, fromMatrixError } from './errors.ts';
 import { DuplicateCalls } from './duplicate-calls.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { DispatchFailedError, InvalidWebhookError, lostConnection } from './livekit.ts';
+import { DispatchFailedError, InvalidWebhookError, isAgent, lostConnection } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
 import { RoomKeyUnavailable, UndecryptableEvent } from './matrix/decryption.ts';
@@ -462,6 +462,18 @@ export class CallService {
       // one who left, but the record says why: their page may never get to report it.
       if (call && event.participant?.identity === call.userId) {
         await this.endByRoom(roomName, lostConnection(event.participant) ? 'user_left: connection_lost' : 'user_left');
+      } else if (call && call.status !== 'ended' && isAgent(event.participant)) {
+        // The oracle leaves a call on its own only after ending it (no_show, agent_failed) or after the
+        // person left; an oracle gone from an open call is one whose worker died or lost its network.
+        // LiveKit does not dispatch it again, and the person would stay with nobody: the call ends, and
+        // the room is closed so that the person hears of it at once.
+        const ended = await this.endByRoom(roomName, 'oracle_left');
+        if (ended?.endReason === 'oracle_left') {
+          this.log.warn({ callId: ended.callId, agent: event.participant?.identity }, 'the oracle left an open call (its worker stopped?); the call ended');
+          await this.livekit
+            .closeRoom(roomName)
+            .catch((error: Error) => this.log.warn({ callId: ended.callId, err: error.message }, 'closing the room failed'));
+        }
       }
     }
     if (event.id) this.webhookIds.add(event.id);

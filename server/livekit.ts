@@ -25,6 +25,14 @@ export function lostConnection(participant: { readonly disconnectReason?: number
   return participant?.disconnectReason !== undefined && CONNECTION_FAILURES.has(participant.disconnectReason);
 }
 
+/** LiveKit's `ParticipantInfo.Kind.AGENT` (livekit_models.proto): a participant that an agent worker joined. */
+const AGENT_KIND = 4;
+
+/** Whether a webhook's participant is an agent (the oracle). */
+export function isAgent(participant: { readonly kind?: number } | undefined): boolean {
+  return participant?.kind === AGENT_KIND;
+}
+
 export class LiveKitGateway {
   private readonly dispatch: AgentDispatchClient;
   private readonly receiver: WebhookReceiver;

@@ -106,7 +106,8 @@ export const apiCall = z.object({
    * Who or what ended the call: `user` (`user: connection_lost` when the person's page gave up
    * reconnecting), `agent`, `oracle`, `matrix`, `livekit`, `user_left` (`user_left: connection_lost`
    * when the LiveKit server lost the person's connection), `no_show` (nobody joined), `oracle_busy`
-   * (no agent took it), `expired` (past the longest call allowed), or `agent_failed: <reason>`.
+   * (no agent took it), `oracle_left` (the oracle was gone from the call before it ended: its worker
+   * stopped), `expired` (past the longest call allowed), or `agent_failed: <reason>`.
    */
   endReason: z.string().optional(),
   createdAt: z.string(),

@@ -25,6 +25,7 @@ import type { ApiResponse, Stack, StartedCall, TestUser } from '../../scripts/st
 import { spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
 import type { BackendProcess } from '../helpers/backend-process.ts';
 import { usePostgres, useRedis } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 type User = TestUser & { roomId: string };
 
@@ -58,12 +59,12 @@ function requestFrom(localAddress: string, url: string, method: string, body?: u
   });
 }
 
-async function callRows(url: string): Promise<Map<string, { status: string }>> {
+async function callRows(url: string): Promise<Map<string, { status: string; endReason: string | null }>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ call_id: string; status: string }>('SELECT call_id, status FROM calls');
-    return new Map(rows.map((row) => [row.call_id, { status: row.status }]));
+    const { rows } = await client.query<{ call_id: string; status: string; end_reason: string | null }>('SELECT call_id, status, end_reason FROM calls');
+    return new Map(rows.map((row) => [row.call_id, { status: row.status, endReason: row.end_reason }]));
   } finally {
     await client.end();
   }
@@ -192,15 +193,53 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
     assert.equal(other.status, 200, `a client at another address signs in during the flood: ${JSON.stringify(other.body)}`);
   });
 
+  it('kill -9 of one agent worker and its job processes: its call ends as oracle_left when LiveKit notices, the person is disconnected; new calls go to the other worker', async (t) => {
+    const call = await announceCall(s(), alice, { callType: 'audio' });
+    const synced = await syncCall(viaProxy(), alice, call);
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    const taken = workerOf(call);
+    await hearEcho(call, synced, 1100);
+    const dead = await taken;
+    const room = rooms.at(-1)!;
+    const disconnected = new Promise<number>((resolve) => room.once('disconnected', () => resolve(Date.now())));
+
+    const killedAt = Date.now();
+    await workers[dead]!.killAll();
+    // LiveKit waits for a vanished participant to come back (about 20 s) before it says it left.
+    const row = await waitFor(
+      'the call to end',
+      async () => {
+        const found = (await callRows(databaseUrl)).get(call.callId);
+        return found?.status === 'ended' ? found : undefined;
+      },
+      60_000,
+    );
+    const endedAfter = Date.now() - killedAt;
+    assert.equal(row.endReason, 'oracle_left', 'the call ended because the oracle was gone');
+    const disconnectedAfter =
+      (await Promise.race([
+        disconnected,
+        new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the person was never disconnected')), 15_000)),
+      ])) - killedAt;
+    t.diagnostic(`worker killed: the call ended (oracle_left) after ${endedAfter} ms, the person was disconnected after ${disconnectedAfter} ms`);
+
+    // The surviving worker takes the new calls, placed on either node.
+    for (let i = 0; i < 2; i += 1) {
+      const next = await announceCall(s(), alice, { callType: 'audio' });
+      const nextSynced = await syncCall(viaProxy(), alice, next);
+      assert.equal(nextSynced.status, 200, JSON.stringify(nextSynced.body));
+      const [by] = await Promise.all([workerOf(next), hearEcho(next, nextSynced, 1250 + 150 * i)]);
+      assert.equal(by, 1 - dead, 'the surviving worker took the call');
+    }
+  });
   it('kill -9 of one backend in a burst of syncs and ends: every request answered 2xx is in the database, and the survivor serves new calls', async (t) => {
     const calls: StartedCall[] = [];
     for (let i = 0; i < 12; i += 1) calls.push(await announceCall(s(), alice, { callType: 'audio' }));
     const answered: { call: StartedCall; step: 'sync' | 'end'; status: number }[] = [];
-    let killed: Promise<unknown> | undefined;
+    // The second backend dies once a few answers are in: the rest of the burst is on its way.
+    const killed = waitFor('the burst to be under way', async () => (answered.length >= 6 ? true : undefined), 60_000).then(() => second!.kill('SIGKILL'));
     await Promise.all(
-      calls.map(async (call, i) => {
-        // The burst is under way when the second backend dies.
-        if (i === 4) killed = second!.kill('SIGKILL');
+      calls.map(async (call) => {
         const synced = await syncCall(viaProxy(), alice, call).catch(() => undefined);
         answered.push({ call, step: 'sync', status: synced?.status ?? 0 });
         if (synced?.status !== 200) return;

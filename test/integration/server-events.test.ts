@@ -89,20 +89,45 @@ describe('calls end from LiveKit webhooks and Matrix edits (real LiveKit, Synaps
     assert.equal(ended.endReason, 'user_left');
   });
 
-  it('the user leaving because LiveKit lost their connection is recorded as such; the agent leaving ends nothing', async () => {
+  /** A signed `participant_left` webhook for the call's room. */
+  async function participantLeft(s: Stack, call: { content: { roomId: string } }, id: string, participant: Record<string, string>) {
+    const body = JSON.stringify({ event: 'participant_left', id, room: { name: call.content.roomId }, participant });
+    const headers = { 'content-type': 'application/webhook+json', authorization: await signedWebhook(s, body) };
+    return s.api('POST', '/livekit/webhook', { rawBody: body, headers });
+  }
+
+  it('the user leaving because LiveKit lost their connection is recorded as such; another participant leaving ends nothing', async () => {
     const s = stack();
     const call = await activeCall(s, alice);
-    const left = async (id: string, identity: string, disconnectReason: string) => {
-      const body = JSON.stringify({ event: 'participant_left', id, room: { name: call.content.roomId }, participant: { identity, disconnectReason } });
-      const headers = { 'content-type': 'application/webhook+json', authorization: await signedWebhook(s, body) };
-      return s.api('POST', '/livekit/webhook', { rawBody: body, headers });
-    };
-    assert.equal((await left('EV_agent_left', 'agent-AJ_test', 'CLIENT_INITIATED')).status, 200);
+    const left = (id: string, identity: string, disconnectReason: string) => participantLeft(s, call, id, { identity, disconnectReason });
+    assert.equal((await left('EV_other_left', 'observer', 'CLIENT_INITIATED')).status, 200);
     assert.equal((await statusOf(s, call.callId))?.status, 'active');
     assert.equal((await left('EV_user_lost', alice.matrix.userId, 'CONNECTION_TIMEOUT')).status, 200);
     const record = await statusOf(s, call.callId);
     assert.equal(record?.status, 'ended');
     assert.equal(record?.endReason, 'user_left: connection_lost');
+  });
+
+  it('the oracle (an agent participant) gone from an open call ends it as oracle_left; gone from an ended call, nothing changes', async () => {
+    const s = stack();
+    const call = await activeCall(s, alice);
+    const agentLeft = (id: string) => participantLeft(s, call, id, { identity: 'agent-AJ_worker_died', kind: 'AGENT', disconnectReason: 'CONNECTION_TIMEOUT' });
+    assert.equal((await agentLeft('EV_agent_gone')).status, 200);
+    const ended = await statusOf(s, call.callId);
+    assert.equal(ended?.status, 'ended');
+    assert.equal(ended?.endReason, 'oracle_left');
+    // The end reaches Matrix, as every end does.
+    const edits = await s.oracle.getEdits(alice.roomId, call.eventId, CALL_EVENT_TYPE);
+    assert.ok(edits.some((e) => (e.content as any)['m.new_content'].callStatus === 'ended'));
+
+    // The usual order: the person leaves first, then the oracle; the call keeps the person's reason.
+    const second = await activeCall(s, alice);
+    assert.equal((await participantLeft(s, second, 'EV_user_left_2', { identity: alice.matrix.userId, disconnectReason: 'CLIENT_INITIATED' })).status, 200);
+    assert.equal(
+      (await participantLeft(s, second, 'EV_agent_left_2', { identity: 'agent-AJ_normal', kind: 'AGENT', disconnectReason: 'CLIENT_INITIATED' })).status,
+      200,
+    );
+    assert.equal((await statusOf(s, second.callId))?.endReason, 'user_left');
   });
 
   it("the user's own ended edit in Matrix ends the call; a stranger's does not", async () => {
