@@ -6,7 +6,8 @@
  * own host (`127.0.0.1:<port>` or `localhost:<port>`): a web page elsewhere that points a name it owns
  * at 127.0.0.1 (DNS rebinding) cannot read `/demo-config.json`, which holds the demo password.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -25,8 +26,49 @@ const DEMO_ALLOWED_BACKENDS = 'http://127.0.0.1:*,http://localhost:*';
 /** Written beside a demo build, so a production build in `dist/` is not taken for one. */
 const DEMO_BUILD_MARK = path.join(DIST, 'demo-build.json');
 
-/** Builds the element, the widget page and the demo pages into `dist/` with Vite, for the demo. */
-export async function buildPages(): Promise<void> {
+/** What a demo build is made from: the sources of the parts it bundles, the build config, the locked dependencies. */
+const BUILD_INPUTS = ['widget', 'protocol', 'demo', 'vite.config.ts', 'package-lock.json'];
+
+/** A hash of every file the build reads from the project (names and contents), to tell a stale `dist/` from a current one. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const add = (relative: string) => {
+    const full = path.join(PROJECT_ROOT, relative);
+    if (statSync(full).isDirectory()) {
+      for (const name of readdirSync(full).sort()) add(path.join(relative, name));
+    } else {
+      hash.update(`${relative}\0`).update(readFileSync(full)).update('\0');
+    }
+  };
+  for (const input of BUILD_INPUTS) add(input);
+  return hash.digest('hex');
+}
+
+interface BuildMark {
+  readonly allowedBackends: string;
+  readonly sources?: string;
+}
+
+function buildMark(): BuildMark | undefined {
+  try {
+    return existsSync(path.join(DIST, 'oracle-call.js')) ? (JSON.parse(readFileSync(DEMO_BUILD_MARK, 'utf8')) as BuildMark) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds the element, the widget page and the demo pages into `dist/` with Vite, for the demo. With
+ * `reuse`, a demo build of the same sources is kept (the end-to-end test files each start a browser
+ * stack: one build serves them all).
+ */
+export async function buildPages(options: { reuse?: boolean } = {}): Promise<void> {
+  const sources = sourceHash();
+  const mark = buildMark();
+  if (options.reuse && mark?.allowedBackends === DEMO_ALLOWED_BACKENDS && mark.sources === sources) {
+    progress('build', 'the pages in dist/ are built from the current sources');
+    return;
+  }
   progress('build', 'building the element, the widget page and the demo pages with Vite…');
   const { build } = await import('vite');
   const before = process.env.VITE_ALLOWED_BACKENDS;
@@ -37,15 +79,11 @@ export async function buildPages(): Promise<void> {
     if (before === undefined) delete process.env.VITE_ALLOWED_BACKENDS;
     else process.env.VITE_ALLOWED_BACKENDS = before;
   }
-  writeFileSync(DEMO_BUILD_MARK, JSON.stringify({ allowedBackends: DEMO_ALLOWED_BACKENDS }));
+  writeFileSync(DEMO_BUILD_MARK, JSON.stringify({ allowedBackends: DEMO_ALLOWED_BACKENDS, sources } satisfies BuildMark));
 }
 
 function isDemoBuild(): boolean {
-  try {
-    return existsSync(path.join(DIST, 'oracle-call.js')) && JSON.parse(readFileSync(DEMO_BUILD_MARK, 'utf8')).allowedBackends === DEMO_ALLOWED_BACKENDS;
-  } catch {
-    return false;
-  }
+  return buildMark()?.allowedBackends === DEMO_ALLOWED_BACKENDS;
 }
 
 export interface DemoServers {

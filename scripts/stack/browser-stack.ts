@@ -83,7 +83,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
     const roomId = await matrix.createRoom({ name: 'visitor ↔ oracle', invite: [stack.oracle.userId], encrypted: true });
     await stack.oracle.joinRoom(roomId);
     const running = stack;
-    const [startedAgent, chromiumPath] = await Promise.all([startAgent(running).then((a) => (agent = a)), installChromium(), buildPages()]);
+    const [startedAgent, chromiumPath] = await Promise.all([startAgent(running).then((a) => (agent = a)), installChromium(), buildPages({ reuse: true })]);
     progress(`agent worker registered, pages built (${seconds()})`);
     pages = await startDemoServers(
       { backendUrl: running.backend.url, homeserverUrl: baseUrl, userId: account.userId, password: account.password, roomId },
