@@ -9,22 +9,14 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Room } from '@livekit/rtc-node';
+import pg from 'pg';
 import { decryptCallKey } from '../../protocol/index.ts';
-import { startLiveKit } from '../../scripts/services/livekit.ts';
-import type { LiveKitServer } from '../../scripts/services/livekit.ts';
-import { startNginx } from '../../scripts/services/nginx.ts';
-import type { NginxServer } from '../../scripts/services/nginx.ts';
-import { freeTcpPort } from '../../scripts/services/process.ts';
-import { startAgent } from '../../scripts/stack/agent-process.ts';
-import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
+import { startCluster } from '../../scripts/stack/cluster.ts';
+import type { Cluster } from '../../scripts/stack/cluster.ts';
 import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
-import { AGENT_API_KEY, announceCall, callApi, startStack, stopStack, syncCall } from '../../scripts/stack/stack.ts';
-import type { ApiResponse, Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
-import { spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
-import type { BackendProcess } from '../helpers/backend-process.ts';
-import { usePostgres, useRedis } from '../helpers/services.ts';
+import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import type { ApiResponse, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 type User = TestUser & { roomId: string };
@@ -71,56 +63,26 @@ async function callRows(url: string): Promise<Map<string, { status: string; endR
 }
 
 describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, two agent workers, Synapse (all real)', () => {
-  const postgres = usePostgres();
-  const redis = useRedis();
-  let stack: Stack | undefined;
-  let node2: LiveKitServer | undefined;
-  let second: BackendProcess | undefined;
-  let proxy: NginxServer | undefined;
-  const workers: AgentProcess[] = [];
+  let cluster: Cluster | undefined;
   const rooms: Room[] = [];
-  let databaseUrl: string;
   let alice: User;
-  const s = () => stack ?? assert.fail('the test stack did not start (see the error above)');
-  /** The stack as seen through nginx: the same helpers, every request through the proxy. */
-  const viaProxy = (): Stack => ({ ...s(), api: (method, pathname, options) => callApi(proxy!.url, method, pathname, options) });
+  const c = () => cluster ?? assert.fail('the cluster did not start (see the error above)');
+  const s = () => c().stack;
+  const viaProxy = () => c().viaProxy;
 
   before(async () => {
-    databaseUrl = await postgres().createDatabase();
-    // The first backend and the first LiveKit node (with Synapse) come from the stack.
-    stack = await startStack({ DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', RATE_LIMIT_AUTH_PER_MINUTE: '5' }, { livekitRedis: redis().address });
-    const secondPort = await freeTcpPort();
-    // The second node: the same Redis and key pair; its webhooks go to the second backend.
-    node2 = await startLiveKit({
-      redis: redis().address,
-      credentials: { apiKey: s().livekit.apiKey, apiSecret: s().livekit.apiSecret },
-      webhookUrls: [`http://127.0.0.1:${secondPort}/livekit/webhook`],
-    });
-    // The second backend: the same database and session secret, its own data folder, Matrix device and LiveKit node.
-    second = await spawnBackend(
-      { ...s().env, LOG_LEVEL: 'warn', LIVEKIT_URL: node2.url, MATRIX_ACCESS_TOKEN: await s().newOracleDevice() },
-      { port: secondPort },
-    );
-    await second.ready(60_000);
-    proxy = await startNginx({ backends: [new URL(s().backend.url).host, `127.0.0.1:${second.port}`], revealUpstream: true });
-    // One worker on each node, both named "oracle", both fetching keys through nginx.
-    const onNode2 = { ...s(), livekit: node2 } as Stack;
-    workers.push(...(await Promise.all([startAgent(s(), { ORACLE_BACKEND_URL: proxy.url }), startAgent(onNode2, { ORACLE_BACKEND_URL: proxy.url })])));
+    cluster = await startCluster({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '5' }, revealUpstream: true });
     alice = await s().newUser('ivan');
   });
   after(async () => {
     await closeRtc(rooms);
-    await Promise.all(workers.map((worker) => worker.stop()));
-    await proxy?.stop();
-    await stopAllBackends();
-    await node2?.stop();
-    await stopStack(stack);
+    await cluster?.stop();
   });
 
   /** Which worker joined the call's room (its log line), within `timeoutMs`. */
   async function workerOf(call: StartedCall, timeoutMs = 30_000): Promise<number> {
     const line = new RegExp(`joined the call with E2EE.*${call.content.roomId}|${call.content.roomId}.*joined the call with E2EE`);
-    return Promise.any(workers.map((worker, index) => worker.waitForLine(line, timeoutMs).then(() => index)));
+    return Promise.any(c().workers.map((worker, index) => worker.waitForLine(line, timeoutMs).then(() => index)));
   }
 
   /** The person joins with the node the sync answer names, speaks, and hears the oracle say it back. */
@@ -163,14 +125,14 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
       const ended = await viaProxy().api('POST', callPath(call.callId, 'update'), { session: alice.session, body: { status: 'ended' } });
       assert.equal(ended.status, 200, JSON.stringify(ended.body));
     }
-    const rows = await callRows(databaseUrl);
+    const rows = await callRows(c().databaseUrl);
     for (const { call } of calls) assert.equal(rows.get(call.callId)?.status, 'ended');
     // Disconnected, not disposed: the FFI of rtc-node is disposed once, after the last test.
     await Promise.all(rooms.splice(0).map((room) => room.disconnect()));
   });
 
   it("counts limits per client address, read from nginx's X-Forwarded-For: a flood from one address is refused, another address is not", async () => {
-    const url = `${proxy!.url}/auth/matrix-openid`;
+    const url = `${c().proxy.url}/auth/matrix-openid`;
     const statuses: number[] = [];
     for (let i = 0; i < 16; i += 1) {
       // The flooding client writes X-Forwarded-For entries of its own; nginx appends the address it saw.
@@ -204,12 +166,12 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
     const disconnected = new Promise<number>((resolve) => room.once('disconnected', () => resolve(Date.now())));
 
     const killedAt = Date.now();
-    await workers[dead]!.killAll();
+    await c().workers[dead]!.killAll();
     // LiveKit waits for a vanished participant to come back (about 20 s) before it says it left.
     const row = await waitFor(
       'the call to end',
       async () => {
-        const found = (await callRows(databaseUrl)).get(call.callId);
+        const found = (await callRows(c().databaseUrl)).get(call.callId);
         return found?.status === 'ended' ? found : undefined;
       },
       60_000,
@@ -237,7 +199,7 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
     for (let i = 0; i < 12; i += 1) calls.push(await announceCall(s(), alice, { callType: 'audio' }));
     const answered: { call: StartedCall; step: 'sync' | 'end'; status: number }[] = [];
     // The second backend dies once a few answers are in: the rest of the burst is on its way.
-    const killed = waitFor('the burst to be under way', async () => (answered.length >= 6 ? true : undefined), 60_000).then(() => second!.kill('SIGKILL'));
+    const killed = waitFor('the burst to be under way', async () => (answered.length >= 6 ? true : undefined), 60_000).then(() => c().backendB.kill('SIGKILL'));
     await Promise.all(
       calls.map(async (call) => {
         const synced = await syncCall(viaProxy(), alice, call).catch(() => undefined);
@@ -250,9 +212,9 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
       }),
     );
     await killed;
-    assert.equal(second!.running(), false, 'the second backend was killed');
+    assert.equal(c().backendB.running(), false, 'the second backend was killed');
 
-    const rows = await callRows(databaseUrl);
+    const rows = await callRows(c().databaseUrl);
     const ok = answered.filter((answer) => answer.status >= 200 && answer.status < 300);
     assert.ok(ok.length > 0, 'the survivor answered during the burst');
     t.diagnostic(`burst: ${answered.length} answers, ${ok.length} 2xx, ${answered.filter((a) => a.status === 502).length} 502 (the killed backend had them)`);

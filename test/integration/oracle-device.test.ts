@@ -16,7 +16,7 @@ import { startServer } from '../../server/server.ts';
 import type { RunningServer } from '../../server/server.ts';
 import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { useStack } from '../helpers/use-stack.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
 import { CALL_EVENT_TYPE } from '../../protocol/index.ts';
 

@@ -13,8 +13,8 @@ import { loadConfig } from '../../server/config.ts';
 import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { useStack } from '../helpers/use-stack.ts';
 import type { ApiOptions, ApiResponse, StartedCall, Stack, TestUser } from '../../scripts/stack/stack.ts';
-import { runBackendToExit, spawnBackend, stopAllBackends, tempDataDir } from '../helpers/backend-process.ts';
-import type { BackendProcess } from '../helpers/backend-process.ts';
+import { runBackendToExit, spawnBackend, stopAllBackends, tempDataDir } from '../../scripts/stack/backend-process.ts';
+import type { BackendProcess } from '../../scripts/stack/backend-process.ts';
 import { CALL_EVENT_SENDS, MatrixProxy } from '../../scripts/stack/matrix-proxy.ts';
 
 type User = TestUser & { roomId: string };

@@ -13,12 +13,12 @@ import { waitFor } from '../helpers/wait.ts';
 import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { assertRefused, useStack } from '../helpers/use-stack.ts';
 import type { StartedCall } from '../../scripts/stack/stack.ts';
-import { spawnBackend } from '../helpers/backend-process.ts';
-import type { BackendProcess } from '../helpers/backend-process.ts';
+import { spawnBackend } from '../../scripts/stack/backend-process.ts';
+import type { BackendProcess } from '../../scripts/stack/backend-process.ts';
 import { CryptoMatrixClient } from '../helpers/crypto-matrix-client.ts';
 import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
 import { SynapseAdmin } from '../helpers/synapse-admin.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 const CALL_FIELDS = ['encryptionKey', 'callType', 'userDid', 'oracleDid', 'callStatus', 'callId', 'sessionId', 'callStartedAt', 'm.new_content'];
 

@@ -15,7 +15,7 @@ import { registerUser } from '../../scripts/services/matrix-admin.ts';
 import { AGENT_API_KEY, announceCall } from '../../scripts/stack/stack.ts';
 import { useStack } from '../helpers/use-stack.ts';
 import type { ApiOptions, ApiResponse, StartedCall, Stack } from '../../scripts/stack/stack.ts';
-import { runBackendToExit, spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
+import { runBackendToExit, spawnBackend, stopAllBackends } from '../../scripts/stack/backend-process.ts';
 import { MatrixRestClient } from '../../scripts/stack/matrix-client.ts';
 
 type Api = (method: string, pathname: string, options?: ApiOptions) => Promise<ApiResponse>;

@@ -8,7 +8,7 @@ import { freeTcpPort } from '../../scripts/services/process.ts';
 import { migrations } from '../../server/store/postgres-migrations.ts';
 import { AGENT_API_KEY, announceCall, startStack, stopStack, syncCall } from '../../scripts/stack/stack.ts';
 import type { Stack, TestUser } from '../../scripts/stack/stack.ts';
-import { runBackendToExit, spawnBackend, stopAllBackends } from '../helpers/backend-process.ts';
+import { runBackendToExit, spawnBackend, stopAllBackends } from '../../scripts/stack/backend-process.ts';
 import { usePostgres } from '../helpers/services.ts';
 import { assertRefused } from '../helpers/use-stack.ts';
 

@@ -9,7 +9,7 @@ import { EchoBrain } from '../../agent/brains/echo.ts';
 import { OpenAiBrain } from '../../agent/brains/openai.ts';
 import { AgentConfigError, CALLS_PER_CORE, loadAgentConfig } from '../../agent/config.ts';
 import { generateOracleKeyPair } from '../../protocol/index.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 const oracle = generateOracleKeyPair();
 const base = {

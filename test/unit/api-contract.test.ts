@@ -26,7 +26,7 @@ import { jsonSchema, openApiDocument, openApiPath } from '../../server/openapi.t
 import { LowdbCallStore } from '../../server/store/lowdb-store.ts';
 import { BackendError, HttpBackendClient } from '../../widget/backend-client.ts';
 import { ORACLE_DID, USER_DID, newCallContent } from '../fixtures/call-events.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 const USER = '@alice:example.org';
 const ROOM = '!room:example.org';

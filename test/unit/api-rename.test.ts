@@ -16,7 +16,7 @@ import { cpSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCHEMAS = 'protocol/api/schemas.ts';

@@ -9,7 +9,7 @@ import { API_ROUTES } from '../../protocol/api/index.ts';
 import { keyAnswerJson, pageBody, pageJson, publicCallJson } from '../../server/routes/call-json.ts';
 import type { CallRecord } from '../../server/store/call-store.ts';
 import { LowdbCallStore } from '../../server/store/lowdb-store.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 let counter = 0;
 function record(overrides: Partial<CallRecord> = {}): CallRecord {

@@ -6,7 +6,7 @@ import type { CallRecord } from '../../server/store/call-store.ts';
 import { StoreLockedError } from '../../server/store/call-store.ts';
 import { LowdbCallStore } from '../../server/store/lowdb-store.ts';
 import { callStoreBehaviour, record } from '../helpers/call-store-behaviour.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
 callStoreBehaviour('LowdbCallStore', async () => {
   const dir = tempDir('store-');

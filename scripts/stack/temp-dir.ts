@@ -1,5 +1,5 @@
 /**
- * Temporary folders for tests, removed when the test file's process exits (Node's test runner runs
+ * Temporary folders for tests and benchmarks, removed when the test file's process exits (Node's test runner runs
  * each file in a process of its own), so a test run leaves nothing behind in the system temp folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort } from '../../scripts/services/process.ts';
-import { callApi } from '../../scripts/stack/stack.ts';
-import type { ApiOptions, ApiResponse } from '../../scripts/stack/stack.ts';
+import { freeTcpPort } from '../services/process.ts';
+import { callApi } from './stack.ts';
+import type { ApiOptions, ApiResponse } from './stack.ts';
 import { tempDir } from './temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
