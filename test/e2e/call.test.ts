@@ -8,6 +8,7 @@ import { elementText, listenForMarker, waitForPhase } from '../../scripts/stack/
 import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
 import type { StoredEvent } from '../helpers/synapse-admin.ts';
+import { eventually } from '../helpers/wait.ts';
 
 type Scope = Page | Frame;
 
@@ -25,16 +26,6 @@ async function agentIn(e: E2E, roomName: string): Promise<boolean> {
   const { livekit } = e.stack;
   const participants = await new RoomServiceClient(livekit.httpUrl, livekit.apiKey, livekit.apiSecret).listParticipants(roomName).catch(() => []);
   return participants.some((p) => p.identity.startsWith('agent-'));
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /**

@@ -16,20 +16,9 @@ import { CAPTURE_STREAMS, elementText, listenForMarker, waitForPhase } from '../
 import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
 import { CAPABILITIES_DIALOG, OPENID_DIALOG, closeWidget, dialog, dismissPrompts, openRoom, openWidget, signIn, widgetFrame } from '../helpers/element-web.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const ROOM_NAME = 'visitor ↔ oracle';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let failure = '';
-  for (;;) {
-    // A probe that fails (a room key still on its way to the reading device) is asked again.
-    const value = await probe().catch((error: Error) => ((failure = `: ${error.message}`), undefined));
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${failure}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 function phaseOf(frame: Frame): Promise<string | undefined> {
   return frame.evaluate(() => (document.querySelector('oracle-call') as unknown as { state?: { phase?: string } } | null)?.state?.phase);

@@ -20,6 +20,7 @@ import type { Destination } from '../../scripts/stack/pausable-proxy.ts';
 import { CAPTURE_PEER_CONNECTIONS, elementText, listenForMarker, mediaPath, waitForPhase } from '../../scripts/stack/page-probes.ts';
 import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,16 +33,6 @@ interface ElementState {
 
 function stateOf(page: Page): Promise<ElementState> {
   return page.evaluate(() => (document.querySelector('oracle-call') as unknown as { state: ElementState }).state);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 /** The agent and the person as the LiveKit server knows them in the room: their sessions (sid) and when they joined. */

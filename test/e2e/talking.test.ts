@@ -17,6 +17,7 @@ import { waitForPhase } from '../../scripts/stack/page-probes.ts';
 import { joinEncrypted, participantToken } from '../../scripts/stack/participants.ts';
 import { useE2E } from '../helpers/e2e.ts';
 import type { E2E } from '../helpers/e2e.ts';
+import { eventually as eventuallyWithin } from '../helpers/wait.ts';
 
 interface Entry {
   speaker: 'you' | 'oracle';
@@ -27,15 +28,8 @@ interface Entry {
 
 const ORACLE_INSTRUCTIONS = 'You are the test oracle. Answer in one sentence.';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
+/** As the shared `eventually`, with 30 s by default: the talking oracle's steps take longer. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) => eventuallyWithin(what, probe, timeoutMs);
 
 /** The voices and languages the test backend announces (GET /oracle). */
 const BACKEND_CHOICES = { ORACLE_VOICES: 'en-us,en-gb', ORACLE_LANGUAGES: 'en,de' };
