@@ -13,51 +13,20 @@ import { SYNAPSE_VERSION, installSynapse } from './services/synapse.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
+/** A step that installs (or finds) a service, then says its version and where it is. */
+const installed = (install: () => Promise<string>, version: (found: string) => Promise<string>) => async (): Promise<string> => {
+  const found = await install();
+  return `${await version(found)} (${found})`;
+};
+
 const steps: [string, () => Promise<string>][] = [
-  [
-    'LiveKit server',
-    async () => {
-      const binary = await installLiveKit();
-      const { stdout } = await promisify(execFile)(binary, ['--version']);
-      return `${stdout.trim()} (${binary})`;
-    },
-  ],
+  ['LiveKit server', installed(installLiveKit, async (binary) => (await promisify(execFile)(binary, ['--version'])).stdout.trim())],
   ['Synapse', async () => `matrix-synapse ${SYNAPSE_VERSION} (${await installSynapse()})`],
-  [
-    'Chromium',
-    async () => {
-      const binary = await installChromium();
-      return `${await chromiumVersion(binary)} (${binary})`;
-    },
-  ],
-  [
-    'espeak-ng',
-    async () => {
-      const binary = await installEspeak();
-      return `${await espeakVersion(binary)} (${binary})`;
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const bin = await installPostgres();
-      return `${await postgresVersion(bin)} (${bin})`;
-    },
-  ],
-  [
-    'nginx',
-    async () => {
-      const binary = await installNginx();
-      return `${await nginxVersion(binary)} (${binary})`;
-    },
-  ],
-  [
-    'Redis',
-    async () => {
-      const binary = await installRedis();
-      return `${await redisVersion(binary)} (${binary})`;
-    },
-  ],
+  ['Chromium', installed(installChromium, chromiumVersion)],
+  ['espeak-ng', installed(installEspeak, espeakVersion)],
+  ['PostgreSQL', installed(installPostgres, postgresVersion)],
+  ['nginx', installed(installNginx, nginxVersion)],
+  ['Redis', installed(installRedis, redisVersion)],
 ];
 
 let failed = false;
