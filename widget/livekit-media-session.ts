@@ -33,7 +33,7 @@ import {
 import { upsertEntry } from './conversation.ts';
 import type { Speaker } from './conversation.ts';
 import { CallError, CallErrorReason } from './errors.ts';
-import { EMPTY_SNAPSHOT, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import { EMPTY_SNAPSHOT, MEDIA_GONE, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type { ConnectOptions, DeviceKind, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
 import { abortError } from './retry.ts';
 import type { CallType } from './state.ts';
@@ -368,17 +368,7 @@ export class LiveKitMediaSession implements MediaSession {
       for (const element of this.#audioElements.values()) element.srcObject = null;
       this.#audioElements.clear();
       // The transcript stays, so the person can read it once the call is over.
-      this.#snapshot = {
-        ...this.#snapshot,
-        microphoneEnabled: false,
-        cameraEnabled: false,
-        localVideo: null,
-        oracleVideo: null,
-        oracleAudio: null,
-        oracleSpeaking: false,
-        oracleState: undefined,
-        encryption: 'pending',
-      };
+      this.#snapshot = { ...this.#snapshot, ...MEDIA_GONE };
       this.#emit({ type: 'change', snapshot: this.#snapshot });
     }
   }

@@ -65,6 +65,18 @@ export const EMPTY_SNAPSHOT: MediaSnapshot = {
   audioBlocked: false,
 };
 
+/** What a closed session no longer has: its media and the oracle (the transcript and devices stay, to read after the call). */
+export const MEDIA_GONE = {
+  microphoneEnabled: false,
+  cameraEnabled: false,
+  localVideo: null,
+  oracleVideo: null,
+  oracleAudio: null,
+  oracleSpeaking: false,
+  oracleState: undefined,
+  encryption: 'pending',
+} as const satisfies Partial<MediaSnapshot>;
+
 export type MediaSessionEvent =
   | { readonly type: 'change'; readonly snapshot: MediaSnapshot }
   /** The oracle left the room after it had joined. */

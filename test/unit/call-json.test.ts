@@ -10,29 +10,7 @@ import { keyAnswerJson, pageBody, pageJson, publicCallJson } from '../../server/
 import type { CallRecord } from '../../server/store/call-store.ts';
 import { LowdbCallStore } from '../../server/store/lowdb-store.ts';
 import { tempDir } from '../../scripts/stack/temp-dir.ts';
-
-let counter = 0;
-function record(overrides: Partial<CallRecord> = {}): CallRecord {
-  counter += 1;
-  const id = String(counter).padStart(12, '0');
-  return {
-    callId: `$${id.padEnd(43, 'x')}@room-${id}`,
-    eventId: `$${id.padEnd(43, 'x')}`,
-    roomName: `room-${id}`,
-    matrixRoomId: '!room:localhost',
-    userId: '@alice:localhost',
-    userDid: 'did:ixo:alice',
-    oracleDid: 'did:ixo:oracle',
-    sessionId: 'session',
-    callType: 'audio',
-    encryptionKey: `key${id}`,
-    status: 'active',
-    callStartedAt: '2026-01-01T00:00:00.000Z',
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, counter)).toISOString(),
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
+import { record } from '../helpers/call-store-behaviour.ts';
 
 const stores: LowdbCallStore[] = [];
 async function openStore(): Promise<LowdbCallStore> {

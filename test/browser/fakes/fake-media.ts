@@ -3,7 +3,7 @@
  * tracks are stopped; the oracle's arrival, speaking, leaving and the connection are driven by the test.
  */
 import { CallError, CallErrorReason } from '../../../widget/errors.ts';
-import { EMPTY_SNAPSHOT } from '../../../widget/media-session.ts';
+import { EMPTY_SNAPSHOT, MEDIA_GONE } from '../../../widget/media-session.ts';
 import type { ConnectOptions, DeviceKind, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from '../../../widget/media-session.ts';
 import type { CallType } from '../../../widget/state.ts';
 import { Gate, pass } from './gate.ts';
@@ -148,16 +148,7 @@ export class FakeMediaSession implements MediaSession {
     this.closeCount += 1;
     this.closed = true;
     for (const track of this.tracks) track.stop();
-    this.change({
-      microphoneEnabled: false,
-      cameraEnabled: false,
-      localVideo: null,
-      oracleVideo: null,
-      oracleAudio: null,
-      oracleSpeaking: false,
-      oracleState: undefined,
-      encryption: 'pending',
-    });
+    this.change(MEDIA_GONE);
   }
 }
 
