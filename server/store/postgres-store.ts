@@ -217,6 +217,11 @@ export class PostgresCallStore implements CallStore {
     }
   }
 
+  /** The store's connection pool, for other shared state of the backends on this database (the rate-limit counters). */
+  get sharedPool(): pg.Pool {
+    return this.pool;
+  }
+
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     if (this.closed) return Promise.reject(new Error('the call store is closed'));
     return this.pool.query<R>(text, values);

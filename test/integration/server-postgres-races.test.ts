@@ -2,7 +2,8 @@
  * Two backend processes on one PostgreSQL database racing on the same calls: each answer must be one
  * that a single process gives, with one dispatch per call and one Matrix edit per status change.
  * The first backend is the stack's (in this process), the second its own process with its own Matrix
- * device; both on the same database, LiveKit and Synapse (all real).
+ * device; both on the same database, LiveKit and Synapse (all real). Then two more backends show that
+ * the rate limits count in the database, once for all backends.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -57,7 +58,7 @@ async function signedWebhook(s: Stack, body: string): Promise<string> {
   return token.toJwt();
 }
 
-describe('two backends on one PostgreSQL racing on the same calls (real PostgreSQL, Synapse, LiveKit, HTTP)', () => {
+describe('two backends on one PostgreSQL: races on the same calls, shared rate limits (real PostgreSQL, Synapse, LiveKit, HTTP)', () => {
   const postgres = usePostgres();
   let stack: Stack | undefined;
   let second: BackendProcess | undefined;
@@ -164,5 +165,41 @@ describe('two backends on one PostgreSQL racing on the same calls (real PostgreS
       assert.deepEqual(await editStatuses(s(), alice, call), ['active', 'ended'], 'one end edit: none lost, none doubled');
     }
     console.log(`ends raced: ${JSON.stringify(winners)}`);
+  });
+
+  it('shares the rate limits: requests spread over two backends are refused with 429 after the one limit', async () => {
+    // Two more backends on a database of their own (fresh counters), with small limits.
+    const url = await postgres().createDatabase();
+    const env = { ...s().env, DATABASE_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MINUTE: '6', USER_SYNCS_PER_MINUTE: '4' };
+    const pair = await Promise.all([0, 1].map(async () => spawnBackend({ ...env, MATRIX_ACCESS_TOKEN: await s().newOracleDevice() })));
+    await Promise.all(pair.map((backend) => backend.ready(60_000)));
+    const spread = <T>(count: number, send: (backend: BackendProcess) => Promise<T>) =>
+      Promise.all(Array.from({ length: count }, (_, i) => send(pair[i % 2]!)));
+
+    // Sign-in attempts from one address, counted per address: 6 a minute in all, not 6 per backend.
+    const signIns = await spread(12, (backend) => backend.api('POST', '/auth/matrix-openid', { body: {} }));
+    const refused = signIns.filter((answer) => answer.status === 429);
+    assert.equal(refused.length, 6, `statuses: ${signIns.map((answer) => answer.status).join(' ')}`);
+    for (const answer of refused) {
+      assert.equal(answer.body.error.code, 'rate_limited');
+      assert.ok(Number(answer.headers.get('retry-after')) >= 1);
+    }
+    assert.ok(
+      pair.every((backend) =>
+        refused.some((answer) => answer.headers.get('x-ratelimit-limit') === '6' && signIns.indexOf(answer) % 2 === pair.indexOf(backend)),
+      ),
+      'both backends refuse',
+    );
+
+    // Syncs of one user (a session the stack's backend signed), counted per user: 4 a minute in all.
+    const callId = `$${'a'.repeat(43)}@room-${'b'.repeat(16)}`;
+    const syncs = await spread(8, (backend) =>
+      backend.api('POST', callPath(callId, 'sync'), { session: alice.session, body: { matrixRoomId: alice.roomId, sessionId: 'session' } }),
+    );
+    const statuses = syncs.map((answer) => answer.status);
+    assert.equal(statuses.filter((status) => status === 429).length, 4, `statuses: ${statuses.join(' ')}`);
+    assert.ok(syncs.filter((answer) => answer.status === 429).every((answer) => answer.body.error.code === 'too_many_syncs'));
+    await Promise.all(pair.map((backend) => backend.stop()));
+    for (const backend of pair) assert.equal(backend.stderr(), '', 'the backend wrote nothing to stderr');
   });
 });
