@@ -9,6 +9,7 @@ import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { ApiError } from './errors.ts';
 import { createLimits } from './limits.ts';
+import type { LimitCounters } from './middleware/rate-limit.ts';
 import { handleRequests } from './middleware/request.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   readonly livekit: LiveKitGateway;
   readonly log: Logger;
   readonly userDids: UserDidPolicy;
+  /** Where the rate limits count (default: in this process). */
+  readonly limitCounters?: LimitCounters;
 }
 
 export interface App {
@@ -62,7 +65,7 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   });
   const router = new Router({ cors: browserCors, body: parseJson });
   publicRoutes(router, config, deps.matrix.userId);
-  const limits = createLimits(config);
+  const limits = createLimits(config, deps.limitCounters);
   authRoutes(router, config, sessions, limits);
   callRoutes(router, config, sessions, calls, limits);
   livekitWebhookRoutes(router, calls);

@@ -9,7 +9,6 @@ import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody
 import type { ServerConfig } from './config.ts';
 import { ApiError, fromMatrixError } from './errors.ts';
 import { DuplicateCalls } from './duplicate-calls.ts';
-import { KeyedLock } from './keyed-lock.ts';
 import { DispatchFailedError, InvalidWebhookError, isAgent, lostConnection } from './livekit.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { CallEventHandler, OracleMatrix, RoomEvent } from './matrix/client.ts';
@@ -86,7 +85,6 @@ function agentEndReason(reason: string): string {
 }
 
 export class CallService {
-  private readonly lock = new KeyedLock();
   private readonly duplicates: DuplicateCalls;
   private readonly arrival: OracleArrival;
   /** LiveKit webhook event IDs handled lately (far more than LiveKit sends within a signature's lifetime). */
@@ -117,10 +115,14 @@ export class CallService {
     this.arrival.stop();
   }
 
-  /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
+  /**
+   * Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room
+   * token. Exclusive per call across every backend on the store: of two syncs of one call, the second
+   * finds the first one's call and dispatch, so the agent is dispatched once.
+   */
   sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {
     const { eventId, roomName } = parseCallId(callId);
-    return this.lock.run(callId, async () => {
+    return this.store.exclusive(callId, async () => {
       const existing = await this.store.get(callId);
       if (existing) {
         if (existing.userId !== userId) throw ApiError.conflict('call_id_taken', CONFLICT_MESSAGES.call_id_taken);
@@ -299,7 +301,7 @@ export class CallService {
   async reconcileMatrix(): Promise<number> {
     let fixed = 0;
     for (const record of await this.store.unmirrored()) {
-      await this.lock.run(record.callId, async () => {
+      await this.store.exclusive(record.callId, async () => {
         const current = await this.store.get(record.callId);
         if (current && current.mirroredStatus !== current.status && (await this.mirrorStored(current))) fixed += 1;
       });
@@ -349,7 +351,7 @@ export class CallService {
    */
   async update(actor: Actor, callId: string, change: UpdateBody): Promise<UpdateAnswer> {
     parseCallId(callId);
-    return this.lock.run(callId, async () => {
+    return this.store.exclusive(callId, async () => {
       const record = await this.store.get(callId);
       if (!record || (actor.kind === 'user' && record.userId !== actor.userId)) {
         throw ApiError.notFound('call_not_found', 'No such call');
@@ -392,7 +394,7 @@ export class CallService {
    * ended already. `mirror`: edit the Matrix event too (not when Matrix is where the end was seen).
    */
   async end(callId: string, reason: string, mirror: boolean): Promise<boolean> {
-    return this.lock.run(callId, async () => {
+    return this.store.exclusive(callId, async () => {
       const current = await this.store.get(callId);
       if (!current || current.status === 'ended') return false;
       const { record: next, applied } = await this.applyStatus(current, 'ended', reason);
@@ -418,7 +420,7 @@ export class CallService {
   async endByRoom(roomName: string, reason: string): Promise<CallRecord | undefined> {
     const record = await this.store.findByRoomName(roomName);
     if (!record || record.status === 'ended') return record;
-    return this.lock.run(record.callId, async () => {
+    return this.store.exclusive(record.callId, async () => {
       const current = await this.store.get(record.callId);
       if (!current || current.status === 'ended') return current;
       const { record: next, applied } = await this.applyStatus(current, 'ended', reason);

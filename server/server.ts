@@ -10,6 +10,7 @@ import { LiveKitGateway } from './livekit.ts';
 import { SdkOracleMatrix } from './matrix/client.ts';
 import type { OracleMatrix } from './matrix/client.ts';
 import { DEFAULT_RETRY } from './matrix/retry.ts';
+import { postgresCounters } from './middleware/rate-limit.ts';
 import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
 import { PostgresCallStore } from './store/postgres-store.ts';
@@ -81,7 +82,9 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
       : new Map([[matrix.userId.slice(matrix.userId.indexOf(':') + 1), config.matrix.baseUrl]]);
   const effective: ServerConfig = { ...config, matrix: { ...config.matrix, openIdServers } };
   const livekit = new LiveKitGateway(config.livekit);
-  const app = createApp(effective, { store, matrix, livekit, log, userDids });
+  // Backends sharing a database share their rate-limit counters too: together they enforce one limit.
+  const limitCounters = store instanceof PostgresCallStore ? postgresCounters(store.sharedPool) : undefined;
+  const app = createApp(effective, { store, matrix, livekit, log, userDids, ...(limitCounters ? { limitCounters } : {}) });
   await matrix.start((event) => app.calls.applyMatrixEvent(event));
   const http: Server = await new Promise((resolve, reject) => {
     const server = app.koa.listen(config.port, config.host, () => resolve(server));

@@ -1,11 +1,12 @@
 /**
- * Rate limits on `rate-limiter-flexible`: in memory for one backend; its Redis or PostgreSQL limiters
- * implement the same `RateLimiterAbstract`, so several backends can share counters without a change
- * here. Each limit counts per key (the client's address after `TRUST_PROXY_HOPS` proxies, or the
+ * Rate limits on `rate-limiter-flexible`: counted in memory for one backend, or in PostgreSQL's
+ * `rate_limits` table when several backends share a database (so that together they enforce one
+ * limit). Each limit counts per key (the client's address after `TRUST_PROXY_HOPS` proxies, or the
  * signed-in user) within a fixed window; a refusal is 429 with a code and Retry-After.
  */
 import type { Context, Next } from 'koa';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ApiErrorCode } from '../../protocol/api/index.ts';
 import { ApiError } from '../errors.ts';
@@ -17,8 +18,33 @@ export interface Limit {
   readonly message: string;
 }
 
-export function memoryLimit(points: number, seconds: number, code: ApiErrorCode, message: string): Limit {
-  return { limiter: new RateLimiterMemory({ points, duration: seconds }), code, message };
+/** Where a limit's counters live: makes the limiter named `name` (unique per limit) for `points` per `seconds`. */
+export type LimitCounters = (name: string, points: number, seconds: number) => RateLimiterAbstract;
+
+/** Counters in this process: the default, right for one backend. */
+export const memoryCounters: LimitCounters = (_name, points, seconds) => new RateLimiterMemory({ points, duration: seconds });
+
+/**
+ * Counters in PostgreSQL (the table of migration 004), shared by every backend on the database. Should
+ * the database fail, each backend counts in memory meanwhile (rate-limiter-flexible's insurance
+ * limiter) rather than failing every limited request.
+ */
+export function postgresCounters(pool: pg.Pool): LimitCounters {
+  return (name, points, seconds) =>
+    new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      tableCreated: true,
+      keyPrefix: name,
+      points,
+      duration: seconds,
+      insuranceLimiter: new RateLimiterMemory({ points, duration: seconds }),
+    });
+}
+
+export function limit(counters: LimitCounters, name: string, points: number, seconds: number, code: ApiErrorCode, message: string): Limit {
+  return { limiter: counters(name, points, seconds), code, message };
 }
 
 function retryAfterSeconds(res: RateLimiterRes): number {

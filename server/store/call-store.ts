@@ -92,5 +92,12 @@ export interface CallStore {
   list(query: ListQuery): Promise<ListPage>;
   /** Calls whose Matrix event does not yet show their status (an edit that failed or was cut short). */
   unmirrored(): Promise<CallRecord[]>;
+  /**
+   * Runs `task` while no other `exclusive` task for the same call runs, in this process or, for a store
+   * that several backends share, in any of them; tasks for other calls run meanwhile. A call's
+   * read-decide-act steps (a sync that dispatches the agent once, an end and its one Matrix edit) then
+   * happen one at a time, as in one process, whichever backend each request reached.
+   */
+  exclusive<T>(callId: string, task: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

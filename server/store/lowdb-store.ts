@@ -10,6 +10,7 @@ import type { CallRecord, CallStore, ListPage, ListQuery } from './call-store.ts
 import { InvalidCursorError, StoreConflict, StoreLockedError } from './call-store.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 
 interface StoreData {
   version: 1;
@@ -44,6 +45,8 @@ export class LowdbCallStore implements CallStore {
   private scheduled: Promise<void> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** One writer process per file: a lock in this process serializes a call's tasks everywhere. */
+  private readonly calls = new KeyedLock();
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -240,6 +243,10 @@ export class LowdbCallStore implements CallStore {
 
   async unmirrored(): Promise<CallRecord[]> {
     return [...this.byId.values()].filter((record) => record.status !== 'pending' && record.mirroredStatus !== record.status);
+  }
+
+  exclusive<T>(callId: string, task: () => Promise<T>): Promise<T> {
+    return this.calls.run(callId, task);
   }
 
   async close(): Promise<void> {

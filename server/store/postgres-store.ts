@@ -11,6 +11,7 @@ import { StoreConflict } from './call-store.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { InvalidCursorError } from './call-store.ts';
 import { migrate } from './postgres-migrations.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 import type { Migration } from './postgres-migrations.ts';
 
 export interface PostgresStoreOptions {
@@ -20,6 +21,11 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** A statement running longer than this is cancelled (and its request fails) rather than holding a connection. */
   readonly statementTimeoutMs?: number;
+  /**
+   * How long a request waits for another backend's work on the same call (see `exclusive`) before it
+   * fails: longer than the work itself, which may include Matrix requests with their retries.
+   */
+  readonly callLockTimeoutMs?: number;
   /** A migration was applied at start. */
   readonly onMigration?: (migration: Migration) => void;
   /** An idle pooled connection failed (the server restarted, say); the pool replaces it. */
@@ -154,10 +160,23 @@ function isUniqueViolation(error: unknown): error is pg.DatabaseError {
   return error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION;
 }
 
+/**
+ * The first key of a call's advisory lock (`pg_advisory_lock(CALL_LOCK_CLASS, hashtext(callId))`); the
+ * two-key form is a key space of its own, apart from the migrations' and the open-call count's locks. Two
+ * calls whose IDs hash alike merely wait for each other.
+ */
+const CALL_LOCK_CLASS = 0x0ca11;
+
 export class PostgresCallStore implements CallStore {
   private closed = false;
+  /** One connection per call waits for the database lock; this process's other tasks for it queue here. */
+  private readonly local = new KeyedLock();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** Connections that hold call locks, apart from `pool`: a holder's own queries never wait for a lock holder's connection. */
+    private readonly lockPool: pg.Pool,
+  ) {}
 
   /**
    * Connects, brings the schema up to date (safe while other backends do the same) and opens the pool.
@@ -175,7 +194,16 @@ export class PostgresCallStore implements CallStore {
       idle_in_transaction_session_timeout: 10_000,
     });
     pool.on('error', (error) => options.onIdleError?.(error));
-    return new PostgresCallStore(pool);
+    const lockWaitMs = options.callLockTimeoutMs ?? 60_000;
+    const lockPool = new pg.Pool({
+      connectionString: options.url,
+      application_name: 'oracle-call call locks',
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: lockWaitMs,
+      statement_timeout: lockWaitMs,
+    });
+    lockPool.on('error', (error) => options.onIdleError?.(error));
+    return new PostgresCallStore(pool, lockPool);
   }
 
   /** Applies the migrations the database lacks, on a connection of its own; resolves with those applied. */
@@ -187,6 +215,11 @@ export class PostgresCallStore implements CallStore {
     } finally {
       await client.end().catch(() => {});
     }
+  }
+
+  /** The store's connection pool, for other shared state of the backends on this database (the rate-limit counters). */
+  get sharedPool(): pg.Pool {
+    return this.pool;
   }
 
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -342,9 +375,47 @@ export class PostgresCallStore implements CallStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * Holds a session-level advisory lock on the call for the task, on a connection of its own: a second
+   * backend's task for the same call waits in PostgreSQL until this one is done. A backend that dies
+   * mid-task loses its connection, and with it the lock, so nothing stays locked. Outside a
+   * transaction, so that the task's own writes commit as they go (and the idle-in-transaction
+   * timeout does not apply to a task waiting on Matrix).
+   */
+  exclusive<T>(callId: string, task: () => Promise<T>): Promise<T> {
+    return this.local.run(callId, async () => {
+      if (this.closed) throw new Error('the call store is closed');
+      const client = await this.lockPool.connect();
+      let broken: Error | undefined;
+      // The connection may drop while held (the server restarted): that is the end of the lock, not of the process.
+      const dropped = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', dropped);
+      const release = () => {
+        client.off('error', dropped);
+        client.release(broken);
+      };
+      try {
+        await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CALL_LOCK_CLASS, callId]);
+      } catch (error) {
+        // A lock statement that failed (timed out) may have taken the lock after all: the connection goes, and the lock with it.
+        broken = error as Error;
+        release();
+        throw error;
+      }
+      try {
+        return await task();
+      } finally {
+        if (!broken) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CALL_LOCK_CLASS, callId]).catch(dropped);
+        release();
+      }
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.lockPool.end()]);
   }
 }

@@ -69,6 +69,29 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
       await Promise.all(opened.splice(0).map((store) => store.close()));
     });
 
+    it('runs the exclusive tasks of one call one at a time, and those of other calls meanwhile; a failing task lets go', async () => {
+      const { store } = await fresh();
+      const seen: string[] = [];
+      const task =
+        (name: string, ms: number, fail = false) =>
+        async () => {
+          seen.push(`${name} in`);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          seen.push(`${name} out`);
+          if (fail) throw new Error(`${name} failed`);
+          return name;
+        };
+      const results = await Promise.allSettled([
+        store.exclusive('call-a', task('a1', 150, true)),
+        store.exclusive('call-a', task('a2', 10)),
+        store.exclusive('call-b', task('b1', 10)),
+      ]);
+      assert.equal(results[0].status, 'rejected', 'the failure reaches the caller');
+      assert.deepEqual(results[1], { status: 'fulfilled', value: 'a2' });
+      assert.ok(seen.indexOf('b1 out') < seen.indexOf('a1 out'), `another call's task ran meanwhile: ${seen.join(', ')}`);
+      assert.ok(seen.indexOf('a2 in') > seen.indexOf('a1 out'), `the same call's tasks did not overlap: ${seen.join(', ')}`);
+    });
+
     it('counts open calls per user, refuses one over maxOpenPerUser, lists open calls, forgets old ended ones; keeps the new fields', async () => {
       const { store, reopen } = await fresh();
       const a = await store.insert(record({ status: 'active', verifiedUserDid: 'did:matrix:%40alice:localhost' }), { maxOpenPerUser: 2 });

@@ -98,6 +98,38 @@ describe('PostgresCallStore across instances (several backends on one database)'
     assert.ok([...winners].every((w) => w === 'a' || w === 'b'));
   });
 
+  it("runs a call's exclusive tasks one at a time across instances, and a holder's lost connection lets go", async () => {
+    const url = await postgres().createDatabase();
+    const [a, b] = await Promise.all([openStore({ url }), openStore({ url })]);
+    const seen: string[] = [];
+    const task = (name: string, ms: number) => async () => {
+      seen.push(`${name} in`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      seen.push(`${name} out`);
+    };
+    await Promise.all([
+      a.exclusive('call-x', task('a', 300)),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() => b.exclusive('call-x', task('b', 10))),
+    ]);
+    assert.deepEqual(seen, ['a in', 'a out', 'b in', 'b out'], 'the second instance waited for the first');
+
+    // A backend that dies holding the lock: its connection closes, and another instance gets the lock.
+    const dying = await openStore({ url });
+    let held!: () => void;
+    const holding = dying.exclusive('call-y', () => new Promise<void>((resolve) => (held = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await withClient(url, (client) =>
+      client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'oracle-call call locks' AND query LIKE '%pg_advisory_lock%' AND pid <> pg_backend_pid() AND datname = current_database()",
+      ),
+    );
+    const started = Date.now();
+    await b.exclusive('call-y', async () => {});
+    assert.ok(Date.now() - started < 5000, 'the lock went with the connection');
+    held();
+    await holding.catch(() => {});
+  });
+
   it('serializes changes of one call made through several instances: none lost', async () => {
     const url = await postgres().createDatabase();
     const stores = await Promise.all(Array.from({ length: 3 }, () => openStore({ url })));
