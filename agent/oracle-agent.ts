@@ -63,6 +63,7 @@ export default defineAgent<ProcessData>({
       ctx.shutdown(`key handoff failed: ${failure.reason}`);
       return;
     }
+    log.info('call key obtained');
 
     await ctx.room.connect(ctx.info.url, ctx.info.token, {
       autoSubscribe: true,

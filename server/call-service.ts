@@ -120,6 +120,7 @@ export class CallService {
   /** Admits a call from its Matrix event (every check in the design), dispatches the agent, answers a room token. */
   sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {
     const { eventId, roomName } = parseCallId(callId);
+    const startedAt = performance.now();
     return this.lock.run(callId, async () => {
       const existing = await this.store.get(callId);
       if (existing) {
@@ -131,6 +132,7 @@ export class CallService {
       }
       // Cheap refusals first: a user at the limit costs no Matrix request (checked again, atomically, at insert).
       if ((await this.store.countOpen(userId)) >= this.config.userMaxOpenCalls) throw this.tooManyOpenCalls();
+      const matrixReadFrom = performance.now();
       if (!(await this.matrix.isJoined(body.matrixRoomId))) {
         throw ApiError.forbidden('oracle_not_in_room', "The oracle's Matrix account has not joined that room: invite it, and sync once it has joined");
       }
@@ -152,6 +154,7 @@ export class CallService {
       const dids = await this.userDids.check(userId, content.userDid);
       const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
       if (state.status === 'ended') throw ApiError.conflict('call_ended', 'The call event was already edited to ended');
+      const matrixReadMs = performance.now() - matrixReadFrom;
       const now = new Date().toISOString();
       const record: CallRecord = {
         callId,
@@ -183,7 +186,7 @@ export class CallService {
         throw error;
       }
       this.log.info({ callId, userId, callType: stored.callType }, 'call stored');
-      return this.finishSync(stored);
+      return this.finishSync(stored, { startedAt, matrixReadMs });
     });
   }
 
@@ -250,12 +253,18 @@ export class CallService {
     return content;
   }
 
-  /** Dispatch, edit to active (each once), then a fresh room token. */
-  private async finishSync(record: CallRecord): Promise<SyncAnswer> {
+  /**
+   * Dispatch, edit to active (each once), then a fresh room token. A first admission logs where its
+   * time went (`timing`: when the sync began, how long the Matrix reads took): bench:call reads it.
+   */
+  private async finishSync(record: CallRecord, timing?: { startedAt: number; matrixReadMs: number }): Promise<SyncAnswer> {
     if (record.status === 'ended') throw ApiError.conflict('call_ended', 'The call has ended');
     let current = record;
+    let dispatchMs: number | undefined;
+    let mirrorMs: number | undefined;
     if (current.status === 'pending') {
       if (!current.dispatchId) {
+        const dispatchFrom = performance.now();
         const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId).catch((error: unknown) => {
           if (error instanceof DispatchFailedError) {
             throw ApiError.upstream('dispatch_failed', `The oracle agent could not be dispatched: ${error.message}`);
@@ -263,9 +272,11 @@ export class CallService {
           throw error;
         });
         current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
+        dispatchMs = performance.now() - dispatchFrom;
         this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
         this.arrival.watch(current.callId);
       }
+      const mirrorFrom = performance.now();
       await this.mirror(current, 'active').catch((error: Error) => {
         throw fromMatrixError(error, 'The call event could not be edited to active') ?? error;
       });
@@ -273,11 +284,26 @@ export class CallService {
         (await this.store.update(current.callId, (r) =>
           r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
         )) ?? current;
+      mirrorMs = performance.now() - mirrorFrom;
     }
-    return {
+    const answer = {
       call: publicCall(current),
       livekit: { url: this.livekit.url, token: await this.livekit.userToken(current.roomName, current.userId) },
     };
+    if (timing) {
+      const ms = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 10) / 10);
+      this.log.info(
+        {
+          callId: current.callId,
+          matrixReadMs: ms(timing.matrixReadMs),
+          dispatchMs: ms(dispatchMs),
+          mirrorMs: ms(mirrorMs),
+          totalMs: ms(performance.now() - timing.startedAt),
+        },
+        'call admitted',
+      );
+    }
+    return answer;
   }
 
   /**

@@ -28,6 +28,7 @@ export class EchoBrain implements OracleBrain {
   async run(session: CallSession): Promise<void> {
     const { room, signal, log } = session;
     const voice = await publishVoice(room);
+    log.info({ trackSid: voice.trackSid }, 'voice published');
     await setOracleState(room, 'listening');
     const stopChat = onChat(room, session.user.identity, (text) => {
       log.debug('chat message, echoing it');
