@@ -85,6 +85,12 @@ function agentEndReason(reason: string): string {
   return reason === 'no_show' ? 'no_show' : `agent_failed: ${reason}`;
 }
 
+/** The value of a settled promise, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 export class CallService {
   private readonly lock = new KeyedLock();
   private readonly duplicates: DuplicateCalls;
@@ -136,11 +142,17 @@ export class CallService {
       if (!(await this.matrix.isJoined(body.matrixRoomId))) {
         throw ApiError.forbidden('oracle_not_in_room', "The oracle's Matrix account has not joined that room: invite it, and sync once it has joined");
       }
-      const event = await this.readEvent(body.matrixRoomId, eventId);
+      // The three reads go out together; their answers are checked in this order, as if made one by one.
+      const [read, encryption, editsRead] = await Promise.allSettled([
+        this.readEvent(body.matrixRoomId, eventId),
+        this.matrix.isRoomEncrypted(body.matrixRoomId),
+        this.matrix.getEdits(body.matrixRoomId, eventId),
+      ]);
+      const event = settled(read);
       if (!event) {
         throw ApiError.notFound('event_not_found', 'No such event in that Matrix room (or the oracle is not in the room)');
       }
-      const roomEncrypted = await this.matrix.isRoomEncrypted(body.matrixRoomId);
+      const roomEncrypted = settled(encryption);
       if (!roomEncrypted && this.config.matrix.requireEncryption) {
         throw ApiError.invalidEvent(
           'room_not_encrypted',
@@ -152,7 +164,7 @@ export class CallService {
       }
       const content = this.checkEvent(event, userId, roomName, body);
       const dids = await this.userDids.check(userId, content.userDid);
-      const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
+      const state = currentCallState(event, settled(editsRead), { editors: [this.matrix.userId] });
       if (state.status === 'ended') throw ApiError.conflict('call_ended', 'The call event was already edited to ended');
       const matrixReadMs = performance.now() - matrixReadFrom;
       const now = new Date().toISOString();

@@ -150,6 +150,7 @@ export class CallController implements ReactiveController {
   #running: Promise<void> | undefined;
   #devices: Partial<Record<DeviceKind, string>> = {};
   #startOn = { microphone: true, camera: true };
+  #warm: Promise<unknown> | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
@@ -163,6 +164,17 @@ export class CallController implements ReactiveController {
 
   get hasMedia(): boolean {
     return this.#media !== undefined;
+  }
+
+  /**
+   * Loads in the background what a call needs first — LiveKit's media module (the call-time chunk) and
+   * the Matrix transport — so that starting the call does not wait for them: when the lobby opens, or a
+   * call button is pointed at. Once per element; a failure is left for the call to report.
+   */
+  warmUp(): void {
+    this.#warm ??= Promise.all([this.services.mediaSessions(), this.services.transport()]).catch(() => {
+      this.#warm = undefined;
+    });
   }
 
   /** Shows the lobby (devices are chosen there; `start` leaves it for the call). */
@@ -279,21 +291,29 @@ export class CallController implements ReactiveController {
     const matrixRoomId = config.matrixRoomId || transport.roomId || '';
     if (!matrixRoomId) throw new CallError(CallErrorReason.NotConfigured, 'matrix-room-id is not set');
     call.matrixRoomId = matrixRoomId;
+    // The room's encryption session is shared while the sign-in and the media go on.
+    transport.prepareToSend?.(matrixRoomId);
     const backend = await step(CallErrorReason.NotConfigured, signal, () => this.services.backend());
     call.backend = backend;
     const oracle = await this.#oracle(backend, config, signal);
     checkChoices(config, oracle);
-    const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
-    mark('openid');
-    const session = await step(CallErrorReason.SignInFailed, signal, async () => {
-      try {
-        return await backend.signIn(openId, signal);
-      } catch (error) {
-        throw toCallError(error, backendReason(error, CallErrorReason.SignInFailed));
-      }
-    });
-    call.session = session;
-    mark('signed-in');
+    // The sign-in runs while the media is readied: neither needs the other, and the call event (which
+    // names the signed-in user) waits for both.
+    const signingIn = (async () => {
+      const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
+      mark('openid');
+      const signedIn = await step(CallErrorReason.SignInFailed, signal, async () => {
+        try {
+          return await backend.signIn(openId, signal);
+        } catch (error) {
+          throw toCallError(error, backendReason(error, CallErrorReason.SignInFailed));
+        }
+      });
+      mark('signed-in');
+      return signedIn;
+    })();
+    // Awaited once the media is ready; a failure meanwhile must not surface as an unhandled rejection.
+    signingIn.catch(() => {});
 
     const media = await step(CallErrorReason.Unknown, signal, () => factory.create());
     call.media = media;
@@ -316,6 +336,8 @@ export class CallController implements ReactiveController {
     if (callType === 'video' && !this.#startOn.camera) await media.setCameraEnabled(false);
     throwIfAborted(signal);
     mark('media-ready');
+    const session = await signingIn;
+    call.session = session;
     this.machine.send({ type: 'media-ready' });
 
     const callKey = generateCallKey();
