@@ -9,7 +9,7 @@ import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
-import { createBrain } from './brain.ts';
+import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
 import { HandoffError, obtainCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
@@ -31,7 +31,8 @@ async function personWithin(ctx: JobContext<ProcessData>, timeoutMs: number): Pr
 
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
-    const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(loadAgentConfig())]);
+    const config = loadAgentConfig();
+    const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
     proc.userData.vad = vad;
   },
 
