@@ -9,7 +9,7 @@
  * waited for as asked, without using up an attempt, within a total budget (KEY_FETCH_BUDGET_SECONDS)
  * longer than a limiter's one-minute window.
  */
-import { backoffDelay, decryptCallKey, sleep } from '../protocol/index.ts';
+import { backoffDelay, decryptCallKey, encryptCallKey, generateCallKey, sleep } from '../protocol/index.ts';
 import { API_ROUTES, AnswerMismatchError, parseAnswer, routePath } from '../protocol/api/index.ts';
 import type { CallType } from '../protocol/index.ts';
 import type { AgentEndReason, AgentFailureReason, KeyAnswer, UpdateBody } from '../protocol/api/index.ts';
@@ -78,6 +78,24 @@ async function fetchOnce(config: AgentConfig, callId: string): Promise<KeyAnswer
   } catch (error) {
     if (error instanceof AnswerMismatchError) throw new HandoffError('backend_error', error.message);
     throw error;
+  }
+}
+
+/**
+ * Readies the key path in a job process before it takes a call (its prewarm): the first key request of
+ * a fresh process otherwise loads fetch (undici), compiles the answer's schema and runs secp256k1, HKDF
+ * and AES-GCM for the first time (JIT), hundreds of milliseconds on a busy host, all of it between the
+ * dispatch and the oracle's join. Decrypts a key made here for the oracle's own public key, parses an
+ * empty key answer, and asks the backend's `GET /health` (no credentials). Never throws.
+ */
+export async function warmKeyPath(config: AgentConfig): Promise<void> {
+  try {
+    decryptCallKey(encryptCallKey(generateCallKey(), config.oraclePublicKey), config.oraclePrivateKey);
+    API_ROUTES.callKey.answer.safeParse({});
+    const response = await fetch(`${config.backendUrl}${routePath(API_ROUTES.health, {})}`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+  } catch {
+    // The call's own request says what is wrong, if anything is.
   }
 }
 

@@ -9,9 +9,9 @@ import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
-import { createBrain } from './brain.ts';
+import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
-import { HandoffError, obtainCallKey, reportFailure } from './key-handoff.ts';
+import { HandoffError, obtainCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
 
 interface ProcessData {
@@ -31,7 +31,9 @@ async function personWithin(ctx: JobContext<ProcessData>, timeoutMs: number): Pr
 
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
-    proc.userData.vad = await silero.VAD.load();
+    const config = loadAgentConfig();
+    const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
+    proc.userData.vad = vad;
   },
 
   entry: async (ctx: JobContext<ProcessData>) => {
@@ -63,16 +65,31 @@ export default defineAgent<ProcessData>({
       ctx.shutdown(`key handoff failed: ${failure.reason}`);
       return;
     }
+    log.info('call key obtained');
 
-    await ctx.room.connect(ctx.info.url, ctx.info.token, {
-      autoSubscribe: true,
-      dynacast: false,
-      encryption: {
-        keyProviderOptions: { sharedKey: new TextEncoder().encode(key.callKey) },
-        encryptionType: EncryptionType.GCM,
-      },
-    });
+    // The brain is made while the room connection is (it loads its module, the pipeline's clients).
+    const [brain] = await Promise.all([
+      createBrain(
+        config,
+        { vad: ctx.proc.userData.vad },
+        {
+          ...(key.agentVoice ? { voice: key.agentVoice } : {}),
+          ...(key.language ? { language: key.language } : {}),
+        },
+      ),
+      ctx.room.connect(ctx.info.url, ctx.info.token, {
+        autoSubscribe: true,
+        dynacast: false,
+        encryption: {
+          keyProviderOptions: { sharedKey: new TextEncoder().encode(key.callKey) },
+          encryptionType: EncryptionType.GCM,
+        },
+      }),
+    ]);
     log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid, voice: key.agentVoice, language: key.language }, 'joined the call with E2EE');
+    // What needs no person (the echo oracle's voice track) is ready before they arrive: the person
+    // hears the oracle as soon as they subscribe, as with an agent that publishes when it joins.
+    await brain.prepare?.(ctx.room, log);
 
     const user = await personWithin(ctx, config.joinTimeoutMs);
     if (!user) {
@@ -91,14 +108,6 @@ export default defineAgent<ProcessData>({
     ctx.room.on(RoomEvent.Disconnected, () => ended.abort());
     ctx.addShutdownCallback(async () => ended.abort());
 
-    const brain = await createBrain(
-      config,
-      { vad: ctx.proc.userData.vad },
-      {
-        ...(key.agentVoice ? { voice: key.agentVoice } : {}),
-        ...(key.language ? { language: key.language } : {}),
-      },
-    );
     try {
       await brain.run({ room: ctx.room, user, callType: key.callType, log, signal: ended.signal });
     } catch (error) {

@@ -21,6 +21,11 @@ export interface CallSession {
 }
 
 export interface OracleBrain {
+  /**
+   * Called once the room is joined, before the person is there: readies what needs no person (the
+   * echo oracle publishes its voice track). Optional.
+   */
+  prepare?(room: Room, log: Log): Promise<void>;
   /** Runs the oracle's side of the call until the session's signal aborts. */
   run(session: CallSession): Promise<void>;
 }

@@ -1,28 +1,29 @@
 /**
  * `npm run bench:call`: how long a person waits, in the page, from the click on "Start audio call" to
- * the oracle's first decrypted audio; against a bare LiveKit E2EE join measured in the same run.
+ * the oracle's first decrypted audio; against LiveKit's own agent path (a token that dispatches a
+ * minimal agent) and a bare LiveKit E2EE join, all in the same run and the same Chromium.
  *
  * Everything real and on loopback (the start-up of test/helpers/e2e.ts, in bench/lib/call-setup.ts):
  * Synapse, the LiveKit server, the backend, the agent worker (echo brain), the built demo page in
- * headless Chromium with the fake microphone.
+ * headless Chromium with the fake microphone; plus the baseline agent worker (bench/lib/dispatch-baseline-agent.ts).
  *
- * 1. Calls: BENCH_CALLS (10) audio calls from the script-tag page, one after another, after one warm-up
- *    call (BENCH_WARMUP, 1) that is not counted. Each: click "Start audio call", wait for phase
- *    'in-call' and the first decoded oracle audio, hang up, wait for 'ended', close, and wait until the
- *    agent worker has a prewarmed idle job process again (the warm case).
- * 2. Bare joins: as many joins of a blank page in the same Chromium (livekit-client's UMD build, E2EE
- *    with a shared string key, the element's Room options) into a room where an rtc-node participant
- *    (scripts/stack/participants.ts) already publishes a tone, also after one warm-up.
+ * BENCH_CALLS (10) rounds after BENCH_WARMUP (1) uncounted ones; each round, one after another:
+ * 1. A call from the script-tag page: click "Start audio call" (no lobby), wait for phase 'in-call' and
+ *    the first decoded oracle audio, hang up, wait for 'ended', close. Its phases (bench/lib/call-phases.ts)
+ *    from the element's marks and the backend's and the agent's log lines.
+ * 2. The agent-dispatch baseline (bench/lib/dispatch-baseline.ts): a blank page joins a fresh room with
+ *    a token that dispatches the baseline agent with the E2EE key in its metadata; the agent joins with
+ *    our agent's room options and publishes a tone at once.
+ * 3. The bare join: the blank page joins a room where an rtc-node participant already publishes a tone.
+ * Before 1 and 2 the run waits until that agent worker has a prewarmed idle job process (the warm case).
+ * The blank page uses livekit-client's UMD build with the element's E2EE and Room options.
  *
- * Timed in the page (bench/lib/call-page.ts): from the click (or the bare page's connect start) to
- * - "first decoded audio": the first inbound-rtp audio stats report with decoded, not concealed,
- *   samples (frames that passed E2EE decryption and the Opus decoder) — the headline figure;
- * - "in-call": the element's phase 'in-call' (oracle audio track subscribed, reported encrypted);
- * - "subscribed": the remote audio track was attached to a media element;
- * - "loud": a WebAudio analyser first saw signal above -50 dBFS (the bare tone only: the echo oracle
- *   sends silence until it echoes the person, which takes seconds of speech by design).
+ * Timed in the page (bench/lib/call-page.ts) from the click (or the join's start) to the first decoded
+ * audio: the first inbound-rtp audio stats report with decoded, not concealed, samples (frames that
+ * passed E2EE decryption and the Opus decoder). The last line of the output is exactly
+ * `call p50 <n> ms; agent-dispatch baseline p50 <n> ms; ratio <r>`.
  *
- * Bounded: a watchdog stops the run after 240 s. Exits 0 when the run completed (every call and join
+ * Bounded: a watchdog stops the run after 420 s. Exits 0 when the run completed (every call and join
  * got decoded audio), 1 when one did not, 2 when stopped by the watchdog or a signal.
  */
 import './lib/call-quiet.ts';
@@ -33,23 +34,28 @@ import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scrip
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { bareJoin, bareLeave, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
+import { PHASE_ROWS, callPhases, readMarks, wallClock } from './lib/call-phases.ts';
+import type { CallPhases } from './lib/call-phases.ts';
 import { startCallSetup } from './lib/call-setup.ts';
 import type { CallSetup } from './lib/call-setup.ts';
+import { dispatchingToken, startBaselineWorker } from './lib/dispatch-baseline.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
 import { guardRun, progress } from './lib/run.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const WARMUP = setting('BENCH_WARMUP', 1, 0, 5);
-const GOAL_MS = 1500;
-const WATCHDOG_MS = 240_000;
+const GOAL_RATIO = 1.15;
+const WATCHDOG_MS = 420_000;
 const WAIT_MS = 20_000;
 
 const closing: { close?: () => Promise<void> } = {};
+const baselineWorker: { agent?: AgentProcess } = {};
 let cleaning: Promise<void> | undefined;
 const cleanUp = (): Promise<void> =>
   (cleaning ??= (async () => {
     await closeRtc([]).catch(() => {});
+    await baselineWorker.agent?.stop().catch(() => {});
     await closing.close?.();
   })());
 
@@ -83,6 +89,19 @@ function idleReady(agent: AgentProcess): boolean {
   return false;
 }
 
+async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (probe()) return true;
+    await sleep(100);
+  }
+  return probe();
+}
+
+async function waitWarm(agent: AgentProcess, label: string): Promise<void> {
+  if (!(await waitUntil(() => idleReady(agent), 15_000))) progress(`${label}: no prewarmed idle job process within 15 s; going on anyway`);
+}
+
 async function waitFor(page: Page, done: (times: PageTimes) => boolean, timeoutMs: number): Promise<PageTimes> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -98,26 +117,35 @@ interface Sample {
   readonly subscribed?: number;
   readonly loud?: number;
   readonly connected?: number;
+  readonly phases?: CallPhases;
 }
 
 const since = (from: number | undefined, at: number | undefined) => (from !== undefined && at !== undefined ? at - from : undefined);
+const ms = (value: number | undefined) => fixed(value ?? Number.NaN, 0);
 
 async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sample> {
-  if (!(await waitUntil(() => idleReady(setup.agent), 15_000))) progress(`${label}: no prewarmed idle job process within 15 s; calling anyway`);
+  await waitWarm(setup.agent, label);
   await startMonitor(page);
+  const backendFrom = setup.stack.logs.length;
+  const agentFrom = setup.agent.output.length;
   // One click to the call, as measured: no lobby.
   await page.locator('oracle-call').evaluate((element) => element.setAttribute('no-lobby', ''));
   await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
   const times = await waitFor(page, (t) => t.inCall !== undefined && t.decoded !== undefined, WAIT_MS);
   await stopMonitor(page);
+  const clickAt = times.clickAt === undefined ? undefined : await wallClock(page, times.clickAt);
+  const phases = clickAt === undefined ? undefined : callPhases(clickAt, await readMarks(page), setup.stack.logs, backendFrom, setup.agent.output, agentFrom);
   const sample: Sample = {
     decoded: since(times.clickAt, times.decoded),
     inCall: since(times.clickAt, times.inCall),
     subscribed: since(times.clickAt, times.played),
     loud: since(times.clickAt, times.loud),
+    ...(phases ? { phases } : {}),
   };
   progress(
-    `${label}: in-call ${fixed(sample.inCall ?? NaN, 0)} ms, first decoded oracle audio ${fixed(sample.decoded ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms`,
+    `${label}: first decoded oracle audio ${ms(sample.decoded)} ms (signed in ${ms(phases?.signedIn)}, event sent ${ms(phases?.eventSent)}, ` +
+      `synced ${ms(phases?.synced)}, connected ${ms(phases?.connected)}; agent key ${ms(phases?.keyObtained)}, joined ${ms(phases?.agentConnected)}, ` +
+      `voice ${ms(phases?.voicePublished)}; in-call ${ms(sample.inCall)})`,
   );
   const phase = await waitForPhase(page, ['in-call', 'error'], 1000).catch(() => undefined);
   if (phase === 'in-call') await page.locator('oracle-call').getByRole('button', { name: 'Hang up' }).click();
@@ -133,13 +161,29 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
   return sample;
 }
 
-async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (probe()) return true;
-    await sleep(100);
+/** LiveKit's own agent path: a token that dispatches the baseline agent into a fresh room. */
+async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: Page, label: string, index: number): Promise<Sample> {
+  await waitWarm(baseline, label);
+  const { key, token } = await dispatchingToken(setup.stack.livekit, `page-dispatch-${index}`);
+  try {
+    await startMonitor(page);
+    await bareJoin(page, setup.stack.livekit.url, token, key);
+    const times = await waitFor(page, (t) => t.decoded !== undefined, WAIT_MS);
+    await stopMonitor(page);
+    const sample: Sample = {
+      decoded: since(times.start, times.decoded),
+      connected: since(times.start, times.connected),
+      subscribed: since(times.start, times.subscribed),
+      loud: since(times.start, times.loud),
+    };
+    progress(
+      `${label}: connected ${ms(sample.connected)} ms, agent track subscribed ${ms(sample.subscribed)} ms, first decoded agent audio ${ms(sample.decoded)} ms`,
+    );
+    if (sample.decoded === undefined) progress(`the baseline agent's output ends with:\n${baseline.output.slice(-15).join('\n')}`);
+    return sample;
+  } finally {
+    await bareLeave(page).catch(() => {});
   }
-  return probe();
 }
 
 async function oneBareJoin(setup: CallSetup, page: Page, label: string, index: number): Promise<Sample> {
@@ -161,9 +205,7 @@ async function oneBareJoin(setup: CallSetup, page: Page, label: string, index: n
       subscribed: since(times.start, times.subscribed),
       loud: since(times.start, times.loud),
     };
-    progress(
-      `${label}: connected ${fixed(sample.connected ?? NaN, 0)} ms, subscribed ${fixed(sample.subscribed ?? NaN, 0)} ms, first decoded audio ${fixed(sample.decoded ?? NaN, 0)} ms, loud ${fixed(sample.loud ?? NaN, 0)} ms`,
-    );
+    progress(`${label}: connected ${ms(sample.connected)} ms, subscribed ${ms(sample.subscribed)} ms, first decoded audio ${ms(sample.decoded)} ms`);
     return sample;
   } finally {
     await bareLeave(page).catch(() => {});
@@ -185,84 +227,107 @@ const p50 = (values: readonly number[]) => {
 };
 const defined = (values: readonly (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
 
-async function main(): Promise<boolean> {
+async function main(): Promise<{ complete: boolean; callP50: number; baselineP50: number }> {
   const setup = await startCallSetup(progress, closing);
   const page = await setup.newPage();
-  await page.goto(setup.pages.pageUrl);
-  await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
-  await waitForPhase(page, 'idle');
-  progress('the demo page is signed in and idle');
+  const [baseline] = await Promise.all([
+    startBaselineWorker(setup.stack).then((agent) => (baselineWorker.agent = agent)),
+    (async () => {
+      await page.goto(setup.pages.pageUrl);
+      await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+      await waitForPhase(page, 'idle');
+    })(),
+  ]);
+  progress('the demo page is signed in and idle; the baseline agent worker is registered');
+  const blank = await setup.newPage();
+  await blank.goto(setup.bareUrl);
+  await blank.waitForFunction('typeof window.LivekitClient !== "undefined"', undefined, { timeout: 10_000 });
 
   const calls: Sample[] = [];
-  for (let i = -WARMUP; i < CALLS; i += 1) {
-    const sample = await oneCall(setup, page, i < 0 ? `call warm-up ${i + WARMUP + 1}/${WARMUP}` : `call ${i + 1}/${CALLS}`);
-    if (i >= 0) calls.push(sample);
-  }
-
-  const barePage = await setup.newPage();
-  await barePage.goto(setup.bareUrl);
-  await barePage.waitForFunction('typeof window.LivekitClient !== "undefined"', undefined, { timeout: 10_000 });
+  const dispatch: Sample[] = [];
   const bare: Sample[] = [];
   for (let i = -WARMUP; i < CALLS; i += 1) {
-    const sample = await oneBareJoin(setup, barePage, i < 0 ? `bare warm-up ${i + WARMUP + 1}/${WARMUP}` : `bare join ${i + 1}/${CALLS}`, i + WARMUP);
-    if (i >= 0) bare.push(sample);
+    const name = (what: string) => (i < 0 ? `${what} warm-up ${i + WARMUP + 1}/${WARMUP}` : `${what} ${i + 1}/${CALLS}`);
+    const call = await oneCall(setup, page, name('call'));
+    const viaDispatch = await oneDispatchJoin(setup, baseline, blank, name('dispatch baseline'), i + WARMUP);
+    const bareJoinSample = await oneBareJoin(setup, blank, name('bare join'), i + WARMUP);
+    if (i < 0) continue;
+    calls.push(call);
+    dispatch.push(viaDispatch);
+    bare.push(bareJoinSample);
   }
 
   const row = (name: string, values: readonly (number | undefined)[]) => {
     const got = defined(values);
     return [name, `${got.length}/${values.length}`, fixed(p50(got), 0), fixed(percentile(got, 90), 0), fixed(got.length ? Math.max(...got) : NaN, 0)];
   };
-  process.stdout.write(`\nCall set-up, loopback, ${CALLS} each after ${WARMUP} warm-up (ms)\n\n`);
+  const header = ['measure', 'got', 'p50', 'p90', 'max'];
+  process.stdout.write(`\nCall set-up, loopback, ${CALLS} rounds after ${WARMUP} warm-up (ms)\n\n`);
   process.stdout.write(
-    table(
-      ['measure', 'got', 'p50', 'p90', 'max'],
-      [
+    `${table(header, [
+      row(
+        'call: click → first decoded oracle audio',
+        calls.map((s) => s.decoded),
+      ),
+      row(
+        'call: click → phase in-call',
+        calls.map((s) => s.inCall),
+      ),
+      row(
+        'call: click → oracle track attached',
+        calls.map((s) => s.subscribed),
+      ),
+      row(
+        'dispatch baseline: join → first decoded agent audio',
+        dispatch.map((s) => s.decoded),
+      ),
+      row(
+        'dispatch baseline: join → connected',
+        dispatch.map((s) => s.connected),
+      ),
+      row(
+        'dispatch baseline: join → agent track subscribed',
+        dispatch.map((s) => s.subscribed),
+      ),
+      row(
+        'bare: join → first decoded audio',
+        bare.map((s) => s.decoded),
+      ),
+      row(
+        'bare: join → connected',
+        bare.map((s) => s.connected),
+      ),
+    ])}\n`,
+  );
+  process.stdout.write('\nThe call, phase by phase: ms since the click (medians), and durations inside the sync\n\n');
+  process.stdout.write(
+    `${table(
+      header,
+      PHASE_ROWS.map(([label, field]) =>
         row(
-          'call: click → first decoded oracle audio',
-          calls.map((s) => s.decoded),
+          label,
+          calls.map((s) => s.phases?.[field]),
         ),
-        row(
-          'call: click → phase in-call',
-          calls.map((s) => s.inCall),
-        ),
-        row(
-          'call: click → oracle track attached',
-          calls.map((s) => s.subscribed),
-        ),
-        row(
-          'bare: connect → first decoded audio',
-          bare.map((s) => s.decoded),
-        ),
-        row(
-          'bare: connect → connected',
-          bare.map((s) => s.connected),
-        ),
-        row(
-          'bare: connect → track subscribed',
-          bare.map((s) => s.subscribed),
-        ),
-        row(
-          'bare: connect → loud audio (analyser)',
-          bare.map((s) => s.loud),
-        ),
-      ],
-    ) + '\n',
+      ),
+    )}\n`,
   );
   const callP50 = p50(defined(calls.map((s) => s.decoded)));
-  const inCallP50 = p50(defined(calls.map((s) => s.inCall)));
+  const baselineP50 = p50(defined(dispatch.map((s) => s.decoded)));
   const bareP50 = p50(defined(bare.map((s) => s.decoded)));
   process.stdout.write(
-    `\nclick → first decoded oracle audio p50 ${fixed(callP50, 0)} ms (goal ≤ ${GOAL_MS} ms: ${callP50 <= GOAL_MS ? 'met' : 'NOT met'}); ` +
-      `ratio to the bare join's first decoded audio ${fixed(callP50 / bareP50, 2)} (in-call p50 / bare ${fixed(inCallP50 / bareP50, 2)})\n`,
+    `\nratio to the agent-dispatch baseline ${fixed(callP50 / baselineP50, 2)} (goal ≤ ${GOAL_RATIO}: ${callP50 / baselineP50 <= GOAL_RATIO ? 'met' : 'NOT met'}); ` +
+      `to the bare join ${fixed(callP50 / bareP50, 2)}\n`,
   );
-  const complete = calls.every((s) => s.decoded !== undefined && s.inCall !== undefined) && bare.every((s) => s.decoded !== undefined);
+  const complete = [...calls, ...dispatch, ...bare].every((s) => s.decoded !== undefined) && calls.every((s) => s.inCall !== undefined);
   if (!complete) process.stderr.write('[bench] some calls or joins got no decoded audio within 20 s\n');
-  return complete;
+  return { complete, callP50, baselineP50 };
 }
 
 let ok = false;
 try {
-  ok = await main();
+  const { complete, callP50, baselineP50 } = await main();
+  ok = complete;
+  process.stdout.write(`call p50 ${fixed(callP50, 0)} ms; agent-dispatch baseline p50 ${fixed(baselineP50, 0)} ms; ratio ${fixed(callP50 / baselineP50, 2)}\n`);
 } catch (error) {
   process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
 }

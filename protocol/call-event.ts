@@ -2,7 +2,7 @@
  * The Matrix call event `m.ixo.oracles_call`: its content schema, and the edit (`m.replace`) that
  * changes its status. Types come from the schemas, so the two cannot drift apart.
  */
-import { z } from 'zod';
+import * as z from './schema.ts';
 import { CALL_STATUSES } from './call-status.ts';
 import { ROOM_NAME_PATTERN } from './call-id.ts';
 import { ProtocolError } from './errors.ts';
@@ -21,23 +21,23 @@ const BASE58_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const VOICE_PATTERN = /^[A-Za-z0-9._-]+$/;
 const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
-const did = z.string().max(512).regex(DID_PATTERN, 'expected a DID ("did:method:id")');
+const did = z.string().check(z.maxLength(512), z.regex(DID_PATTERN, 'expected a DID ("did:method:id")'));
 const timestamp = z.iso.datetime({ offset: true });
 
 /** The fields every version of the content carries; none of them may change after the first event. */
 const callFields = {
   callType: z.enum(CALL_TYPES),
   callStartedAt: timestamp,
-  encryptionKey: z.string().min(1).max(1024).regex(BASE58_PATTERN, 'expected base58btc'),
-  sessionId: z.string().min(1).max(256),
+  encryptionKey: z.string().check(z.minLength(1), z.maxLength(1024), z.regex(BASE58_PATTERN, 'expected base58btc')),
+  sessionId: z.string().check(z.minLength(1), z.maxLength(256)),
   /** The LiveKit room name (the seed's wire name; code calls it the room name). */
-  roomId: z.string().regex(ROOM_NAME_PATTERN, 'expected a LiveKit room name (8 to 64 of A-Z a-z 0-9 _ -)'),
+  roomId: z.string().check(z.regex(ROOM_NAME_PATTERN, 'expected a LiveKit room name (8 to 64 of A-Z a-z 0-9 _ -)')),
   userDid: did,
   oracleDid: did,
   /** The oracle's voice for this call, one of those the oracle announces (`GET /oracle`). */
-  agentVoice: z.string().min(1).max(64).regex(VOICE_PATTERN, 'expected a voice name').optional(),
+  agentVoice: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(VOICE_PATTERN, 'expected a voice name'))),
   /** The language the person speaks (BCP 47, e.g. `en`, `pt-BR`), one of those the oracle announces. */
-  language: z.string().regex(LANGUAGE_PATTERN, 'expected a BCP 47 language tag (en, pt-BR)').optional(),
+  language: z.optional(z.string().check(z.regex(LANGUAGE_PATTERN, 'expected a BCP 47 language tag (en, pt-BR)'))),
 };
 
 /** Content of the event that starts a call. */
@@ -51,8 +51,8 @@ export type CallEventContent = z.infer<typeof callEventContentSchema>;
 export const callContentSchema = z.object({
   ...callFields,
   callStatus: z.enum(CALL_STATUSES),
-  callId: z.string().max(512).optional(),
-  callEndedAt: timestamp.optional(),
+  callId: z.optional(z.string().check(z.maxLength(512))),
+  callEndedAt: z.optional(timestamp),
 });
 export type CallContent = z.infer<typeof callContentSchema>;
 
@@ -60,7 +60,7 @@ export const IMMUTABLE_CALL_FIELDS = Object.keys(callFields) as (keyof typeof ca
 
 const relatesToSchema = z.object({
   rel_type: z.literal('m.replace'),
-  event_id: z.string().min(1),
+  event_id: z.string().check(z.minLength(1)),
 });
 
 /** Content of an edit event: the new content, and the relation to the original event. */
@@ -70,7 +70,7 @@ export const callEditContentSchema = z.object({
 });
 export type CallEditContent = z.infer<typeof callEditContentSchema>;
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'content'}: ${issue.message}`).join('; ');
 }
 

@@ -84,6 +84,12 @@ function agentEndReason(reason: string): string {
   return reason === 'no_show' ? 'no_show' : `agent_failed: ${reason}`;
 }
 
+/** The value of a settled promise, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 export class CallService {
   private readonly duplicates: DuplicateCalls;
   private readonly arrival: OracleArrival;
@@ -122,6 +128,7 @@ export class CallService {
    */
   sync(userId: string, callId: string, body: SyncBody): Promise<SyncAnswer> {
     const { eventId, roomName } = parseCallId(callId);
+    const startedAt = performance.now();
     return this.store.exclusive(callId, async () => {
       const existing = await this.store.get(callId);
       if (existing) {
@@ -133,14 +140,21 @@ export class CallService {
       }
       // Cheap refusals first: a user at the limit costs no Matrix request (checked again, atomically, at insert).
       if ((await this.store.countOpen(userId)) >= this.config.userMaxOpenCalls) throw this.tooManyOpenCalls();
+      const matrixReadFrom = performance.now();
       if (!(await this.matrix.isJoined(body.matrixRoomId))) {
         throw ApiError.forbidden('oracle_not_in_room', "The oracle's Matrix account has not joined that room: invite it, and sync once it has joined");
       }
-      const event = await this.readEvent(body.matrixRoomId, eventId);
+      // The three reads go out together; their answers are checked in this order, as if made one by one.
+      const [read, encryption, editsRead] = await Promise.allSettled([
+        this.readEvent(body.matrixRoomId, eventId),
+        this.matrix.isRoomEncrypted(body.matrixRoomId),
+        this.matrix.getEdits(body.matrixRoomId, eventId),
+      ]);
+      const event = settled(read);
       if (!event) {
         throw ApiError.notFound('event_not_found', 'No such event in that Matrix room (or the oracle is not in the room)');
       }
-      const roomEncrypted = await this.matrix.isRoomEncrypted(body.matrixRoomId);
+      const roomEncrypted = settled(encryption);
       if (!roomEncrypted && this.config.matrix.requireEncryption) {
         throw ApiError.invalidEvent(
           'room_not_encrypted',
@@ -152,8 +166,9 @@ export class CallService {
       }
       const content = this.checkEvent(event, userId, roomName, body);
       const dids = await this.userDids.check(userId, content.userDid);
-      const state = currentCallState(event, await this.matrix.getEdits(body.matrixRoomId, eventId), { editors: [this.matrix.userId] });
+      const state = currentCallState(event, settled(editsRead), { editors: [this.matrix.userId] });
       if (state.status === 'ended') throw ApiError.conflict('call_ended', 'The call event was already edited to ended');
+      const matrixReadMs = performance.now() - matrixReadFrom;
       const now = new Date().toISOString();
       const record: CallRecord = {
         callId,
@@ -185,7 +200,7 @@ export class CallService {
         throw error;
       }
       this.log.info({ callId, userId, callType: stored.callType }, 'call stored');
-      return this.finishSync(stored);
+      return this.finishSync(stored, { startedAt, matrixReadMs });
     });
   }
 
@@ -252,12 +267,18 @@ export class CallService {
     return content;
   }
 
-  /** Dispatch, edit to active (each once), then a fresh room token. */
-  private async finishSync(record: CallRecord): Promise<SyncAnswer> {
+  /**
+   * Dispatch, edit to active (each once), then a fresh room token. A first admission logs where its
+   * time went (`timing`: when the sync began, how long the Matrix reads took): bench:call reads it.
+   */
+  private async finishSync(record: CallRecord, timing?: { startedAt: number; matrixReadMs: number }): Promise<SyncAnswer> {
     if (record.status === 'ended') throw ApiError.conflict('call_ended', 'The call has ended');
     let current = record;
+    let dispatchMs: number | undefined;
+    let mirrorMs: number | undefined;
     if (current.status === 'pending') {
       if (!current.dispatchId) {
+        const dispatchFrom = performance.now();
         const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId).catch((error: unknown) => {
           if (error instanceof DispatchFailedError) {
             throw ApiError.upstream('dispatch_failed', `The oracle agent could not be dispatched: ${error.message}`);
@@ -265,9 +286,11 @@ export class CallService {
           throw error;
         });
         current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
+        dispatchMs = performance.now() - dispatchFrom;
         this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
         this.arrival.watch(current.callId);
       }
+      const mirrorFrom = performance.now();
       await this.mirror(current, 'active').catch((error: Error) => {
         throw fromMatrixError(error, 'The call event could not be edited to active') ?? error;
       });
@@ -275,11 +298,26 @@ export class CallService {
         (await this.store.update(current.callId, (r) =>
           r.status === 'pending' ? { ...r, status: 'active', mirroredStatus: 'active', updatedAt: new Date().toISOString() } : r,
         )) ?? current;
+      mirrorMs = performance.now() - mirrorFrom;
     }
-    return {
+    const answer = {
       call: publicCall(current),
       livekit: { url: this.livekit.url, token: await this.livekit.userToken(current.roomName, current.userId) },
     };
+    if (timing) {
+      const ms = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 10) / 10);
+      this.log.info(
+        {
+          callId: current.callId,
+          matrixReadMs: ms(timing.matrixReadMs),
+          dispatchMs: ms(dispatchMs),
+          mirrorMs: ms(mirrorMs),
+          totalMs: ms(performance.now() - timing.startedAt),
+        },
+        'call admitted',
+      );
+    }
+    return answer;
   }
 
   /**

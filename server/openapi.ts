@@ -13,7 +13,7 @@ type JsonSchema = Record<string, unknown>;
  * A schema as JSON Schema (2020-12, which OpenAPI 3.1 uses): requests as they are sent (`input`: a
  * default makes a field optional), answers as they are read (`output`).
  */
-export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+export function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
@@ -52,7 +52,7 @@ function errorAnswerSchema(codes: readonly ApiErrorCode[]): JsonSchema {
 }
 
 function parameters(route: ApiRoute): object[] {
-  const of = (schema: z.ZodObject | undefined, where: 'path' | 'query') => {
+  const of = (schema: z.core.$ZodObject | undefined, where: 'path' | 'query') => {
     if (!schema) return [];
     const json = jsonSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     return Object.entries(json.properties ?? {}).map(([name, { description, ...property }]) => ({

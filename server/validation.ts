@@ -3,10 +3,10 @@
  * (unknown fields are refused), and a refusal names each bad field.
  */
 import type { Context } from 'koa';
-import type { z } from 'zod';
+import type * as z from '../protocol/schema.ts';
 import { ApiError } from './errors.ts';
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
@@ -15,7 +15,7 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-export function parseBody<T extends z.ZodType>(ctx: Context, schema: T): z.infer<T> {
+export function parseBody<T extends z.ZodMiniType>(ctx: Context, schema: T): z.infer<T> {
   if (!ctx.is('application/json')) {
     throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body with "Content-Type: application/json"');
   }
@@ -24,7 +24,7 @@ export function parseBody<T extends z.ZodType>(ctx: Context, schema: T): z.infer
   return result.data;
 }
 
-export function parseQuery<T extends z.ZodType>(ctx: Context, schema: T): z.infer<T> {
+export function parseQuery<T extends z.ZodMiniType>(ctx: Context, schema: T): z.infer<T> {
   const result = schema.safeParse(ctx.query);
   if (!result.success) throw ApiError.badRequest('invalid_query', describe(result.error));
   return result.data;

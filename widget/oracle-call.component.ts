@@ -438,6 +438,7 @@ export class OracleCall extends LitElement {
       return;
     }
     this.#call.openLobby(callType);
+    this.#call.warmUp();
     void this.#lobby.open(callType);
   }
 
@@ -539,6 +540,7 @@ export class OracleCall extends LitElement {
           devicesOpen: this.devicesOpen,
           lobby: { ready: this.#lobby.snapshot.status === 'ready', callType: this.#lobby.callType },
           start: (callType) => this.#start(callType),
+          warmUp: () => this.#call.warmUp(),
           join: () => this.#join(),
           leaveLobby: () => this.#leaveLobby(),
           close: () => this.#call.close(),

@@ -36,6 +36,8 @@ export interface ControlsView {
   readonly devicesOpen: boolean;
   readonly lobby: { readonly ready: boolean; readonly callType: CallType };
   start(callType: CallType): void;
+  /** A call button is pointed at: load what a call needs first. */
+  warmUp(): void;
   join(): void;
   leaveLobby(): void;
   close(): void;
@@ -54,10 +56,12 @@ export function renderControls(view: ControlsView) {
   switch (state.phase) {
     case 'idle':
       return html`
-        <button part="call-button" class="primary" data-autofocus @click=${() => view.start(main)}>
+        <button part="call-button" class="primary" data-autofocus @pointerenter=${() => view.warmUp()} @click=${() => view.start(main)}>
           ${main === 'video' ? videoIcon : phoneIcon}${startCallLabel(main)}
         </button>
-        <button part="alt-call-button" @click=${() => view.start(other)}>${other === 'video' ? videoIcon : phoneIcon}${startCallLabel(other)}</button>
+        <button part="alt-call-button" @pointerenter=${() => view.warmUp()} @click=${() => view.start(other)}>
+          ${other === 'video' ? videoIcon : phoneIcon}${startCallLabel(other)}
+        </button>
       `;
     case 'lobby':
       return html`

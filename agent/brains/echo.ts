@@ -10,8 +10,9 @@ import { AudioFrame, AudioStream } from '@livekit/rtc-node';
 import { publishAvatar } from '../avatar.ts';
 import type { Avatar } from '../avatar.ts';
 import { VOICE_SAMPLE_RATE, followUserAudio, publishVoice } from '../audio-tracks.ts';
-import type { RemoteTrack } from '@livekit/rtc-node';
-import type { CallSession, OracleBrain } from '../oracle-brain.ts';
+import type { RemoteTrack, Room } from '@livekit/rtc-node';
+import type { OracleVoice } from '../audio-tracks.ts';
+import type { CallSession, Log, OracleBrain } from '../oracle-brain.ts';
 import { UtteranceCollector } from '../utterances.ts';
 import { onChat, sendTranscript, setOracleState } from '../room-text.ts';
 import { ECHO_MARK } from '../../protocol/index.ts';
@@ -23,12 +24,28 @@ function rms(samples: Int16Array): number {
 }
 
 export class EchoBrain implements OracleBrain {
+  /** The voice track, published by `prepare` (or by `run` when it was not called). */
+  #voice: Promise<OracleVoice> | undefined;
+
   constructor(private readonly vad: VAD) {}
+
+  async prepare(room: Room, log: Log): Promise<void> {
+    await this.#publish(room, log);
+  }
+
+  #publish(room: Room, log: Log): Promise<OracleVoice> {
+    this.#voice ??= (async () => {
+      const voice = await publishVoice(room);
+      log.info({ trackSid: voice.trackSid }, 'voice published');
+      await setOracleState(room, 'listening');
+      return voice;
+    })();
+    return this.#voice;
+  }
 
   async run(session: CallSession): Promise<void> {
     const { room, signal, log } = session;
-    const voice = await publishVoice(room);
-    await setOracleState(room, 'listening');
+    const voice = await this.#publish(room, log);
     const stopChat = onChat(room, session.user.identity, (text) => {
       log.debug('chat message, echoing it');
       void sendTranscript(room, text).catch(() => {});

@@ -91,7 +91,7 @@ export async function stopMonitor(page: Page): Promise<void> {
  * as the element: shared string key through PBKDF2, adaptive stream, dynacast), connect, attach every
  * subscribed audio track. Resolves once connected; the monitor (started just before) does the timing.
  */
-const BARE_JOIN = `async function (url, token, key) {
+const BARE_JOIN = `async function (url, token, key, extra) {
   const LK = window.LivekitClient;
   const mon = window.__mon;
   if (window.__room) { await window.__room.disconnect(); window.__room = undefined; }
@@ -100,6 +100,7 @@ const BARE_JOIN = `async function (url, token, key) {
     adaptiveStream: true,
     dynacast: true,
     encryption: { keyProvider, worker: new Worker('/e2ee-worker.mjs', { type: 'module' }) },
+    ...extra,
   });
   window.__room = room;
   room.on(LK.RoomEvent.TrackSubscribed, (track) => {
@@ -113,8 +114,8 @@ const BARE_JOIN = `async function (url, token, key) {
   mon.connected = performance.now();
 }`;
 
-export async function bareJoin(page: Page, url: string, token: string, key: string): Promise<void> {
-  await page.evaluate(`(${BARE_JOIN})(${JSON.stringify(url)}, ${JSON.stringify(token)}, ${JSON.stringify(key)})`);
+export async function bareJoin(page: Page, url: string, token: string, key: string, roomOptions: Record<string, unknown> = {}): Promise<void> {
+  await page.evaluate(`(${BARE_JOIN})(${JSON.stringify(url)}, ${JSON.stringify(token)}, ${JSON.stringify(key)}, ${JSON.stringify(roomOptions)})`);
 }
 
 export async function bareLeave(page: Page): Promise<void> {

@@ -94,7 +94,7 @@ export async function startCallSetup(progress: (message: string) => void, closin
     await stackClosing.close?.();
   };
   try {
-    started = await startBrowserStack({ logLevel: 'warn', progress, closing: stackClosing });
+    started = await startBrowserStack({ logLevel: 'info', progress, closing: stackClosing });
     bare = await startBareServer();
     browser = await started.launch();
     const b = browser;

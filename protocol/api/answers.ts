@@ -3,7 +3,7 @@
  * not match is refused at once with an error naming the route and the field, not found `undefined`
  * later. The element and the agent both go through this.
  */
-import type { z } from 'zod';
+import type * as z from '../schema.ts';
 import type { AnswerOf, ApiRoute } from './routes.ts';
 
 export class AnswerMismatchError extends Error {

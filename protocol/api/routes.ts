@@ -4,7 +4,7 @@
  * The server registers its routes from this table and validates with its schemas, `/openapi.json` is
  * generated from it, and the element's and the agent's clients parse answers with the same schemas.
  */
-import type { z } from 'zod';
+import type * as z from '../schema.ts';
 import type { ApiErrorCode } from './error-codes.ts';
 import {
   callIdParams,
@@ -33,15 +33,15 @@ export interface ApiRoute {
   readonly path: string;
   readonly summary: string;
   readonly auth: RouteAuth;
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodObject;
-  readonly body?: z.ZodType;
+  readonly params?: z.ZodMiniObject;
+  readonly query?: z.ZodMiniObject;
+  readonly body?: z.ZodMiniType;
   /** The body's media type; `application/json` unless said. */
   readonly bodyType?: string;
   /** The body schema's name in the API description (`components.schemas`). */
   readonly bodyName?: string;
   /** The answer of a success (200). */
-  readonly answer: z.ZodType;
+  readonly answer: z.ZodMiniType;
   readonly answerDescription: string;
   /** The codes of the failures the route itself can answer, by status (see {@link routeErrors} for all). */
   readonly errors: Readonly<Partial<Record<ErrorStatus, readonly ApiErrorCode[]>>>;

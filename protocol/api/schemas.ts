@@ -4,7 +4,7 @@
  * the schemas; the server builds its answers as these types and the clients parse them with these
  * schemas, so a renamed field breaks all three at compile time.
  */
-import { z } from 'zod';
+import * as z from '../schema.ts';
 import { CALL_TYPES } from '../call-event.ts';
 import { CALL_STATUSES } from '../call-status.ts';
 import type { ApiErrorCode } from './error-codes.ts';
@@ -12,53 +12,47 @@ import type { ApiErrorCode } from './error-codes.ts';
 // ---------------------------------------------------------------- requests
 
 /** `!opaque:server`, or (room version 12 and later) `!` and the room's hash with no server part. */
-const matrixRoomId = z
-  .string()
-  .max(255)
-  .regex(/^![A-Za-z0-9._=\-/+]+(:[A-Za-z0-9.-]+(:\d{1,5})?)?$/, 'expected a Matrix room ID ("!…")');
+const matrixRoomId = z.string().check(z.maxLength(255), z.regex(/^![A-Za-z0-9._=\-/+]+(:[A-Za-z0-9.-]+(:\d{1,5})?)?$/, 'expected a Matrix room ID ("!…")'));
 
 /** The path parameter of the call routes; the server checks its form with `parseCallId`. */
 export const callIdParams = z.object({
-  callId: z.string().describe('`eventId@roomName`: the Matrix event ID of the call event, "@", the LiveKit room name'),
+  callId: z.string().check(z.describe('`eventId@roomName`: the Matrix event ID of the call event, "@", the LiveKit room name')),
 });
 
 /** `POST /auth/matrix-openid`: the OpenID token as Matrix's `/openid/request_token` returns it. */
 export const openIdBody = z.strictObject({
-  access_token: z.string().min(1).max(512),
-  matrix_server_name: z.string().min(1).max(255),
-  token_type: z.literal('Bearer').optional(),
-  expires_in: z.number().int().nonnegative().optional(),
+  access_token: z.string().check(z.minLength(1), z.maxLength(512)),
+  matrix_server_name: z.string().check(z.minLength(1), z.maxLength(255)),
+  token_type: z.optional(z.literal('Bearer')),
+  expires_in: z.optional(z.int().check(z.nonnegative())),
 });
 export type OpenIdBody = z.infer<typeof openIdBody>;
 
 export const syncBody = z.strictObject({
   matrixRoomId,
-  sessionId: z.string().min(1).max(256),
+  sessionId: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 export type SyncBody = z.infer<typeof syncBody>;
 
 export const updateBody = z.strictObject({
   status: z.enum(CALL_STATUSES),
   /** Why the agent ended a call it could not join (one of `AGENT_FAILURE_REASONS`, e.g. `key_decryption_failed`). */
-  reason: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a snake_case reason')
-    .optional(),
+  reason: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a snake_case reason'))),
 });
 export type UpdateBody = z.infer<typeof updateBody>;
 
 export const listQuery = z.strictObject({
-  sessionId: z.string().min(1).max(256).optional(),
-  status: z.enum(CALL_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(512).optional(),
+  sessionId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  status: z.optional(z.enum(CALL_STATUSES)),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 export type ListQueryParams = z.infer<typeof listQuery>;
 
 // ---------------------------------------------------------------- answers
 
 /** The oracle's DID: one definition for every answer that carries it (the oracle, a call, a key). */
-const oracleFields = { oracleDid: z.string().min(1) };
+const oracleFields = { oracleDid: z.string().check(z.minLength(1)) };
 
 export const healthAnswer = z.object({ status: z.literal('ok') });
 export type HealthAnswer = z.infer<typeof healthAnswer>;
@@ -66,27 +60,27 @@ export type HealthAnswer = z.infer<typeof healthAnswer>;
 export const oracleAnswer = z.object({
   ...oracleFields,
   /** base58btc, compressed secp256k1. */
-  publicKey: z.string().min(1),
+  publicKey: z.string().check(z.minLength(1)),
   livekitUrl: z.string(),
   matrixUserId: z.string(),
   /** The voices a call may ask for (`agentVoice`); empty: the oracle's own only. */
-  voices: z.array(z.string()).default([]),
+  voices: z._default(z.array(z.string()), []),
   /** The languages a call may ask for (`language`); empty: the speech recognition's own choice only. */
-  languages: z.array(z.string()).default([]),
+  languages: z._default(z.array(z.string()), []),
 });
 export type OracleAnswer = z.infer<typeof oracleAnswer>;
 
 export const sessionAnswer = z.object({
-  token: z.string().min(1),
+  token: z.string().check(z.minLength(1)),
   /** The Matrix user ID the homeserver vouched for. */
-  userId: z.string().min(1),
+  userId: z.string().check(z.minLength(1)),
   expiresAt: z.string(),
 });
 export type SessionAnswer = z.infer<typeof sessionAnswer>;
 
 /** A call as the API shows it: everything the backend keeps but the encrypted key and its bookkeeping. */
 export const apiCall = z.object({
-  callId: z.string().min(1),
+  callId: z.string().check(z.minLength(1)),
   eventId: z.string(),
   /** The LiveKit room name (the call event's `roomId`). */
   roomName: z.string(),
@@ -97,11 +91,11 @@ export const apiCall = z.object({
   ...oracleFields,
   sessionId: z.string(),
   callType: z.enum(CALL_TYPES),
-  agentVoice: z.string().optional(),
-  language: z.string().optional(),
+  agentVoice: z.optional(z.string()),
+  language: z.optional(z.string()),
   status: z.enum(CALL_STATUSES),
   callStartedAt: z.string(),
-  callEndedAt: z.string().optional(),
+  callEndedAt: z.optional(z.string()),
   /**
    * Who or what ended the call: `user` (`user: connection_lost` when the person's page gave up
    * reconnecting), `agent`, `oracle`, `matrix`, `livekit`, `user_left` (`user_left: connection_lost`
@@ -109,7 +103,7 @@ export const apiCall = z.object({
    * (no agent took it), `oracle_left` (the oracle was gone from the call before it ended: its worker
    * stopped), `expired` (past the longest call allowed), or `agent_failed: <reason>`.
    */
-  endReason: z.string().optional(),
+  endReason: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -118,18 +112,18 @@ export type ApiCall = z.infer<typeof apiCall>;
 export const syncAnswer = z.object({
   call: apiCall,
   /** Where and how the person joins: the LiveKit URL and a token for this one room. */
-  livekit: z.object({ url: z.string().min(1), token: z.string().min(1) }),
+  livekit: z.object({ url: z.string().check(z.minLength(1)), token: z.string().check(z.minLength(1)) }),
 });
 export type SyncAnswer = z.infer<typeof syncAnswer>;
 
 /** The agent's key answer: the call key still encrypted to the oracle, and whose call it is. */
 export const keyAnswer = z.object({
   /** The ECIES ciphertext of the call key (base58btc), as the call event carries it. */
-  encryptionKey: z.string().min(1),
+  encryptionKey: z.string().check(z.minLength(1)),
   /** The call event's `userDid`, present only when proven for `userId` (the backend's USER_DID_POLICY). */
-  userDid: apiCall.shape.userDid.optional(),
+  userDid: z.optional(apiCall.shape.userDid),
   /** The call event's `userDid`, unproven, passed on as a claim only (USER_DID_POLICY=claim): never an identity. */
-  claimedUserDid: z.string().optional(),
+  claimedUserDid: z.optional(z.string()),
   ...oracleFields,
   callType: apiCall.shape.callType,
   /** The voice and language the person chose for this call, when they did (checked against GET /oracle). */
@@ -150,14 +144,14 @@ export type UpdateAnswer = z.infer<typeof updateAnswer>;
 export const callListAnswer = z.object({
   calls: z.array(apiCall),
   /** Present when there are more: pass it as `cursor` for the next page. */
-  nextCursor: z.string().optional(),
+  nextCursor: z.optional(z.string()),
 });
 export type CallListAnswer = z.infer<typeof callListAnswer>;
 
 export const webhookAnswer = z.object({
   received: z.string(),
   /** The event ID was seen lately: nothing was done again (the handling is idempotent anyway). */
-  duplicate: z.boolean().optional(),
+  duplicate: z.optional(z.boolean()),
 });
 export type WebhookAnswer = z.infer<typeof webhookAnswer>;
 

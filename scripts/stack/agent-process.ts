@@ -36,9 +36,10 @@ function tryExec(run: () => string): string {
   }
 }
 
-export async function startAgent(stack: Stack, env: Record<string, string> = {}): Promise<AgentProcess> {
+/** `script`: another worker to run the same way (a benchmark's baseline agent), relative to the project. */
+export async function startAgent(stack: Stack, env: Record<string, string> = {}, script = 'agent/main.ts'): Promise<AgentProcess> {
   const name = env.LIVEKIT_AGENT_NAME ?? 'oracle';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'agent/main.ts'), 'start', '--log-level', 'debug'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), 'start', '--log-level', 'debug'], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,

@@ -60,8 +60,8 @@ function copyOfTheTree(): { schemas: string; check: () => Promise<{ parts: Set<P
 const CASES: { name: string; from: string; to: string; breaks: Part[] }[] = [
   {
     name: 'oracleDid (the oracle, call and key answers)',
-    from: 'const oracleFields = { oracleDid: z.string().min(1) };',
-    to: 'const oracleFields = { oracleId: z.string().min(1) };',
+    from: 'const oracleFields = { oracleDid: z.string().check(z.minLength(1)) };',
+    to: 'const oracleFields = { oracleId: z.string().check(z.minLength(1)) };',
     breaks: ['server', 'widget', 'agent'],
   },
   {
@@ -72,8 +72,8 @@ const CASES: { name: string; from: string; to: string; breaks: Part[] }[] = [
   },
   {
     name: 'livekit.token of the sync answer',
-    from: 'livekit: z.object({ url: z.string().min(1), token: z.string().min(1) }),',
-    to: 'livekit: z.object({ url: z.string().min(1), jwt: z.string().min(1) }),',
+    from: 'livekit: z.object({ url: z.string().check(z.minLength(1)), token: z.string().check(z.minLength(1)) }),',
+    to: 'livekit: z.object({ url: z.string().check(z.minLength(1)), jwt: z.string().check(z.minLength(1)) }),',
     breaks: ['server', 'widget'],
   },
   {

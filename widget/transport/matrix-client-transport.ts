@@ -63,6 +63,16 @@ export class MatrixClientTransport implements MatrixTransport {
     return checkOpenIdToken(token);
   }
 
+  prepareToSend(roomId: string): void {
+    try {
+      const room = this.client.getRoom(roomId);
+      const crypto = this.client.getCrypto() as { prepareToEncrypt?: (room: unknown) => void } | undefined;
+      if (room?.hasEncryptionStateEvent()) crypto?.prepareToEncrypt?.(room);
+    } catch {
+      // Only a head start: the send does the same work itself.
+    }
+  }
+
   async sendCallEvent(roomId: string, content: CallEventPayload, options: SendOptions = {}): Promise<string> {
     const room = this.client.getRoom(roomId);
     if (!room) {

@@ -31,6 +31,12 @@ export interface MatrixTransport {
   getOpenIdToken(): Promise<OpenIdToken>;
   /** Sends an `m.ixo.oracles_call` event to the room; answers its event ID. */
   sendCallEvent(roomId: string, content: CallEventPayload, options?: SendOptions): Promise<string>;
+  /**
+   * Readies, in the background, what sending into the room needs (a page's matrix-js-sdk client: the
+   * room's encryption session, shared with the members' devices), so that the send itself is quick.
+   * Best effort: never throws. Optional.
+   */
+  prepareToSend?(roomId: string): void;
   /** Releases what the transport holds (listeners, the widget API connection). */
   dispose?(): void;
 }
