@@ -1,19 +1,39 @@
 /**
- * `npm run test:node`: the Node tests in two runs of Node's test runner. Unit and integration files run
- * two at a time (each integration file starts its own services on free ports and mostly waits on them);
- * the end-to-end files, which time real audio in headless Chromium and build the pages into `dist/`, run
- * one at a time after them. Both runs always happen; the command fails when either does.
+ * `npm run test:node`: the Node tests in two runs of Node's test runner. The unit files and the
+ * integration files that only talk HTTP and Matrix run two at a time (each starts its own services on
+ * free ports and mostly waits on them). The files that judge real audio (a tone's purity, an echo heard
+ * back, an agent's timing) and the end-to-end files (real audio in headless Chromium, one build of the
+ * pages) run one at a time after them, so that no other test takes the CPU their audio needs. Both runs
+ * always happen; the command fails when either does.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+/** Integration files that measure audio or run the real agent. */
+const ALONE = new Set(['agent.test.ts', 'agent-capacity.test.ts', 'livekit-e2ee.test.ts', 'cluster.test.ts']);
+
+const files = (dir: string, keep: (name: string) => boolean = () => true) =>
+  readdirSync(dir)
+    .filter((name) => name.endsWith('.test.ts') && keep(name))
+    .sort()
+    .map((name) => `${dir}/${name}`);
 
 const RUNS = [
-  { name: 'unit and integration', concurrency: 2, files: ['test/unit/*.test.ts', 'test/integration/*.test.ts'] },
-  { name: 'end to end', concurrency: 1, files: ['test/e2e/*.test.ts'] },
+  {
+    name: 'unit and integration',
+    concurrency: 2,
+    files: [...files('test/unit'), ...files('test/integration', (name) => !ALONE.has(name))],
+  },
+  {
+    name: 'audio and end-to-end',
+    concurrency: 1,
+    files: [...files('test/integration', (name) => ALONE.has(name)), ...files('test/e2e')],
+  },
 ];
 
 let failed = false;
 for (const run of RUNS) {
-  console.log(`[test:node] ${run.name} tests, ${run.concurrency} file(s) at a time`);
+  console.log(`[test:node] ${run.name} tests (${run.files.length} files), ${run.concurrency} at a time`);
   const started = Date.now();
   const result = spawnSync(
     process.execPath,
