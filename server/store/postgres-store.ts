@@ -12,6 +12,7 @@ import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { InvalidCursorError } from './call-store.ts';
 import { migrate } from './postgres-migrations.ts';
 import { KeyedLock } from '../keyed-lock.ts';
+import { CoalescedReads } from './coalesced-reads.ts';
 import type { Migration } from './postgres-migrations.ts';
 
 export interface PostgresStoreOptions {
@@ -167,10 +168,25 @@ function isUniqueViolation(error: unknown): error is pg.DatabaseError {
  */
 const CALL_LOCK_CLASS = 0x0ca11;
 
+/** How many of `get`'s shared queries may be on their way at once (each on a pooled connection). */
+const READS_IN_FLIGHT = 4;
+
+/** How many records `get` keeps for reuse (see `known`); past that, the longest unread goes first. */
+const KNOWN_LIMIT = 10_000;
+
 export class PostgresCallStore implements CallStore {
   private closed = false;
   /** One connection per call waits for the database lock; this process's other tasks for it queue here. */
   private readonly local = new KeyedLock();
+  /**
+   * Records `get` made lately, with the row version (migration 005) each was made from. A row read again
+   * at the same version gives back the same frozen record, so the answers cached per record
+   * (`routes/call-json.ts`) are reused; any change, by any backend, bumps the version and makes a new
+   * record. Every `get` still reads the row: the cache saves making the record, never the read.
+   */
+  private readonly known = new Map<string, { readonly version: string; readonly record: CallRecord }>();
+  /** `get`s share queries (see CoalescedReads): under load one round trip answers many. */
+  private readonly reads = new CoalescedReads<CallRecord>((callIds) => this.readCalls(callIds), READS_IN_FLIGHT);
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -229,8 +245,54 @@ export class PostgresCallStore implements CallStore {
 
   async get(callId: string): Promise<CallRecord | undefined> {
     if (holdsNul(callId)) return undefined;
-    const { rows } = await this.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE call_id = $1`, [callId]);
-    return rows[0] && fromRow(rows[0]);
+    return this.reads.read(callId);
+  }
+
+  /**
+   * The calls with these IDs, each the known record while its row's version is unchanged. The versions
+   * come first (two short columns); whole rows are read only for calls not known at that version.
+   * Both statements are prepared once per connection (named), as they run on every key fetch.
+   */
+  private async readCalls(callIds: string[]): Promise<Map<string, CallRecord>> {
+    if (this.closed) throw new Error('the call store is closed');
+    const { rows: versions } = await this.pool.query<{ call_id: string; version: string }>({
+      name: 'oracle-call-versions',
+      text: 'SELECT call_id, version FROM calls WHERE call_id = ANY($1::text[])',
+      values: [callIds],
+    });
+    const found = new Map<string, CallRecord>();
+    const stale: string[] = [];
+    for (const { call_id: callId, version } of versions) {
+      const entry = this.known.get(callId);
+      if (entry?.version === version) {
+        // Deleted and set again: the Map's order is then the order of last reads.
+        this.known.delete(callId);
+        this.known.set(callId, entry);
+        found.set(callId, entry.record);
+      } else {
+        stale.push(callId);
+      }
+    }
+    if (stale.length > 0) {
+      const { rows } = await this.pool.query<CallRow & { version: string }>({
+        name: 'oracle-call-rows',
+        text: `SELECT ${COLUMNS}, version FROM calls WHERE call_id = ANY($1::text[])`,
+        values: [stale],
+      });
+      // A row changed between the two reads is taken as this read found it (the later state); one deleted meanwhile is gone.
+      for (const row of rows) {
+        const record = fromRow(row);
+        this.known.delete(row.call_id);
+        this.known.set(row.call_id, { version: row.version, record });
+        found.set(row.call_id, record);
+      }
+    }
+    for (const callId of callIds) if (!found.has(callId)) this.known.delete(callId);
+    for (const callId of this.known.keys()) {
+      if (this.known.size <= KNOWN_LIMIT) break;
+      this.known.delete(callId);
+    }
+    return found;
   }
 
   async findByRoomName(roomName: string): Promise<CallRecord | undefined> {
