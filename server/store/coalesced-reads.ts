@@ -31,11 +31,15 @@ export class CoalescedReads<V> {
     });
   }
 
-  /** A microtask later (so that reads asked for in the same turn share it), sends the waiting batch if a query is free. */
+  /**
+   * Sends the waiting batch if a query is free, once this turn of the event loop has read every request
+   * that was ready (`setImmediate` runs after the poll phase's I/O callbacks; a microtask would run after
+   * the first of them, and send each request's read alone).
+   */
   private schedule(): void {
     if (this.scheduled || this.sending >= this.inFlight || this.waiting.size === 0) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.scheduled = false;
       void this.send();
     });
