@@ -6,7 +6,9 @@
  * 2. Measures req/s and p50/p99 latency with autocannon (in its own process) for `GET /calls/:callId/key`
  *    (agent), `GET /calls` (user session) and a bare Koa app answering "hello" (the baseline), in many
  *    short interleaved rounds (every target once per round, the order reversed every other round);
- *    reports medians, the ratio being the median of the rounds' ratios.
+ *    reports medians, the ratio being the median of the rounds' ratios. On lowdb (the default) it also
+ *    measures the key route of a second backend on PostgreSQL, with the same calls, in the same rounds,
+ *    and reports its ratio to the key route on lowdb.
  * 3. Ends 200 active calls at once (`POST /calls/:callId/update` by the agent, mirrored to Matrix) and
  *    checks every one answered 200 and is ended in memory and in the data file on disk.
  *
@@ -27,6 +29,8 @@ import type { Stack } from '../scripts/stack/stack.ts';
 import { startPostgres } from '../scripts/services/postgres.ts';
 import type { PostgresServer } from '../scripts/services/postgres.ts';
 import { startBareApp } from './lib/bare-app.ts';
+import { startPostgresBackend } from './lib/postgres-backend.ts';
+import type { PostgresBackend } from './lib/postgres-backend.ts';
 import type { BareApp } from './lib/bare-app.ts';
 import { LoadGenerator } from './lib/load.ts';
 import type { LoadJob, LoadResult } from './lib/load.ts';
@@ -44,6 +48,8 @@ const UPDATES = setting('BENCH_UPDATES', 200, 1, 500);
 const SEEDED_CALLS = setting('BENCH_CALLS', 1000, 1, 10_000);
 const REAL_SYNCS = 3;
 const GOAL_RATIO = 0.6;
+/** The key route on PostgreSQL against the same route on lowdb. */
+const POSTGRES_KEY_GOAL = 0.5;
 const WATCHDOG_MS = 240_000;
 const STORE = process.env.BENCH_STORE || 'lowdb';
 if (STORE !== 'lowdb' && STORE !== 'postgres') throw new Error(`BENCH_STORE must be "lowdb" or "postgres" (got "${STORE}")`);
@@ -54,6 +60,7 @@ function check(condition: unknown, message: string): asserts condition {
 
 let stack: Stack | undefined;
 let postgres: PostgresServer | undefined;
+let onPostgres: PostgresBackend | undefined;
 let bare: BareApp | undefined;
 let load: LoadGenerator | undefined;
 let cleaning: Promise<void> | undefined;
@@ -62,6 +69,7 @@ function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     await load?.close().catch(() => {});
     await bare?.close().catch(() => {});
+    await onPostgres?.close().catch(() => {});
     const dataDir = stack?.env.DATA_DIR;
     await stopStack(stack);
     await postgres?.stop().catch(() => {});
@@ -164,6 +172,14 @@ async function main(): Promise<boolean> {
     return records;
   });
 
+  if (STORE === 'lowdb') {
+    postgres = await timed('PostgreSQL up', () => startPostgres());
+    const url = await postgres.createDatabase('bench');
+    onPostgres = await timed('a second backend up on PostgreSQL', () => startPostgresBackend(s, url));
+    const store = onPostgres.backend.store;
+    await timed(`the same ${SEEDED_CALLS} calls inserted into PostgreSQL`, () => Promise.all(seeded.map((record) => store.insert(record))));
+  }
+
   // The figures are only worth something if the requests do what they should: check one of each first.
   const keyCall = seeded[Math.floor(seeded.length / 2)]!;
   const keyUrl = `${s.backend.url}/calls/${encodeURIComponent(keyCall.callId)}/key`;
@@ -174,6 +190,11 @@ async function main(): Promise<boolean> {
     check(key.status === 200 && key.body.encryptionKey === keyCall.encryptionKey, `GET key answered ${key.status} ${JSON.stringify(key.body)}`);
     const list = await s.api('GET', '/calls', { session: user.session });
     check(list.status === 200 && list.body.calls.length === 20 && typeof list.body.nextCursor === 'string', `GET /calls answered ${list.status}`);
+    if (onPostgres) {
+      const onDb = await fetch(`${onPostgres.backend.url}/calls/${encodeURIComponent(keyCall.callId)}/key`, { headers: { 'x-api-key': AGENT_API_KEY } });
+      const body = (await onDb.json()) as { encryptionKey?: string };
+      check(onDb.status === 200 && body.encryptionKey === keyCall.encryptionKey, `GET key on PostgreSQL answered ${onDb.status} ${JSON.stringify(body)}`);
+    }
     const hello = await fetch(bare.url).then((r) => r.text());
     check(hello === 'hello', `the bare app answered ${hello}`);
   }
@@ -187,6 +208,10 @@ async function main(): Promise<boolean> {
     { job: { name: 'GET /calls/:callId/key', url: keyUrl, headers: { 'x-api-key': AGENT_API_KEY } }, rounds: [] },
     { job: { name: 'GET /calls (limit 20)', url: listUrl, headers: { authorization: `Bearer ${user.session}` } }, rounds: [] },
   ];
+  if (onPostgres) {
+    const url = `${onPostgres.backend.url}/calls/${encodeURIComponent(keyCall.callId)}/key`;
+    targets.push({ job: { name: 'GET /calls/:callId/key (PostgreSQL)', url, headers: { 'x-api-key': AGENT_API_KEY } }, rounds: [] });
+  }
   await measureAll(load, targets);
   await load.close();
   load = undefined;
@@ -214,6 +239,10 @@ async function main(): Promise<boolean> {
     r.perRound,
     String(r.failures),
   ]);
+  // The key route on PostgreSQL over the same route on lowdb, round by round (median of the rounds' ratios).
+  const keyOnLowdb = targets[1]!;
+  const keyOnPostgres = targets[3];
+  const postgresKeyRatio = keyOnPostgres && median(keyOnPostgres.rounds.map((r, i) => r.reqPerSec / keyOnLowdb.rounds[i]!.reqPerSec));
   const loadClean = targets.every((target) => target.rounds.every((r) => r.non2xx === 0 && r.errors === 0 && r.ok > 0));
 
   // 200 concurrent status updates by the agent, each mirrored to Matrix as an edit of a real event.
@@ -262,9 +291,15 @@ async function main(): Promise<boolean> {
     '',
     `goal: both API routes at >= ${GOAL_RATIO} of the bare app's req/s -> ` +
       summaries
-        .slice(1)
+        .slice(1, 3)
         .map((r) => `${r.name} ${fixed(r.ratio, 2)} ${r.ratio >= GOAL_RATIO ? 'meets it' : 'BELOW'}`)
         .join('; '),
+    ...(postgresKeyRatio === undefined
+      ? []
+      : [
+          `key route on PostgreSQL: ${fixed(summaries[3]!.reqPerSec, 0)} req/s against ${fixed(summaries[1]!.reqPerSec, 0)} on lowdb: ` +
+            `${fixed(postgresKeyRatio, 2)} of it (goal >= ${POSTGRES_KEY_GOAL}: ${postgresKeyRatio >= POSTGRES_KEY_GOAL ? 'meets it' : 'BELOW'})`,
+        ]),
     '',
     `${UPDATES} concurrent POST /calls/:callId/update {"status":"ended"} (agent, each mirrored to Matrix):`,
     `  wall time:        ${fixed(updateMs, 0)} ms`,

@@ -11,7 +11,8 @@ import { StoreConflict } from './call-store.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { InvalidCursorError } from './call-store.ts';
 import { migrate } from './postgres-migrations.ts';
-import { KeyedLock } from '../keyed-lock.ts';
+import { CoalescedReads } from './coalesced-reads.ts';
+import { PostgresCallLocks } from './postgres-call-locks.ts';
 import type { Migration } from './postgres-migrations.ts';
 
 export interface PostgresStoreOptions {
@@ -160,22 +161,27 @@ function isUniqueViolation(error: unknown): error is pg.DatabaseError {
   return error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION;
 }
 
-/**
- * The first key of a call's advisory lock (`pg_advisory_lock(CALL_LOCK_CLASS, hashtext(callId))`); the
- * two-key form is a key space of its own, apart from the migrations' and the open-call count's locks. Two
- * calls whose IDs hash alike merely wait for each other.
- */
-const CALL_LOCK_CLASS = 0x0ca11;
+/** How many of `get`'s shared queries may be on their way at once (each on a pooled connection). */
+const READS_IN_FLIGHT = 4;
+
+/** How many records `get` keeps for reuse (see `known`); past that, the longest unread goes first. */
+const KNOWN_LIMIT = 10_000;
 
 export class PostgresCallStore implements CallStore {
   private closed = false;
-  /** One connection per call waits for the database lock; this process's other tasks for it queue here. */
-  private readonly local = new KeyedLock();
+  /**
+   * Records `get` made lately, with the row version (migration 005) each was made from. A row read again
+   * at the same version gives back the same frozen record, so the answers cached per record
+   * (`routes/call-json.ts`) are reused; any change, by any backend, bumps the version and makes a new
+   * record. Every `get` still reads the row: the cache saves making the record, never the read.
+   */
+  private readonly known = new Map<string, { readonly version: string; readonly record: CallRecord }>();
+  /** `get`s share queries (see CoalescedReads): under load one round trip answers many. */
+  private readonly reads = new CoalescedReads<CallRecord>((callIds) => this.readCalls(callIds), READS_IN_FLIGHT);
 
   private constructor(
     private readonly pool: pg.Pool,
-    /** Connections that hold call locks, apart from `pool`: a holder's own queries never wait for a lock holder's connection. */
-    private readonly lockPool: pg.Pool,
+    private readonly locks: PostgresCallLocks,
   ) {}
 
   /**
@@ -194,16 +200,13 @@ export class PostgresCallStore implements CallStore {
       idle_in_transaction_session_timeout: 10_000,
     });
     pool.on('error', (error) => options.onIdleError?.(error));
-    const lockWaitMs = options.callLockTimeoutMs ?? 60_000;
-    const lockPool = new pg.Pool({
-      connectionString: options.url,
-      application_name: 'oracle-call call locks',
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: lockWaitMs,
-      statement_timeout: lockWaitMs,
+    const locks = new PostgresCallLocks({
+      url: options.url,
+      size: options.poolSize ?? 10,
+      waitMs: options.callLockTimeoutMs ?? 60_000,
+      ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
     });
-    lockPool.on('error', (error) => options.onIdleError?.(error));
-    return new PostgresCallStore(pool, lockPool);
+    return new PostgresCallStore(pool, locks);
   }
 
   /** Applies the migrations the database lacks, on a connection of its own; resolves with those applied. */
@@ -229,8 +232,54 @@ export class PostgresCallStore implements CallStore {
 
   async get(callId: string): Promise<CallRecord | undefined> {
     if (holdsNul(callId)) return undefined;
-    const { rows } = await this.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE call_id = $1`, [callId]);
-    return rows[0] && fromRow(rows[0]);
+    return this.reads.read(callId);
+  }
+
+  /**
+   * The calls with these IDs, each the known record while its row's version is unchanged. The versions
+   * come first (two short columns); whole rows are read only for calls not known at that version.
+   * Both statements are prepared once per connection (named), as they run on every key fetch.
+   */
+  private async readCalls(callIds: string[]): Promise<Map<string, CallRecord>> {
+    if (this.closed) throw new Error('the call store is closed');
+    const { rows: versions } = await this.pool.query<{ call_id: string; version: string }>({
+      name: 'oracle-call-versions',
+      text: 'SELECT call_id, version FROM calls WHERE call_id = ANY($1::text[])',
+      values: [callIds],
+    });
+    const found = new Map<string, CallRecord>();
+    const stale: string[] = [];
+    for (const { call_id: callId, version } of versions) {
+      const entry = this.known.get(callId);
+      if (entry?.version === version) {
+        // Deleted and set again: the Map's order is then the order of last reads.
+        this.known.delete(callId);
+        this.known.set(callId, entry);
+        found.set(callId, entry.record);
+      } else {
+        stale.push(callId);
+      }
+    }
+    if (stale.length > 0) {
+      const { rows } = await this.pool.query<CallRow & { version: string }>({
+        name: 'oracle-call-rows',
+        text: `SELECT ${COLUMNS}, version FROM calls WHERE call_id = ANY($1::text[])`,
+        values: [stale],
+      });
+      // A row changed between the two reads is taken as this read found it (the later state); one deleted meanwhile is gone.
+      for (const row of rows) {
+        const record = fromRow(row);
+        this.known.delete(row.call_id);
+        this.known.set(row.call_id, { version: row.version, record });
+        found.set(row.call_id, record);
+      }
+    }
+    for (const callId of callIds) if (!found.has(callId)) this.known.delete(callId);
+    for (const callId of this.known.keys()) {
+      if (this.known.size <= KNOWN_LIMIT) break;
+      this.known.delete(callId);
+    }
+    return found;
   }
 
   async findByRoomName(roomName: string): Promise<CallRecord | undefined> {
@@ -375,47 +424,14 @@ export class PostgresCallStore implements CallStore {
     return rows.map(fromRow);
   }
 
-  /**
-   * Holds a session-level advisory lock on the call for the task, on a connection of its own: a second
-   * backend's task for the same call waits in PostgreSQL until this one is done. A backend that dies
-   * mid-task loses its connection, and with it the lock, so nothing stays locked. Outside a
-   * transaction, so that the task's own writes commit as they go (and the idle-in-transaction
-   * timeout does not apply to a task waiting on Matrix).
-   */
+  /** Under the call's advisory lock (see PostgresCallLocks): one task per call at a time across every backend. */
   exclusive<T>(callId: string, task: () => Promise<T>): Promise<T> {
-    return this.local.run(callId, async () => {
-      if (this.closed) throw new Error('the call store is closed');
-      const client = await this.lockPool.connect();
-      let broken: Error | undefined;
-      // The connection may drop while held (the server restarted): that is the end of the lock, not of the process.
-      const dropped = (error: Error) => {
-        broken = error;
-      };
-      client.on('error', dropped);
-      const release = () => {
-        client.off('error', dropped);
-        client.release(broken);
-      };
-      try {
-        await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CALL_LOCK_CLASS, callId]);
-      } catch (error) {
-        // A lock statement that failed (timed out) may have taken the lock after all: the connection goes, and the lock with it.
-        broken = error as Error;
-        release();
-        throw error;
-      }
-      try {
-        return await task();
-      } finally {
-        if (!broken) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CALL_LOCK_CLASS, callId]).catch(dropped);
-        release();
-      }
-    });
+    return this.locks.run(callId, task);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.pool.end(), this.lockPool.end()]);
+    await Promise.all([this.pool.end(), this.locks.close()]);
   }
 }

@@ -82,7 +82,7 @@ export function callStoreBehaviour(name: string, open: () => Promise<OpenedStore
           return name;
         };
       const results = await Promise.allSettled([
-        store.exclusive('call-a', task('a1', 150, true)),
+        store.exclusive('call-a', task('a1', 400, true)),
         store.exclusive('call-a', task('a2', 10)),
         store.exclusive('call-b', task('b1', 10)),
       ]);

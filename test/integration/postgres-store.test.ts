@@ -107,10 +107,9 @@ describe('PostgresCallStore across instances (several backends on one database)'
       await new Promise((resolve) => setTimeout(resolve, ms));
       seen.push(`${name} out`);
     };
-    await Promise.all([
-      a.exclusive('call-x', task('a', 300)),
-      new Promise((resolve) => setTimeout(resolve, 50)).then(() => b.exclusive('call-x', task('b', 10))),
-    ]);
+    const first = a.exclusive('call-x', task('a', 300));
+    while (!seen.includes('a in')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([first, b.exclusive('call-x', task('b', 10))]);
     assert.deepEqual(seen, ['a in', 'a out', 'b in', 'b out'], 'the second instance waited for the first');
 
     // A backend that dies holding the lock: its connection closes, and another instance gets the lock.
@@ -128,6 +127,26 @@ describe('PostgresCallStore across instances (several backends on one database)'
     assert.ok(Date.now() - started < 5000, 'the lock went with the connection');
     held();
     await holding.catch(() => {});
+  });
+
+  it('gives back the same record while the row is unchanged, and a new one after any change, by another instance or by hand', async () => {
+    const url = await postgres().createDatabase();
+    const [a, b] = await Promise.all([openStore({ url }), openStore({ url })]);
+    const r = await a.insert(record({ status: 'active' }));
+    const first = await a.get(r.callId);
+    assert.equal(await a.get(r.callId), first, 'the same frozen record: answers made from it are reused');
+    await b.update(r.callId, (current) => ({ ...current, status: 'ended', callEndedAt: '2026-01-01T00:01:00.000Z', endReason: 'user' }));
+    const afterOther = await a.get(r.callId);
+    assert.notEqual(afterOther, first);
+    assert.equal(afterOther?.status, 'ended', "another instance's change is seen at once");
+    await withClient(url, (client) => client.query("UPDATE calls SET end_reason = 'by hand' WHERE call_id = $1", [r.callId]));
+    assert.equal((await a.get(r.callId))?.endReason, 'by hand', 'a change made outside the store bumps the version too');
+    await withClient(url, (client) => client.query('DELETE FROM calls WHERE call_id = $1', [r.callId]));
+    assert.equal(await a.get(r.callId), undefined);
+    // Many reads at once share queries and each gets its own call.
+    const many = await Promise.all(Array.from({ length: 20 }, () => a.insert(record())));
+    const read = await Promise.all(many.map((m) => a.get(m.callId)));
+    assert.deepEqual(read, many);
   });
 
   it('serializes changes of one call made through several instances: none lost', async () => {
