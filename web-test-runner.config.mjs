@@ -49,6 +49,13 @@ export default {
   concurrency: 1,
   testFramework: { config: { timeout: 20000 } },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), eciesCommands, contrastCommand],
+  // The fixtures answer other origins too (CORS), as the oracle's origin answers the element's files.
+  middleware: [
+    async (ctx, next) => {
+      await next();
+      if (ctx.path.startsWith('/test/browser/fixtures/')) ctx.set('Access-Control-Allow-Origin', '*');
+    },
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {
