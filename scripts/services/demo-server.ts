@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -86,6 +87,9 @@ function isDemoBuild(): boolean {
   return buildMark()?.allowedBackends === DEMO_ALLOWED_BACKENDS;
 }
 
+/** The script tag's source in the built demo page, which the site server points at the oracle's origin. */
+const ELEMENT_TAG = 'src="/oracle-call.js"';
+
 export interface DemoServers {
   /** The demo site's origin, e.g. http://127.0.0.1:5173 */
   readonly siteUrl: string;
@@ -133,14 +137,33 @@ export async function startDemoServers(
   ports: { site: number; widget: number } = { site: 0, widget: 0 },
 ): Promise<DemoServers> {
   if (!isDemoBuild()) await buildPages();
-  const widgetServer = await listen(staticApp(), ports.widget);
+  // The widget server stands for the oracle's origin: a site may load the element from it, a
+  // cross-origin module (and E2EE worker) that the browser fetches with CORS.
+  const widgetServer = await listen(
+    staticApp(async (ctx, next) => {
+      await next();
+      ctx.set('Access-Control-Allow-Origin', '*');
+    }),
+    ports.widget,
+  );
   const widgetOrigin = `http://127.0.0.1:${(widgetServer.address() as AddressInfo).port}`;
   const widgetUrl = `${widgetOrigin}/widget/page/index.html`;
-  const site = staticApp(async (ctx, next) => {
-    if (ctx.path !== '/demo-config.json') return next();
-    ctx.set('cache-control', 'no-store');
-    ctx.body = { ...config, widgetUrl } satisfies DemoConfig;
-  });
+  const site = staticApp(
+    async (ctx, next) => {
+      if (ctx.path !== '/demo-config.json') return next();
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { ...config, widgetUrl } satisfies DemoConfig;
+    },
+    // The demo site embeds the element as a site does: its script tag names the oracle's origin (the
+    // widget server's), so the element, its chunks and its E2EE worker come from another origin.
+    async (ctx, next) => {
+      if (ctx.path !== '/demo/index.html' && ctx.path !== '/demo/') return next();
+      const page = await readFile(path.join(DIST, 'demo/index.html'), 'utf8');
+      if (!page.includes(ELEMENT_TAG)) throw new Error(`the built demo page has no ${ELEMENT_TAG}`);
+      ctx.type = 'html';
+      ctx.body = page.replace(ELEMENT_TAG, `src="${widgetOrigin}/oracle-call.js"`);
+    },
+  );
   const siteServer = await listen(site, ports.site);
   const siteUrl = `http://127.0.0.1:${(siteServer.address() as AddressInfo).port}`;
   return {

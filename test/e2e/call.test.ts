@@ -144,15 +144,33 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
 describe('a whole call in headless Chromium, in an encrypted room (real Synapse, LiveKit, backend, agent)', () => {
   const e2e = useE2E();
 
-  it('the script-tag page: call, hear the oracle echo the fake microphone, hang up', async () => {
+  it("the script-tag page, the element loaded from the oracle's origin: call, hear the oracle echo the fake microphone, hang up", async () => {
     const e = e2e();
     const page = await e.newPage();
+    // The demo site's script tag names the oracle's origin (the widget server's), as a site's does: the
+    // element, its chunks and its E2EE worker come from another origin than the page's.
+    const oracleOrigin = new URL(e.pages.widgetUrl).origin;
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(worker.url()));
+    const elementFiles: string[] = [];
+    page.on('requestfinished', (request) => {
+      if (request.url().startsWith(oracleOrigin)) elementFiles.push(new URL(request.url()).pathname);
+    });
     await page.goto(e.pages.pageUrl);
     await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
     assert.match((await page.locator('#who').textContent()) ?? '', /the room with the oracle is end-to-end encrypted/);
     assert.equal(await waitForPhase(page, 'idle'), 'idle');
     await e.screenshot(page, 'page-idle');
     await wholeCall(e, page, page, 'page');
+    assert.ok(elementFiles.includes('/oracle-call.js'), "the element came from the oracle's origin");
+    assert.ok(
+      elementFiles.some((file) => /e2ee\.worker/.test(file)),
+      `the E2EE worker's code came from the oracle's origin (${elementFiles.join(', ')})`,
+    );
+    assert.ok(
+      workers.length > 0 && workers.every((url) => url.startsWith('blob:')),
+      `the worker started from a blob: module of the page (${workers.join(', ')})`,
+    );
   });
 
   it('the widget host page: the same call through the widget API, from another origin', async () => {
