@@ -42,6 +42,7 @@ import { AgentLog } from './lib/agent-log.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
 import { RUN_START, elapsed, guardRun, progress, timed } from './lib/run.ts';
+import { percentile } from './lib/stats.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const STEPS = (process.env.BENCH_STEPS ?? '1,2,4,6,8').split(',').map((step) => {
@@ -93,12 +94,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   return Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]).finally(() => clearTimeout(timer));
 }
 
-const quantile = (values: readonly number[], q: number): number => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-};
-const median = (values: readonly number[]) => quantile(values, 0.5);
+/** The lower middle value (nearest rank), as this benchmark has always reported it. */
+const median = (values: readonly number[]) => percentile(values, 50);
 const max = (values: readonly number[]) => (values.length === 0 ? Number.NaN : Math.max(...values));
 const ms = (value: number) => fixed(value, 0);
 

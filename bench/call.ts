@@ -42,6 +42,7 @@ import { dispatchingToken, startBaselineWorker } from './lib/dispatch-baseline.t
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
 import { guardRun, progress } from './lib/run.ts';
+import { median as p50, percentile } from './lib/stats.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
 const WARMUP = setting('BENCH_WARMUP', 1, 0, 5);
@@ -214,17 +215,6 @@ async function oneBareJoin(setup: CallSetup, page: Page, label: string, index: n
   }
 }
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const p50 = (values: readonly number[]) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const defined = (values: readonly (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
 
 async function main(): Promise<{ complete: boolean; callP50: number; baselineP50: number }> {

@@ -20,6 +20,7 @@ import { startCluster } from '../scripts/stack/cluster.ts';
 import type { Cluster } from '../scripts/stack/cluster.ts';
 import { guardRun, progress, timed } from './lib/run.ts';
 import { setting } from './lib/settings.ts';
+import { percentile } from './lib/stats.ts';
 
 const USERS = setting('BENCH_USERS', 6, 1, 20);
 const CALLS_PER_USER = setting('BENCH_CALLS_PER_USER', 4, 1, 20);
@@ -38,12 +39,6 @@ interface Answer {
   readonly ms: number;
   /** The backend that answered (the last one nginx tried). */
   readonly backend: string;
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function timedRequest(kind: Answer['kind'], callId: string, request: () => Promise<ApiResponse>): Promise<Answer> {

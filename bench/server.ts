@@ -39,6 +39,7 @@ import type { Owner } from './lib/seed.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
 import { elapsed, guardRun, progress, timed } from './lib/run.ts';
+import { median } from './lib/stats.ts';
 
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 10, 1, 200);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 2, 0, 10);
@@ -92,12 +93,6 @@ interface Target {
   readonly job: Omit<LoadJob, 'connections' | 'durationSeconds'>;
   readonly rounds: Round[];
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * A warm-up run per target (discarded), then ROUNDS rounds that each measure every target once. This
