@@ -40,6 +40,24 @@ export interface ListPage {
   readonly nextCursor?: string;
 }
 
+/**
+ * What a store's `update` keeps of a change: the changed record, frozen. A change may not touch what
+ * identifies the call (its ID, room, key, user, creation time): every store refuses it alike.
+ */
+export function checkedChange(current: CallRecord, changed: CallRecord): CallRecord {
+  const next = Object.isFrozen(changed) ? changed : Object.freeze(changed);
+  if (
+    next.callId !== current.callId ||
+    next.roomName !== current.roomName ||
+    next.encryptionKey !== current.encryptionKey ||
+    next.userId !== current.userId ||
+    next.createdAt !== current.createdAt
+  ) {
+    throw new Error('a call update may not change its identity, room, key, user or creation time');
+  }
+  return next;
+}
+
 /** Which uniqueness rule an insert broke. */
 export type Conflict = 'call_id_taken' | 'room_taken' | 'key_reused' | 'too_many_open_calls';
 

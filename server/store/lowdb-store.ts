@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import lockfile from 'proper-lockfile';
 import type { CallRecord, CallStore, ListPage, ListQuery } from './call-store.ts';
-import { InvalidCursorError, StoreConflict, StoreLockedError } from './call-store.ts';
+import { InvalidCursorError, StoreConflict, StoreLockedError, checkedChange } from './call-store.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { KeyedLock } from '../keyed-lock.ts';
@@ -187,16 +187,7 @@ export class LowdbCallStore implements CallStore {
     if (!current) return undefined;
     const changed = change(current);
     if (changed === current) return current;
-    const next = Object.isFrozen(changed) ? changed : Object.freeze(changed);
-    if (
-      next.callId !== current.callId ||
-      next.roomName !== current.roomName ||
-      next.encryptionKey !== current.encryptionKey ||
-      next.userId !== current.userId ||
-      next.createdAt !== current.createdAt
-    ) {
-      throw new Error('a call update may not change its identity, room, key, user or creation time');
-    }
+    const next = checkedChange(current, changed);
     this.index(next);
     await this.persist();
     return next;

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type { CallStatus } from '../../protocol/index.ts';
 import type { CallRecord, CallStore, Conflict, ListPage, ListQuery } from './call-store.ts';
-import { StoreConflict } from './call-store.ts';
+import { StoreConflict, checkedChange } from './call-store.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { InvalidCursorError } from './call-store.ts';
 import { migrate } from './postgres-migrations.ts';
@@ -351,18 +351,8 @@ export class PostgresCallStore implements CallStore {
       try {
         const { rows } = await client.query<CallRow>(`SELECT ${COLUMNS} FROM calls WHERE call_id = $1 FOR UPDATE`, [callId]);
         const current = rows[0] && fromRow(rows[0]);
-        const changed = current && change(current);
-        const next = changed && (Object.isFrozen(changed) ? changed : Object.freeze(changed));
+        const next = current && checkedChange(current, change(current));
         if (current && next && next !== current) {
-          if (
-            next.callId !== current.callId ||
-            next.roomName !== current.roomName ||
-            next.encryptionKey !== current.encryptionKey ||
-            next.userId !== current.userId ||
-            next.createdAt !== current.createdAt
-          ) {
-            throw new Error('a call update may not change its identity, room, key, user or creation time');
-          }
           await client.query(`UPDATE calls SET ${MUTABLE} WHERE call_id = $1`, updateValues(next));
         }
         await client.query('COMMIT');
