@@ -7,6 +7,7 @@ import { CallService } from './call-service.ts';
 import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';
 import type { OracleMatrix } from './matrix/client.ts';
+import { elementFiles } from './element-files.ts';
 import { ApiError } from './errors.ts';
 import { createLimits } from './limits.ts';
 import type { LimitCounters } from './middleware/rate-limit.ts';
@@ -70,9 +71,12 @@ export function createApp(config: ServerConfig, deps: AppDeps): App {
   callRoutes(router, config, sessions, calls, limits);
   livekitWebhookRoutes(router, calls);
 
-  // Every failure answered and every request logged (first to see them all), then the routes (each
-  // browser route with CORS; see Router).
+  // Every failure answered and every request logged (first to see them all), then the built element's
+  // files (their own paths only), then the routes (each browser route with CORS; see Router).
   koa.use(handleRequests(koa, deps.log));
+  if (config.elementDir) {
+    koa.use(elementFiles({ root: config.elementDir, livekitUrl: config.livekit.url, frameAncestors: config.widgetFrameAncestors }));
+  }
   koa.use(router.routes());
   return { koa, calls, routes: router.list };
 }

@@ -2,8 +2,9 @@
  * The backend's configuration, from environment variables, validated at start. A bad or missing
  * setting stops the server with one line per problem naming the variable to set.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parsePublicKey } from '../protocol/index.ts';
 
@@ -67,6 +68,14 @@ export const envSchema = z.object({
   MATRIX_REQUIRE_ENCRYPTION: z.enum(['true', 'false'], { error: 'expected "true" or "false"' }).default('true'),
   MATRIX_CRYPTO_PASSPHRASE: strongSecret("the passphrase that encrypts the oracle device's Matrix crypto state at rest").optional(),
   CORS_ORIGINS: z.string().default(''),
+  ELEMENT_DIR: z.string().optional(),
+  WIDGET_FRAME_ANCESTORS: z
+    .string()
+    .regex(
+      /^\s*(\*|https?:\/\/[A-Za-z0-9.:*-]+)(\s*,\s*(https?:\/\/[A-Za-z0-9.:*-]+))*\s*$/,
+      'expected * or origins (https://element.example) separated by commas',
+    )
+    .default('*'),
   // What a call may choose (the call event's agentVoice and language), announced in GET /oracle.
   ORACLE_VOICES: z
     .string()
@@ -137,6 +146,10 @@ export interface ServerConfig {
     readonly cryptoPassphrase?: string;
   };
   readonly corsOrigins: readonly string[];
+  /** The built element this backend serves (`dist/`), when any; see element-files.ts. */
+  readonly elementDir?: string;
+  /** Who may frame the widget page (its CSP `frame-ancestors`). */
+  readonly widgetFrameAncestors: readonly string[];
   /** The voices and languages a call may choose (empty: no choice offered). */
   readonly voices: readonly string[];
   readonly languages: readonly string[];
@@ -193,6 +206,22 @@ function parseServerMap(value: string | undefined): Map<string, string> | string
   return map;
 }
 
+/** The project's own build, served when ELEMENT_DIR is not set (nothing is served while it is not built). */
+const DEFAULT_ELEMENT_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+
+/** ELEMENT_DIR: unset, the project's build; empty, none; a folder, which must hold a build. */
+function elementFolder(value: string | undefined): string | undefined {
+  if (value === undefined) return DEFAULT_ELEMENT_DIR;
+  if (value.trim() === '') return undefined;
+  const folder = path.resolve(value);
+  if (!existsSync(path.join(folder, 'oracle-call.js'))) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ELEMENT_DIR: ${folder} holds no oracle-call.js (run "npm run build", or set ELEMENT_DIR= to serve the API only)`,
+    );
+  }
+  return folder;
+}
+
 /** Reads and checks the configuration; throws a {@link ConfigError} listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const parsed = envSchema.safeParse(env);
@@ -212,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const elementDir = elementFolder(e.ELEMENT_DIR);
   const dataDir = path.resolve(e.DATA_DIR);
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -248,6 +278,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
+      .filter(Boolean),
+    ...(elementDir ? { elementDir } : {}),
+    widgetFrameAncestors: e.WIDGET_FRAME_ANCESTORS.split(',')
+      .map((source) => source.trim())
       .filter(Boolean),
     voices: e.ORACLE_VOICES.split(',')
       .map((voice) => voice.trim())

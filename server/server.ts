@@ -1,6 +1,8 @@
 /** Starting and stopping the whole backend: store, Matrix, LiveKit, HTTP listener and the Matrix sync loop. */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { CallUpkeep } from './call-upkeep.ts';
@@ -109,6 +111,11 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
   const { port } = http.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info({ url, oracleDid: config.oracleDid, matrixUserId: matrix.userId, openIdServers: [...openIdServers.keys()] }, 'backend listening');
+  if (config.elementDir && !existsSync(path.join(config.elementDir, 'oracle-call.js'))) {
+    log.warn({ elementDir: config.elementDir }, 'the element is not built (npm run build): only the API is served until it is');
+  } else if (config.elementDir) {
+    log.info({ elementDir: config.elementDir, script: `${url}/oracle-call.js`, widget: `${url}/widget/page/index.html` }, 'serving the built element');
+  }
   return {
     url,
     matrix,
