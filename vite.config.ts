@@ -4,9 +4,11 @@
  *   the E2EE worker are their own files, loaded when a call needs them;
  * - `widget/page/index.html`: the Matrix/Element widget page;
  * - `demo/index.html` and `demo/widget-host.html`: the demo pages the run command serves.
+ * - `oracle-call-<hash>.js`, `integrity.json` and compressed copies (scripts/build/release-files.ts).
  * Minified explicitly (Vite 8 leaves library-style output unminified otherwise).
  */
 import { defineConfig } from 'vite';
+import { releaseFiles } from './scripts/build/release-files.ts';
 
 export default defineConfig({
   root: '.',
@@ -34,4 +36,9 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
+  // Files the element's code names (the E2EE worker) are found relative to the chunk that names them,
+  // not at the site's root: the element works from any path, and a site's own bundler, building
+  // `import 'oracle-call'` from the npm package, sees the worker and ships it with the site.
+  experimental: { renderBuiltUrl: (_file, { hostType }) => (hostType === 'js' ? { relative: true } : undefined) },
+  plugins: [releaseFiles()],
 });
