@@ -74,6 +74,9 @@ export class LiveKitMediaSession implements MediaSession {
   #room: Room | undefined;
   #oracleJoined = false;
   #closed = false;
+  /** Why the E2EE worker failed to load, once it has (see connect). */
+  #workerFailure: string | undefined;
+  readonly #workerFailed = new EventTarget();
   readonly #audioElements = new Map<string, HTMLMediaElement>();
   #speaker: string | undefined;
   readonly #onDeviceChange = () => void this.#refreshDevices();
@@ -161,11 +164,22 @@ export class LiveKitMediaSession implements MediaSession {
 
   async connect(options: ConnectOptions, signal?: AbortSignal): Promise<void> {
     const keyProvider = new ExternalE2EEKeyProvider();
+    const worker = (this.options.createWorker ?? defaultWorker)();
+    // A worker whose script cannot load (a page's Content-Security-Policy refusing it, say) fails
+    // silently inside livekit-client: the call would wait for an oracle it can never hear.
+    worker.addEventListener(
+      'error',
+      (event) => {
+        this.#workerFailure = `the E2EE worker did not start (${event.message || 'its script could not be loaded'}): a page's Content-Security-Policy must allow its origin in worker-src, and blob: for an element loaded from another origin`;
+        this.#workerFailed.dispatchEvent(new Event('failed'));
+      },
+      { once: true },
+    );
     const room = new Room({
       adaptiveStream: true,
       dynacast: true,
       // livekit-client 2.x: `encryption` (its `e2ee` is the deprecated name of the same option).
-      encryption: { keyProvider, worker: (this.options.createWorker ?? defaultWorker)() },
+      encryption: { keyProvider, worker },
       ...(this.#speaker ? { audioOutput: { deviceId: this.#speaker } } : {}),
     });
     this.#room = room;
@@ -300,6 +314,7 @@ export class LiveKitMediaSession implements MediaSession {
         for (const event of events) room.off(event, check);
         room.off(RoomEvent.Disconnected, onDisconnected);
         signal.removeEventListener('abort', onAbort);
+        this.#workerFailed.removeEventListener('failed', onWorkerFailed);
       };
       const check = () => {
         const state = this.#oracleReady();
@@ -321,9 +336,15 @@ export class LiveKitMediaSession implements MediaSession {
         done();
         reject(abortError(signal));
       };
+      const onWorkerFailed = () => {
+        done();
+        reject(new CallError(CallErrorReason.NotEncrypted, this.#workerFailure));
+      };
       for (const event of events) room.on(event, check);
       room.on(RoomEvent.Disconnected, onDisconnected);
       signal.addEventListener('abort', onAbort, { once: true });
+      if (this.#workerFailure) return onWorkerFailed();
+      this.#workerFailed.addEventListener('failed', onWorkerFailed);
       check();
     });
   }
