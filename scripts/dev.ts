@@ -70,10 +70,9 @@ async function main(): Promise<void> {
     synapse: port('SYNAPSE_PORT', 8008),
     backend: port('BACKEND_PORT', 8787),
     site: port('DEMO_PORT', 5173),
-    widget: port('WIDGET_PORT', 5174),
     element: port('ELEMENT_PORT', 5175),
   };
-  const demoOrigins = [`http://127.0.0.1:${ports.site}`, `http://127.0.0.1:${ports.widget}`];
+  const demoOrigins = [`http://127.0.0.1:${ports.site}`];
   const demoDir = cacheDir('demo');
   const stateFile = path.join(demoDir, 'state.json');
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState) : undefined;
@@ -180,7 +179,7 @@ async function main(): Promise<void> {
       password: state.user.password,
       roomId: state.roomId,
     },
-    ports,
+    { port: ports.site, livekitUrl: livekit.url },
   );
 
   // The demo room gets the widget as an integration manager would add it, so Element shows it there.

@@ -1,9 +1,9 @@
 /**
- * Serves the built pages (`dist/`, from `npm run build`) for the demo and the end-to-end tests: the demo
- * site (with `/demo-config.json`: the local demo account's user ID and password, which each browser logs
- * in with once to get its own encrypting device) on one port, and the widget page on another, so the
- * widget runs on its own origin as it would inside Element. Each server answers only requests for its
- * own host (`127.0.0.1:<port>` or `localhost:<port>`): a web page elsewhere that points a name it owns
+ * Serves the built demo pages (`dist/`, from `npm run build`) for the demo and the end-to-end tests: the
+ * demo site (with `/demo-config.json`: the local demo account's user ID and password, which each browser
+ * logs in with once to get its own encrypting device). The element and the widget page come from the
+ * backend, the oracle's origin, so the widget runs on another origin than its host, as inside Element.
+ * The server answers only requests for its own host (`127.0.0.1:<port>` or `localhost:<port>`): a web page elsewhere that points a name it owns
  * at 127.0.0.1 (DNS rebinding) cannot read `/demo-config.json`, which holds the demo password.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import serve from 'koa-static';
 import type { DemoConfig } from '../../demo/config.ts';
+import type { ReleaseManifest } from '../build/release-files.ts';
 import { PROJECT_ROOT, progress } from './paths.ts';
 
 export const DIST = path.join(PROJECT_ROOT, 'dist');
@@ -28,7 +29,7 @@ const DEMO_ALLOWED_BACKENDS = 'http://127.0.0.1:*,http://localhost:*';
 const DEMO_BUILD_MARK = path.join(DIST, 'demo-build.json');
 
 /** What a demo build is made from: the sources of the parts it bundles, the build config, the locked dependencies. */
-const BUILD_INPUTS = ['widget', 'protocol', 'demo', 'vite.config.ts', 'package-lock.json'];
+const BUILD_INPUTS = ['widget', 'protocol', 'demo', 'vite.config.ts', 'scripts/build', 'package-lock.json'];
 
 /** A hash of every file the build reads from the project (names and contents), to tell a stale `dist/` from a current one. */
 function sourceHash(): string {
@@ -97,7 +98,7 @@ export interface DemoServers {
   readonly pageUrl: string;
   /** The widget host page. */
   readonly hostUrl: string;
-  /** The widget page, on its own origin. */
+  /** The widget page, served by the backend (the oracle's origin). */
   readonly widgetUrl: string;
   close(): Promise<void>;
 }
@@ -120,51 +121,66 @@ const ownHostOnly: Koa.Middleware = async (ctx, next) => {
   await next();
 };
 
-function staticApp(...routes: Koa.Middleware[]): Koa {
-  const app = new Koa();
-  app.use(ownHostOnly);
-  for (const route of routes) app.use(route);
-  app.use(serve(DIST, { index: 'index.html' }));
-  return app;
+/**
+ * The demo pages' Content-Security-Policy, as strict as a site that embeds the element can make it: no
+ * inline script or style; scripts from the site and the oracle's origin (and the Matrix crypto's
+ * WebAssembly); the element's E2EE worker through a `blob:` module (a worker cannot start from another
+ * origin); connections to the homeserver, the backend and the LiveKit server only; frames (the widget)
+ * from the oracle's origin.
+ */
+export function demoPagePolicy(origins: { oracle: string; homeserver: string; livekit: string }): string {
+  const livekit = new URL(origins.livekit);
+  const livekitHttp = `${livekit.protocol === 'wss:' ? 'https:' : 'http:'}//${livekit.host}`;
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${origins.oracle} 'wasm-unsafe-eval'`,
+    // The worker's module imports are fetched as the worker's own, under worker-src.
+    `worker-src blob: ${origins.oracle}`,
+    `connect-src 'self' ${origins.homeserver} ${origins.oracle} ${livekit.origin.replace(/^http/, 'ws')} ${livekitHttp}`,
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    'media-src blob: mediastream:',
+    `frame-src ${origins.oracle}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+  ].join('; ');
 }
 
 /**
- * Starts both servers (port 0 picks free ports). `config` is what the pages get, less the widget URL,
- * which is known once the widget server listens.
+ * Starts the demo site (port 0 picks a free port): the script-tag page and the widget host page. The
+ * element, its chunks and E2EE worker, and the widget page come from the backend (`config.backendUrl`,
+ * the oracle's origin, server/element-files.ts), as a real site's do: another origin than the pages'.
  */
-export async function startDemoServers(
-  config: Omit<DemoConfig, 'widgetUrl'>,
-  ports: { site: number; widget: number } = { site: 0, widget: 0 },
-): Promise<DemoServers> {
+export async function startDemoServers(config: Omit<DemoConfig, 'widgetUrl'>, options: { port?: number; livekitUrl: string }): Promise<DemoServers> {
   if (!isDemoBuild()) await buildPages();
-  // The widget server stands for the oracle's origin: a site may load the element from it, a
-  // cross-origin module (and E2EE worker) that the browser fetches with CORS.
-  const widgetServer = await listen(
-    staticApp(async (ctx, next) => {
-      await next();
-      ctx.set('Access-Control-Allow-Origin', '*');
-    }),
-    ports.widget,
-  );
-  const widgetOrigin = `http://127.0.0.1:${(widgetServer.address() as AddressInfo).port}`;
-  const widgetUrl = `${widgetOrigin}/widget/page/index.html`;
-  const site = staticApp(
-    async (ctx, next) => {
-      if (ctx.path !== '/demo-config.json') return next();
-      ctx.set('cache-control', 'no-store');
-      ctx.body = { ...config, widgetUrl } satisfies DemoConfig;
-    },
-    // The demo site embeds the element as a site does: its script tag names the oracle's origin (the
-    // widget server's), so the element, its chunks and its E2EE worker come from another origin.
-    async (ctx, next) => {
-      if (ctx.path !== '/demo/index.html' && ctx.path !== '/demo/') return next();
-      const page = await readFile(path.join(DIST, 'demo/index.html'), 'utf8');
-      if (!page.includes(ELEMENT_TAG)) throw new Error(`the built demo page has no ${ELEMENT_TAG}`);
-      ctx.type = 'html';
-      ctx.body = page.replace(ELEMENT_TAG, `src="${widgetOrigin}/oracle-call.js"`);
-    },
-  );
-  const siteServer = await listen(site, ports.site);
+  const oracleOrigin = new URL(config.backendUrl).origin;
+  const widgetUrl = `${oracleOrigin}/widget/page/index.html`;
+  const policy = demoPagePolicy({ oracle: oracleOrigin, homeserver: new URL(config.homeserverUrl).origin, livekit: options.livekitUrl });
+  const app = new Koa();
+  app.use(ownHostOnly);
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.type === 'text/html') ctx.set('Content-Security-Policy', policy);
+  });
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/demo-config.json') return next();
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { ...config, widgetUrl } satisfies DemoConfig;
+  });
+  // The demo site embeds the element as a site does: its script tag names the oracle's origin.
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/demo/index.html' && ctx.path !== '/demo/') return next();
+    const page = await readFile(path.join(DIST, 'demo/index.html'), 'utf8');
+    if (!page.includes(ELEMENT_TAG)) throw new Error(`the built demo page has no ${ELEMENT_TAG}`);
+    // Pinned to this build, as the build prints it: the content-hashed file and its SRI hash (a
+    // browser refuses the module if a byte differs).
+    const { entry, files } = JSON.parse(await readFile(path.join(DIST, 'integrity.json'), 'utf8')) as ReleaseManifest;
+    ctx.type = 'html';
+    ctx.body = page.replace(ELEMENT_TAG, `src="${oracleOrigin}/${entry}" integrity="${files[entry]}" crossorigin="anonymous"`);
+  });
+  app.use(serve(DIST, { index: 'index.html' }));
+  const siteServer = await listen(app, options.port ?? 0);
   const siteUrl = `http://127.0.0.1:${(siteServer.address() as AddressInfo).port}`;
   return {
     siteUrl,
@@ -172,12 +188,10 @@ export async function startDemoServers(
     hostUrl: `${siteUrl}/demo/widget-host.html`,
     widgetUrl,
     async close() {
-      for (const server of [siteServer, widgetServer]) {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      }
+      await new Promise<void>((resolve) => {
+        siteServer.close(() => resolve());
+        siteServer.closeAllConnections();
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Everything a call in a browser needs, on loopback: the local stack (Synapse, LiveKit server, backend),
  * a person with an end-to-end encrypted room shared with the oracle, the agent worker, the built pages
- * served on two origins (the demo site and the widget page), and headless Chromium whose fake
+ * on two origins (the demo site; the element and the widget page from the backend), and headless Chromium whose fake
  * microphone speaks the marker utterance. The end-to-end tests and `bench:call` both start here.
  */
 import { chromium } from 'playwright-core';
@@ -65,10 +65,10 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
   try {
     const started = performance.now();
     const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-    const [sitePort, widgetPort] = [await freeTcpPort(), await freeTcpPort()];
+    const sitePort = await freeTcpPort();
     stack = await startStack(
       {
-        CORS_ORIGINS: `http://127.0.0.1:${sitePort},http://127.0.0.1:${widgetPort}`,
+        CORS_ORIGINS: `http://127.0.0.1:${sitePort}`,
         LOG_LEVEL: options.logLevel,
         MATRIX_REQUIRE_ENCRYPTION: 'true',
         ...options.backendEnv,
@@ -87,7 +87,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
     progress(`agent worker registered, pages built (${seconds()})`);
     pages = await startDemoServers(
       { backendUrl: running.backend.url, homeserverUrl: baseUrl, userId: account.userId, password: account.password, roomId },
-      { site: sitePort, widget: widgetPort },
+      { port: sitePort, livekitUrl: running.livekit.url },
     );
     return {
       stack: running,

@@ -16,9 +16,10 @@ function callIdOf(scope: Scope): Promise<string | undefined> {
   return scope.evaluate(() => (document.querySelector('oracle-call') as unknown as { state?: { callId?: string } } | null)?.state?.callId);
 }
 
-function errorOf(scope: Scope): Promise<{ reason?: string; message?: string } | undefined> {
+function errorOf(scope: Scope): Promise<{ reason?: string; message?: string; detail?: string } | undefined> {
   return scope.evaluate(
-    () => (document.querySelector('oracle-call') as unknown as { state?: { error?: { reason?: string; message?: string } } } | null)?.state?.error,
+    () =>
+      (document.querySelector('oracle-call') as unknown as { state?: { error?: { reason?: string; message?: string; detail?: string } } } | null)?.state?.error,
   );
 }
 
@@ -144,25 +145,42 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
 describe('a whole call in headless Chromium, in an encrypted room (real Synapse, LiveKit, backend, agent)', () => {
   const e2e = useE2E();
 
-  it("the script-tag page, the element loaded from the oracle's origin: call, hear the oracle echo the fake microphone, hang up", async () => {
+  /** What the browser refused under a page's Content-Security-Policy (it reports each in the console). */
+  function policyViolations(page: Page): string[] {
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+    });
+    return refused;
+  }
+
+  it("the script-tag page with a strict CSP, the element pinned by SRI from the oracle's origin: call, hear the oracle echo the fake microphone, hang up", async () => {
     const e = e2e();
     const page = await e.newPage();
-    // The demo site's script tag names the oracle's origin (the widget server's), as a site's does: the
-    // element, its chunks and its E2EE worker come from another origin than the page's.
-    const oracleOrigin = new URL(e.pages.widgetUrl).origin;
+    // The demo site's script tag names the oracle's origin (the backend's, which serves the built
+    // element), as a site's does: the element, its chunks and its E2EE worker come from another origin
+    // than the page's, the entry pinned to this build by its SRI hash.
+    const oracleOrigin = new URL(e.stack.backend.url).origin;
     const workers: string[] = [];
     page.on('worker', (worker) => workers.push(worker.url()));
+    const refused = policyViolations(page);
     const elementFiles: string[] = [];
     page.on('requestfinished', (request) => {
       if (request.url().startsWith(oracleOrigin)) elementFiles.push(new URL(request.url()).pathname);
     });
-    await page.goto(e.pages.pageUrl);
+    const response = await page.goto(e.pages.pageUrl);
+    const policy = (await response?.allHeaders())?.['content-security-policy'] ?? '';
+    assert.match(policy, /script-src 'self' \S+ 'wasm-unsafe-eval'; worker-src blob: \S+;/, 'the page has a strict policy');
+    assert.doesNotMatch(policy, /'unsafe-inline'|'unsafe-eval'/);
     await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
     assert.match((await page.locator('#who').textContent()) ?? '', /the room with the oracle is end-to-end encrypted/);
     assert.equal(await waitForPhase(page, 'idle'), 'idle');
     await e.screenshot(page, 'page-idle');
     await wholeCall(e, page, page, 'page');
-    assert.ok(elementFiles.includes('/oracle-call.js'), "the element came from the oracle's origin");
+    assert.ok(
+      elementFiles.some((file) => /^\/oracle-call-[\w-]{10}\.js$/.test(file)),
+      `the element came from the oracle's origin, its content-hashed entry (${elementFiles.join(', ')})`,
+    );
     assert.ok(
       elementFiles.some((file) => /e2ee\.worker/.test(file)),
       `the E2EE worker's code came from the oracle's origin (${elementFiles.join(', ')})`,
@@ -171,19 +189,36 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       workers.length > 0 && workers.every((url) => url.startsWith('blob:')),
       `the worker started from a blob: module of the page (${workers.join(', ')})`,
     );
+    assert.deepEqual(refused, [], 'the browser refused nothing under the policy');
   });
 
-  it('the widget host page: the same call through the widget API, from another origin', async () => {
+  it("the widget host page: the same call through the widget API, the widget page served by the backend with worker-src 'self'", async () => {
     const e = e2e();
     const page = await e.newPage();
+    const refused = policyViolations(page);
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(worker.url()));
+    const widgetPolicy = new Promise<string>((resolve) =>
+      page.on('response', (response) => {
+        if (response.url().startsWith(e.pages.widgetUrl)) void response.allHeaders().then((headers) => resolve(headers['content-security-policy'] ?? ''));
+      }),
+    );
     await page.goto(e.pages.hostUrl);
     await page.getByText(/Widget ready/).waitFor({ timeout: 30_000 });
     const frame = page.frames().find((f) => f.url().startsWith(new URL(e.pages.widgetUrl).origin));
-    assert.ok(frame, 'the widget runs in a frame on its own origin');
+    assert.ok(frame, "the widget runs in a frame on the oracle's origin");
     assert.notEqual(new URL(frame.url()).origin, new URL(page.url()).origin);
+    const policy = await widgetPolicy;
+    assert.match(policy, /script-src 'self'; worker-src 'self';/, `the widget page's policy (${policy})`);
     await waitForPhase(frame, 'idle');
     await wholeCall(e, page, frame, 'widget');
     assert.match((await page.locator('#capabilities').textContent()) ?? '', /sent a call event/);
+    const oracleOrigin = new URL(e.stack.backend.url).origin;
+    assert.ok(
+      workers.some((url) => url.startsWith(`${oracleOrigin}/assets/`)),
+      `the widget's E2EE worker started from its own origin (${workers.join(', ')})`,
+    );
+    assert.deepEqual(refused, [], 'the browser refused nothing under either policy');
   });
 
   describe("the demo pages' Matrix device", () => {
@@ -264,6 +299,28 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       await eventually('the Matrix event to be edited to ended', async () => (await matrixState(e, callId))?.status === 'ended');
       await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
       await e.screenshot(page, 'error-livekit-unreachable');
+    });
+
+    it('a page whose policy refuses the E2EE worker: the call fails at once as not encrypted, naming the policy; the call is ended', async () => {
+      const e = e2e();
+      const page = await e.newPage();
+      // The site's policy as a site might first write it: blob: workers allowed, the oracle's origin not.
+      // (Chromium takes a page fulfilled here for a public one: it may reach loopback only with leave.)
+      await page.context().grantPermissions(['local-network-access']);
+      await page.route(e.pages.pageUrl, async (route) => {
+        const response = await route.fetch();
+        const headers = response.headers();
+        headers['content-security-policy'] = headers['content-security-policy']!.replace(/worker-src [^;]+/, 'worker-src blob:');
+        await route.fulfill({ response, headers });
+      });
+      const started = Date.now();
+      const { error, callId } = await failedCall(page);
+      assert.equal(error?.reason, 'not-encrypted');
+      assert.match(error?.detail ?? '', /E2EE worker did not start.*worker-src/);
+      assert.ok(Date.now() - started < 25_000, 'it fails before the oracle timeout would');
+      assert.ok(callId);
+      await eventually('the backend to end the call', async () => (await e.stack.backend.store.get(callId))?.status === 'ended');
+      await e.screenshot(page, 'error-worker-refused');
     });
 
     it('the oracle never joins: a timeout, then the same cleanup', async () => {

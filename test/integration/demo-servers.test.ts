@@ -24,13 +24,16 @@ function get(url: string, host: string): Promise<{ status: number; body: string 
 describe('the demo servers answer only to their own Host', () => {
   let servers: DemoServers;
   before(async () => {
-    servers = await startDemoServers({
-      backendUrl: 'http://127.0.0.1:1',
-      homeserverUrl: 'http://127.0.0.1:2',
-      userId: '@demo:localhost',
-      password: 'demo-password-secret',
-      roomId: '!room:localhost',
-    });
+    servers = await startDemoServers(
+      {
+        backendUrl: 'http://127.0.0.1:1',
+        homeserverUrl: 'http://127.0.0.1:2',
+        userId: '@demo:localhost',
+        password: 'demo-password-secret',
+        roomId: '!room:localhost',
+      },
+      { livekitUrl: 'ws://127.0.0.1:3' },
+    );
   });
   after(() => servers?.close());
 
@@ -47,8 +50,21 @@ describe('the demo servers answer only to their own Host', () => {
       assert.equal(refused.status, 421, host);
       assert.doesNotMatch(refused.body, /demo-password-secret/);
     }
-    const widgetPort = new URL(servers.widgetUrl).port;
-    assert.equal((await get(servers.widgetUrl, `rebind.evil.example:${widgetPort}`)).status, 421);
-    assert.equal((await get(servers.widgetUrl, `127.0.0.1:${widgetPort}`)).status, 200);
+    const page = await get(servers.pageUrl, `rebind.evil.example:${port}`);
+    assert.equal(page.status, 421);
+  });
+
+  it("serves its pages with a strict Content-Security-Policy that names the oracle's origin", async () => {
+    const response = await fetch(servers.pageUrl);
+    assert.equal(response.status, 200);
+    const policy = response.headers.get('content-security-policy') ?? '';
+    assert.match(policy, /default-src 'none'/);
+    assert.match(policy, /script-src 'self' http:\/\/127\.0\.0\.1:1 'wasm-unsafe-eval'(;|$)/);
+    assert.doesNotMatch(policy, /'unsafe-inline'|'unsafe-eval'/);
+    assert.match(
+      await response.text(),
+      /src="http:\/\/127\.0\.0\.1:1\/oracle-call-[\w-]{10}\.js" integrity="sha384-[\w+/=]{64}" crossorigin="anonymous"/,
+      "the script tag names the oracle's origin and pins the build",
+    );
   });
 });
