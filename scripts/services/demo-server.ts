@@ -14,9 +14,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Koa from 'koa';
 import serve from 'koa-static';
+import lockfile from 'proper-lockfile';
 import type { DemoConfig } from '../../demo/config.ts';
 import type { ReleaseManifest } from '../build/release-files.ts';
-import { PROJECT_ROOT, progress } from './paths.ts';
+import { PROJECT_ROOT, cacheDir, progress } from './paths.ts';
 
 export const DIST = path.join(PROJECT_ROOT, 'dist');
 
@@ -65,6 +66,20 @@ function buildMark(): BuildMark | undefined {
  * stack: one build serves them all).
  */
 export async function buildPages(options: { reuse?: boolean } = {}): Promise<void> {
+  // Test files run side by side: one builds while the others wait, then reuse what it built.
+  const release = await lockfile.lock(PROJECT_ROOT, {
+    lockfilePath: path.join(cacheDir('build'), 'dist.lock'),
+    stale: 120_000,
+    retries: { retries: 240, minTimeout: 500, maxTimeout: 1000 },
+  });
+  try {
+    await buildUnlocked(options);
+  } finally {
+    await release();
+  }
+}
+
+async function buildUnlocked(options: { reuse?: boolean }): Promise<void> {
   const sources = sourceHash();
   const mark = buildMark();
   if (options.reuse && mark?.allowedBackends === DEMO_ALLOWED_BACKENDS && mark.sources === sources) {
