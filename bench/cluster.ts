@@ -11,20 +11,30 @@
  * latency, and, as its last line:
  * `cluster: <calls> calls over <backends> backends, <workers> agent workers, <nodes> LiveKit nodes; lost <n>; failed <n>`
  * (lost: a sync or an end answered 2xx that the database does not show; failed: an answer that is not
- * 2xx). Exits 1 when anything was lost or failed. A watchdog stops the run after 300 s.
+ * 2xx). Before that line it measures the agent's key route on PostgreSQL (backend A) against the same
+ * route on lowdb (a backend started beside the cluster for this), the same call in both stores,
+ * requested directly with autocannon in a child process: BENCH_KEY_ROUNDS interleaved rounds (8) of
+ * 1 s each after a 1 s warm-up, the ratio being the median of the rounds' ratios (goal: at least 0.5).
+ * Exits 1 when anything was lost or failed, or the ratio is under 0.5. A watchdog stops the run after
+ * 300 s.
  */
 import pg from 'pg';
 import { AGENT_API_KEY, announceCall, syncCall } from '../scripts/stack/stack.ts';
 import type { ApiResponse, StartedCall, TestUser } from '../scripts/stack/stack.ts';
 import { startCluster } from '../scripts/stack/cluster.ts';
 import type { Cluster } from '../scripts/stack/cluster.ts';
+import { LoadGenerator } from './lib/load.ts';
 import { guardRun, progress, timed } from './lib/run.ts';
+import { startSecondBackend } from './lib/second-backend.ts';
+import { syntheticCall } from './lib/seed.ts';
 import { setting } from './lib/settings.ts';
-import { percentile } from './lib/stats.ts';
+import { median, percentile } from './lib/stats.ts';
 
 const USERS = setting('BENCH_USERS', 6, 1, 20);
 const CALLS_PER_USER = setting('BENCH_CALLS_PER_USER', 4, 1, 20);
 const KEY_FETCHES = setting('BENCH_KEY_FETCHES', 5, 1, 50);
+const KEY_ROUNDS = setting('BENCH_KEY_ROUNDS', 8, 1, 40);
+const KEY_RATIO_GOAL = 0.5;
 const WATCHDOG_MS = 300_000;
 
 let cluster: Cluster | undefined;
@@ -60,6 +70,48 @@ async function userLoad(c: Cluster, user: User, answers: Answer[]): Promise<void
       answers.push(await timedRequest('key', call.callId, () => c.viaProxy.api('GET', path('key'), { apiKey: AGENT_API_KEY })));
     }
     answers.push(await timedRequest('end', call.callId, () => c.viaProxy.api('POST', path('update'), { session: user.session, body: { status: 'ended' } })));
+  }
+}
+
+/** The key route on PostgreSQL (backend A) and on lowdb (a backend beside it): req/s medians and the median of the rounds' ratios. */
+async function keyRouteOnStores(c: Cluster): Promise<{ postgres: number; lowdb: number; ratio: number }> {
+  const lowdb = await timed('a backend on lowdb beside the cluster', () => startSecondBackend(c.stack, 'lowdb'));
+  const load = await LoadGenerator.start();
+  try {
+    const record = syntheticCall(
+      { userId: '@keybench:localhost', matrixRoomId: '!keybench:localhost' },
+      c.stack.config.oracleDid,
+      c.stack.oracleKeys.publicKey,
+    );
+    await Promise.all([c.stack.backend.store.insert(record), lowdb.backend.store.insert(record)]);
+    const targets = [c.stack.backend.url, lowdb.backend.url].map((base) => ({
+      name: base === lowdb.backend.url ? 'key (lowdb)' : 'key (PostgreSQL)',
+      url: `${base}/calls/${encodeURIComponent(record.callId)}/key`,
+      headers: { 'x-api-key': AGENT_API_KEY },
+      rounds: [] as number[],
+    }));
+    // The figures count only if both answer the key.
+    for (const target of targets) {
+      const body = (await (await fetch(target.url, { headers: target.headers })).json()) as { encryptionKey?: string };
+      if (body.encryptionKey !== record.encryptionKey) throw new Error(`${target.name} did not answer the key: ${JSON.stringify(body)}`);
+    }
+    for (const target of targets) await load.run({ ...target, connections: 10, durationSeconds: 1 });
+    for (let round = 0; round < KEY_ROUNDS; round += 1) {
+      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+        const result = await load.run({ ...target, connections: 10, durationSeconds: 1 });
+        if (result.non2xx + result.errors > 0) throw new Error(`${target.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+        target.rounds.push(result.reqPerSec);
+      }
+    }
+    const [onPostgres, onLowdb] = targets as [(typeof targets)[0], (typeof targets)[0]];
+    return {
+      postgres: median(onPostgres.rounds),
+      lowdb: median(onLowdb.rounds),
+      ratio: median(onPostgres.rounds.map((reqPerSec, i) => reqPerSec / onLowdb.rounds[i]!)),
+    };
+  } finally {
+    await load.close();
+    await lowdb.close();
   }
 }
 
@@ -110,11 +162,17 @@ async function main(): Promise<void> {
   }
   if (failed.length > 0) console.log(`  failed: ${failed.map((answer) => `${answer.kind} ${answer.status}`).join(', ')}`);
 
+  const keys = await timed(`the key route on PostgreSQL and on lowdb, ${KEY_ROUNDS} interleaved rounds`, () => keyRouteOnStores(c));
+  const keyMet = keys.ratio >= KEY_RATIO_GOAL;
+  console.log(
+    `  key route: PostgreSQL ${keys.postgres.toFixed(0)} req/s, lowdb ${keys.lowdb.toFixed(0)} req/s; ratio ${keys.ratio.toFixed(2)} (goal >= ${KEY_RATIO_GOAL}: ${keyMet ? 'met' : 'MISSED'})`,
+  );
+
   await c.stop();
   cluster = undefined;
   const calls = answers.filter((answer) => answer.kind === 'sync').length;
   console.log(`cluster: ${calls} calls over 2 backends, ${c.workers.length} agent workers, 2 LiveKit nodes; lost ${lost.length}; failed ${failed.length}`);
-  process.exit(lost.length === 0 && failed.length === 0 ? 0 : 1);
+  process.exit(lost.length === 0 && failed.length === 0 && keyMet ? 0 : 1);
 }
 
 main().catch(async (error: Error) => {

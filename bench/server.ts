@@ -29,8 +29,8 @@ import type { Stack } from '../scripts/stack/stack.ts';
 import { startPostgres } from '../scripts/services/postgres.ts';
 import type { PostgresServer } from '../scripts/services/postgres.ts';
 import { startBareApp } from './lib/bare-app.ts';
-import { startPostgresBackend } from './lib/postgres-backend.ts';
-import type { PostgresBackend } from './lib/postgres-backend.ts';
+import { startSecondBackend } from './lib/second-backend.ts';
+import type { SecondBackend } from './lib/second-backend.ts';
 import type { BareApp } from './lib/bare-app.ts';
 import { LoadGenerator } from './lib/load.ts';
 import type { LoadJob, LoadResult } from './lib/load.ts';
@@ -61,7 +61,7 @@ function check(condition: unknown, message: string): asserts condition {
 
 let stack: Stack | undefined;
 let postgres: PostgresServer | undefined;
-let onPostgres: PostgresBackend | undefined;
+let onPostgres: SecondBackend | undefined;
 let bare: BareApp | undefined;
 let load: LoadGenerator | undefined;
 let cleaning: Promise<void> | undefined;
@@ -170,7 +170,7 @@ async function main(): Promise<boolean> {
   if (STORE === 'lowdb') {
     postgres = await timed('PostgreSQL up', () => startPostgres());
     const url = await postgres.createDatabase('bench');
-    onPostgres = await timed('a second backend up on PostgreSQL', () => startPostgresBackend(s, url));
+    onPostgres = await timed('a second backend up on PostgreSQL', () => startSecondBackend(s, { databaseUrl: url }));
     const store = onPostgres.backend.store;
     await timed(`the same ${SEEDED_CALLS} calls inserted into PostgreSQL`, () => Promise.all(seeded.map((record) => store.insert(record))));
   }

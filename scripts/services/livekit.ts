@@ -5,12 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, progress } from './paths.ts';
+import { parse, stringify } from 'yaml';
+import { PROJECT_ROOT, cacheDir, progress } from './paths.ts';
 import { ServiceError, freeTcpPort, freeUdpPort, runCommand, startProcess, waitForHttp } from './process.ts';
 import type { RunningProcess } from './process.ts';
 
@@ -89,7 +90,16 @@ export interface LiveKitOptions {
   readonly credentials?: { readonly apiKey: string; readonly apiSecret: string };
   /** The Redis (`host:port`) that the nodes of one cluster share: a room lives on one node, reachable through any. */
   readonly redis?: string;
+  /**
+   * A LiveKit config file to start from (the cluster uses `deploy/livekit/livekit.yaml`, so the example
+   * is known to work): its settings are kept, except what belongs to this machine, which is replaced:
+   * ports, addresses and STUN, keys, Redis and the webhook.
+   */
+  readonly baseConfig?: string;
 }
+
+/** The LiveKit node config of the example deployment, which the cluster test starts its nodes from. */
+export const DEPLOY_LIVEKIT_CONFIG = path.join(PROJECT_ROOT, 'deploy/livekit/livekit.yaml');
 
 export interface LiveKitServer {
   /** WebSocket URL for clients, `ws://127.0.0.1:PORT`. */
@@ -102,6 +112,17 @@ export interface LiveKitServer {
   readonly apiSecret: string;
   readonly process: RunningProcess;
   stop(): Promise<void>;
+}
+
+/** `base` (YAML) with the machine's own settings replaced by `own`'s; its other settings (rooms, media options) kept. */
+function onBase(base: string, own: Record<string, unknown> & { rtc: Record<string, unknown> }): Record<string, unknown> {
+  const parsed = parse(base) as Record<string, unknown> & { rtc?: Record<string, unknown> };
+  const { room: _ownRoom, ...machine } = own;
+  const merged: Record<string, unknown> = { ...parsed, ...machine, rtc: { ...parsed.rtc, ...own.rtc } };
+  // Keys, Redis and the webhook are the example's placeholders: never kept.
+  if (!own.redis) delete merged.redis;
+  if (!own.webhook) delete merged.webhook;
+  return merged;
 }
 
 export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKitServer> {
@@ -132,8 +153,7 @@ export async function startLiveKit(options: LiveKitOptions = {}): Promise<LiveKi
     ...(options.webhookUrls?.length ? { webhook: { api_key: apiKey, urls: options.webhookUrls } } : {}),
   };
   const configFile = path.join(dir, 'livekit.yaml');
-  // JSON is YAML: no YAML library needed to write the config.
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  writeFileSync(configFile, stringify(options.baseConfig ? onBase(readFileSync(options.baseConfig, 'utf8'), config) : config));
   const proc = startProcess('LiveKit server', binary, ['--config', configFile], path.join(dir, 'livekit.log'));
   await waitForHttp('LiveKit server', `http://127.0.0.1:${port}/`, proc, 30_000);
   return {

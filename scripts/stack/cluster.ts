@@ -6,7 +6,7 @@
  * stack's), backend B as a child process (so that it can be killed); each talks to its own node, and
  * each node sends its webhooks to its backend.
  */
-import { startLiveKit } from '../services/livekit.ts';
+import { DEPLOY_LIVEKIT_CONFIG, startLiveKit } from '../services/livekit.ts';
 import type { LiveKitServer } from '../services/livekit.ts';
 import { startNginx } from '../services/nginx.ts';
 import type { NginxServer } from '../services/nginx.ts';
@@ -56,11 +56,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
     started.push(postgres, redis);
     const databaseUrl = await postgres.createDatabase();
-    const stack = await startStack({ DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', ...options.env }, { livekitRedis: redis.address });
+    const stack = await startStack(
+      { DATABASE_URL: databaseUrl, TRUST_PROXY_HOPS: '1', ...options.env },
+      { livekitRedis: redis.address, livekitBaseConfig: DEPLOY_LIVEKIT_CONFIG },
+    );
     started.push({ stop: () => stopStack(stack) });
     const portB = await freeTcpPort();
     // Node 2: the same Redis and key pair; its webhooks go to backend B.
     const node2 = await startLiveKit({
+      baseConfig: DEPLOY_LIVEKIT_CONFIG,
       redis: redis.address,
       credentials: { apiKey: stack.livekit.apiKey, apiSecret: stack.livekit.apiSecret },
       webhookUrls: [`http://127.0.0.1:${portB}/livekit/webhook`],

@@ -92,6 +92,8 @@ export interface StackOptions {
   readonly livekitRedis?: string;
   /** The LiveKit server's media over TCP only (`startLiveKit`'s `tcpOnly`). */
   readonly livekitTcpOnly?: boolean;
+  /** A LiveKit config file to start from (`startLiveKit`'s `baseConfig`). */
+  readonly livekitBaseConfig?: string;
 }
 
 export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -102,6 +104,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`],
     ...(options.livekitRedis ? { redis: options.livekitRedis } : {}),
     ...(options.livekitTcpOnly ? { tcpOnly: true } : {}),
+    ...(options.livekitBaseConfig ? { baseConfig: options.livekitBaseConfig } : {}),
   });
   const oracleAccount = await registerUser(synapse.baseUrl, synapse.registrationSharedSecret, 'oracle');
   const oracle = new MatrixRestClient(synapse.baseUrl, oracleAccount.userId, oracleAccount.accessToken);

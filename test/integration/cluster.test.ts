@@ -7,11 +7,16 @@
  * (127.0.0.2, 127.0.0.3), so that the address a backend reads is the client's, not the proxy's.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Room } from '@livekit/rtc-node';
 import pg from 'pg';
 import { decryptCallKey } from '../../protocol/index.ts';
+import { integrityOf } from '../../scripts/build/release-files.ts';
+import type { ReleaseManifest } from '../../scripts/build/release-files.ts';
+import { DIST, buildPages } from '../../scripts/services/demo-server.ts';
 import { startCluster } from '../../scripts/stack/cluster.ts';
 import type { Cluster } from '../../scripts/stack/cluster.ts';
 import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
@@ -129,6 +134,31 @@ describe('a cluster: nginx, two backends, PostgreSQL, Redis, two LiveKit nodes, 
     for (const { call } of calls) assert.equal(rows.get(call.callId)?.status, 'ended');
     // Disconnected, not disposed: the FFI of rtc-node is disposed once, after the last test.
     await Promise.all(rooms.splice(0).map((room) => room.disconnect()));
+  });
+
+  it('serves the built element through nginx from both backends: the pinned entry matching its SRI hash, compressed, cached for good; the widget page under its policy', async () => {
+    await buildPages({ reuse: true });
+    const { entry, files } = JSON.parse(readFileSync(path.join(DIST, 'integrity.json'), 'utf8')) as ReleaseManifest;
+    // The largest of the element's chunks (LiveKit's), which the build compressed.
+    const [largest] = Object.keys(files)
+      .filter((file) => file.startsWith('assets/') && file.endsWith('.js'))
+      .sort((a, b) => statSync(path.join(DIST, b)).size - statSync(path.join(DIST, a)).size);
+    const upstreams = new Set<string>();
+    for (let i = 0; i < 4; i += 1) {
+      const pinned = await fetch(`${c().proxy.url}/${entry}`);
+      assert.equal(pinned.status, 200);
+      assert.match(pinned.headers.get('content-type') ?? '', /javascript/);
+      assert.equal(pinned.headers.get('cache-control'), 'max-age=31536000,immutable');
+      assert.equal(integrityOf(Buffer.from(await pinned.arrayBuffer())), files[entry], 'the bytes match the SRI hash the build printed');
+      const chunk = await fetch(`${c().proxy.url}/${largest}`, { headers: { 'accept-encoding': 'br' } });
+      assert.equal(chunk.headers.get('content-encoding'), 'br');
+      // fetch decodes Brotli: the bytes are the file's, as the browser's SRI check would see them.
+      assert.equal(integrityOf(Buffer.from(await chunk.arrayBuffer())), files[largest!]);
+      upstreams.add(pinned.headers.get('x-upstream') ?? '');
+    }
+    const page = await fetch(`${c().proxy.url}/widget/page/index.html`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'; worker-src 'self';/);
   });
 
   it("counts limits per client address, read from nginx's X-Forwarded-For: a flood from one address is refused, another address is not", async () => {
