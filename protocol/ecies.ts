@@ -5,17 +5,17 @@
  * layout `ephemeralPub ‖ nonce ‖ tag ‖ ciphertext`. Keys and ciphertexts travel as base58btc.
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, hexToBytes, bytesToHex } from '@noble/hashes/utils.js';
 import { base58 } from '@scure/base';
 import { assertCallKey } from './call-key.ts';
 import { ProtocolError } from './errors.ts';
+import { secp256k1 } from './secp256k1.ts';
 
-const EPHEMERAL_KEY_LENGTH = 65;
-const NONCE_LENGTH = 16;
-const TAG_LENGTH = 16;
+export const EPHEMERAL_KEY_LENGTH = 65;
+export const NONCE_LENGTH = 16;
+export const TAG_LENGTH = 16;
 const PRIVATE_KEY_PATTERN = /^[0-9a-fA-F]{64}$/;
 /** Base58 of anything this module reads is far shorter; refuse long input before decoding it. */
 const MAX_BASE58_LENGTH = 1024;

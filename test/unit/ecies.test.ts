@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { base58 } from '@scure/base';
+import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1.js';
 import * as eciesjs from 'eciesjs';
 import {
   assertEncryptedCallKeyShape,
   decryptCallKey,
   encryptCallKey,
+  encryptCallKeyWithWebCrypto,
   generateCallKey,
   generateOracleKeyPair,
   parsePrivateKey,
   parsePublicKey,
   publicKeyFromPrivateKey,
 } from '../../protocol/index.ts';
+import { SECP256K1_CURVE, secp256k1 } from '../../protocol/secp256k1.ts';
 
 const utf8 = new TextEncoder();
 const hexToBytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
@@ -104,5 +107,38 @@ describe('ECIES call key encryption', () => {
     assert.throws(() => parsePrivateKey('zz'), { reason: 'invalid_private_key' });
     assert.throws(() => assertEncryptedCallKeyShape(base58.encode(new Uint8Array(161))), /ephemeral/);
     assert.throws(() => assertEncryptedCallKeyShape(base58.encode(new Uint8Array(100))), /161 bytes/);
+  });
+
+  it('defines secp256k1 as @noble/curves does, with the same keys and shared points', () => {
+    assert.deepEqual(secp256k1.Point.CURVE(), nobleSecp256k1.Point.CURVE());
+    assert.deepEqual({ ...SECP256K1_CURVE }, nobleSecp256k1.Point.CURVE());
+    for (let i = 0; i < 3; i += 1) {
+      const a = nobleSecp256k1.keygen();
+      const b = secp256k1.keygen();
+      assert.deepEqual(secp256k1.getPublicKey(a.secretKey), a.publicKey);
+      assert.deepEqual(secp256k1.getSharedSecret(a.secretKey, b.publicKey, false), nobleSecp256k1.getSharedSecret(a.secretKey, b.publicKey, false));
+    }
+  });
+});
+
+describe('ECIES call key encryption with WebCrypto (the element)', () => {
+  it('gives what decryptCallKey and eciesjs decrypt, in the same layout, to a compressed or uncompressed key', async () => {
+    const secret = new eciesjs.PrivateKey();
+    const privateKey = Buffer.from(secret.secret).toString('hex');
+    for (const compressed of [true, false]) {
+      const callKey = generateCallKey();
+      const encrypted = await encryptCallKeyWithWebCrypto(callKey, base58.encode(secret.publicKey.toBytes(compressed)));
+      assert.equal(decryptCallKey(encrypted, privateKey), callKey);
+      assert.equal(new TextDecoder().decode(eciesjs.decrypt(secret.secret, base58.decode(encrypted))), callKey);
+      assert.doesNotThrow(() => assertEncryptedCallKeyShape(encrypted));
+    }
+  });
+
+  it('never gives the same ciphertext twice, and refuses what encryptCallKey refuses', async () => {
+    const oracle = generateOracleKeyPair();
+    const callKey = generateCallKey();
+    assert.notEqual(await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey), await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey));
+    await assert.rejects(encryptCallKeyWithWebCrypto('not hex', oracle.publicKey), { reason: 'invalid_call_key' });
+    await assert.rejects(encryptCallKeyWithWebCrypto(callKey, base58.encode(new Uint8Array(33).fill(7))), { reason: 'invalid_public_key' });
   });
 });
