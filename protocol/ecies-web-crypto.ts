@@ -5,10 +5,10 @@
  * asynchronous, hence a function of its own; the agent and the backend keep the synchronous one.
  * `crypto.subtle` exists in secure contexts only, as do the camera, the microphone and LiveKit's E2EE.
  */
+import * as secp256k1 from '@noble/secp256k1';
 import { base58 } from '@scure/base';
 import { assertCallKey } from './call-key.ts';
 import { NONCE_LENGTH, TAG_LENGTH, parsePublicKey } from './ecies.ts';
-import { secp256k1 } from './secp256k1.ts';
 
 /** HKDF-SHA256(ephemeralPub ‖ sharedPoint), no salt (RFC 5869: a zero salt), no info, 32 bytes. */
 async function deriveKey(ephemeralPublicKey: Uint8Array, sharedPoint: Uint8Array) {

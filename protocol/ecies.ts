@@ -3,15 +3,17 @@
  * ephemeral public key uncompressed (65 bytes), shared secret = HKDF-SHA256(ephemeralPub ‖ sharedPoint),
  * both uncompressed, no salt or info; AES-256-GCM with a 16-byte nonce;
  * layout `ephemeralPub ‖ nonce ‖ tag ‖ ciphertext`. Keys and ciphertexts travel as base58btc.
+ * The curve is `@noble/secp256k1` (the same author's audited single-file secp256k1): ECIES needs its
+ * points and ECDH only, and it is about 3 KB gzipped in the element against 13 KB for `@noble/curves`.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import * as secp256k1 from '@noble/secp256k1';
 import { concatBytes, hexToBytes, bytesToHex } from '@noble/hashes/utils.js';
 import { base58 } from '@scure/base';
 import { assertCallKey } from './call-key.ts';
 import { ProtocolError } from './errors.ts';
-import { secp256k1 } from './secp256k1.ts';
 
 export const EPHEMERAL_KEY_LENGTH = 65;
 export const NONCE_LENGTH = 16;
