@@ -3,19 +3,21 @@
  * ephemeral public key uncompressed (65 bytes), shared secret = HKDF-SHA256(ephemeralPub ‖ sharedPoint),
  * both uncompressed, no salt or info; AES-256-GCM with a 16-byte nonce;
  * layout `ephemeralPub ‖ nonce ‖ tag ‖ ciphertext`. Keys and ciphertexts travel as base58btc.
+ * The curve is `@noble/secp256k1` (the same author's audited single-file secp256k1): ECIES needs its
+ * points and ECDH only, and it is about 3 KB gzipped in the element against 13 KB for `@noble/curves`.
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import * as secp256k1 from '@noble/secp256k1';
 import { concatBytes, hexToBytes, bytesToHex } from '@noble/hashes/utils.js';
 import { base58 } from '@scure/base';
 import { assertCallKey } from './call-key.ts';
 import { ProtocolError } from './errors.ts';
 
-const EPHEMERAL_KEY_LENGTH = 65;
-const NONCE_LENGTH = 16;
-const TAG_LENGTH = 16;
+export const EPHEMERAL_KEY_LENGTH = 65;
+export const NONCE_LENGTH = 16;
+export const TAG_LENGTH = 16;
 const PRIVATE_KEY_PATTERN = /^[0-9a-fA-F]{64}$/;
 /** Base58 of anything this module reads is far shorter; refuse long input before decoding it. */
 const MAX_BASE58_LENGTH = 1024;

@@ -5,6 +5,7 @@ export * from './call-status.ts';
 export * from './call-event.ts';
 export * from './call-state.ts';
 export * from './ecies.ts';
+export * from './ecies-web-crypto.ts';
 export * from './retry.ts';
 export * from './user-did.ts';
 export * from './oracle-room.ts';

@@ -4,10 +4,28 @@
  * one of them lacks does not compile; the other parts check protocol/ against their real platform.
  */
 declare global {
-  var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
+  var crypto: {
+    getRandomValues<T extends Uint8Array>(array: T): T;
+    /** Secure contexts only (browsers); the element's ECIES (ecies-web-crypto.ts) uses what is below. */
+    readonly subtle: {
+      importKey(format: 'raw', keyData: Uint8Array<ArrayBuffer>, algorithm: 'HKDF', extractable: false, keyUsages: ['deriveKey']): Promise<CryptoKey>;
+      deriveKey(
+        algorithm: { name: 'HKDF'; hash: 'SHA-256'; salt: Uint8Array<ArrayBuffer>; info: Uint8Array<ArrayBuffer> },
+        baseKey: CryptoKey,
+        derivedKeyType: { name: 'AES-GCM'; length: 256 },
+        extractable: false,
+        keyUsages: ['encrypt'],
+      ): Promise<CryptoKey>;
+      encrypt(algorithm: { name: 'AES-GCM'; iv: Uint8Array<ArrayBuffer> }, key: CryptoKey, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+    };
+  };
+
+  interface CryptoKey {
+    readonly type: string;
+  }
 
   class TextEncoder {
-    encode(input?: string): Uint8Array;
+    encode(input?: string): Uint8Array<ArrayBuffer>;
   }
 
   class TextDecoder {

@@ -7,7 +7,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   ProtocolError,
-  encryptCallKey,
+  encryptCallKeyWithWebCrypto,
   formatCallId,
   generateCallKey,
   generateRoomName,
@@ -342,11 +342,11 @@ export class CallController implements ReactiveController {
 
     const callKey = generateCallKey();
     const roomName = generateRoomName();
-    const content = await step(CallErrorReason.NotConfigured, signal, () =>
+    const content = await step(CallErrorReason.NotConfigured, signal, async () =>
       parseCallEventContent({
         callType,
         callStartedAt: new Date().toISOString(),
-        encryptionKey: encryptCallKey(callKey, oracle.publicKey),
+        encryptionKey: await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey),
         sessionId: config.sessionId,
         // The event's `roomId` is the LiveKit room name (the seed's wire name), not the Matrix room.
         roomId: roomName,

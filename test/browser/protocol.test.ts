@@ -4,6 +4,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import {
   decryptCallKey,
   encryptCallKey,
+  encryptCallKeyWithWebCrypto,
   generateCallKey,
   generateOracleKeyPair,
   generateRoomName,
@@ -39,6 +40,17 @@ describe('protocol in Chromium', () => {
       });
       expect(decrypted).to.equal(callKey);
     }
+  });
+
+  it('encrypts call keys with WebCrypto (as the element does) that Node (eciesjs) decrypts', async () => {
+    const oracle = await executeServerCommand<KeyPair, undefined>('node-ecies-keypair');
+    const callKey = generateCallKey();
+    const ciphertext = await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey);
+    const decrypted = await executeServerCommand<string, { privateKey: string; ciphertext: string }>('node-ecies-decrypt', {
+      privateKey: oracle.privateKey,
+      ciphertext,
+    });
+    expect(decrypted).to.equal(callKey);
   });
 
   it('decrypts what Node (eciesjs) encrypts to a key pair made in the browser', async () => {

@@ -6,6 +6,7 @@ import {
   assertEncryptedCallKeyShape,
   decryptCallKey,
   encryptCallKey,
+  encryptCallKeyWithWebCrypto,
   generateCallKey,
   generateOracleKeyPair,
   parsePrivateKey,
@@ -104,5 +105,34 @@ describe('ECIES call key encryption', () => {
     assert.throws(() => parsePrivateKey('zz'), { reason: 'invalid_private_key' });
     assert.throws(() => assertEncryptedCallKeyShape(base58.encode(new Uint8Array(161))), /ephemeral/);
     assert.throws(() => assertEncryptedCallKeyShape(base58.encode(new Uint8Array(100))), /161 bytes/);
+  });
+
+  it('derives the public key eciesjs derives from the same private key', () => {
+    for (let i = 0; i < 3; i += 1) {
+      const secret = new eciesjs.PrivateKey();
+      assert.equal(publicKeyFromPrivateKey(Buffer.from(secret.secret).toString('hex')), base58.encode(secret.publicKey.toBytes(true)));
+    }
+  });
+});
+
+describe('ECIES call key encryption with WebCrypto (the element)', () => {
+  it('gives what decryptCallKey and eciesjs decrypt, in the same layout, to a compressed or uncompressed key', async () => {
+    const secret = new eciesjs.PrivateKey();
+    const privateKey = Buffer.from(secret.secret).toString('hex');
+    for (const compressed of [true, false]) {
+      const callKey = generateCallKey();
+      const encrypted = await encryptCallKeyWithWebCrypto(callKey, base58.encode(secret.publicKey.toBytes(compressed)));
+      assert.equal(decryptCallKey(encrypted, privateKey), callKey);
+      assert.equal(new TextDecoder().decode(eciesjs.decrypt(secret.secret, base58.decode(encrypted))), callKey);
+      assert.doesNotThrow(() => assertEncryptedCallKeyShape(encrypted));
+    }
+  });
+
+  it('never gives the same ciphertext twice, and refuses what encryptCallKey refuses', async () => {
+    const oracle = generateOracleKeyPair();
+    const callKey = generateCallKey();
+    assert.notEqual(await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey), await encryptCallKeyWithWebCrypto(callKey, oracle.publicKey));
+    await assert.rejects(encryptCallKeyWithWebCrypto('not hex', oracle.publicKey), { reason: 'invalid_call_key' });
+    await assert.rejects(encryptCallKeyWithWebCrypto(callKey, base58.encode(new Uint8Array(33).fill(7))), { reason: 'invalid_public_key' });
   });
 });
