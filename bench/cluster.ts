@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   cluster = await timed('cluster up (PostgreSQL, Redis, 2 LiveKit nodes, Synapse, 2 backends, nginx, 2 agent workers)', () =>
     startCluster({
       // The load is one sign-in per simulated user from loopback, and many syncs per user.
-      env: { RATE_LIMIT_AUTH_PER_MINUTE: '1000', USER_SYNCS_PER_MINUTE: '10000', USER_MAX_OPEN_CALLS: '100' },
+      // Every backend (and the lowdb one beside them) logs warnings only: the same cost on each.
+      env: { LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MINUTE: '1000', USER_SYNCS_PER_MINUTE: '10000', USER_MAX_OPEN_CALLS: '100' },
       revealUpstream: true,
     }),
   );
