@@ -105,12 +105,16 @@ function isDemoBuild(): boolean {
 
 /** The script tag's source in the built demo page, which the site server points at the oracle's origin. */
 const ELEMENT_TAG = 'src="/oracle-call.js"';
+/** The demo page with the element from the site's own origin, under `worker-src 'self'`. */
+const SELF_HOSTED_PAGE = '/demo/self-hosted.html';
 
 export interface DemoServers {
   /** The demo site's origin, e.g. http://127.0.0.1:5173 */
   readonly siteUrl: string;
   /** The script-tag page. */
   readonly pageUrl: string;
+  /** The script-tag page with the site's own copy of the element (served from its origin, as a site that bundles the package does). */
+  readonly selfHostedPageUrl: string;
   /** The widget host page. */
   readonly hostUrl: string;
   /** The widget page, served by the backend (the oracle's origin). */
@@ -141,16 +145,17 @@ const ownHostOnly: Koa.Middleware = async (ctx, next) => {
  * inline script or style; scripts from the site and the oracle's origin (and the Matrix crypto's
  * WebAssembly); the element's E2EE worker through a `blob:` module (a worker cannot start from another
  * origin); connections to the homeserver, the backend and the LiveKit server only; frames (the widget)
- * from the oracle's origin.
+ * from the oracle's origin. With `selfHosted` (the site serves its own copy of the element), scripts
+ * and the worker come from the site alone: `script-src 'self'`, `worker-src 'self'`.
  */
-export function demoPagePolicy(origins: { oracle: string; homeserver: string; livekit: string }): string {
+export function demoPagePolicy(origins: { oracle: string; homeserver: string; livekit: string }, selfHosted = false): string {
   const livekit = new URL(origins.livekit);
   const livekitHttp = `${livekit.protocol === 'wss:' ? 'https:' : 'http:'}//${livekit.host}`;
   return [
     "default-src 'none'",
-    `script-src 'self' ${origins.oracle} 'wasm-unsafe-eval'`,
+    selfHosted ? "script-src 'self' 'wasm-unsafe-eval'" : `script-src 'self' ${origins.oracle} 'wasm-unsafe-eval'`,
     // The worker's module imports are fetched as the worker's own, under worker-src.
-    `worker-src blob: ${origins.oracle}`,
+    selfHosted ? "worker-src 'self'" : `worker-src blob: ${origins.oracle}`,
     `connect-src 'self' ${origins.homeserver} ${origins.oracle} ${livekit.origin.replace(/^http/, 'ws')} ${livekitHttp}`,
     "style-src 'self'",
     "img-src 'self' data: blob:",
@@ -171,12 +176,13 @@ export async function startDemoServers(config: Omit<DemoConfig, 'widgetUrl'>, op
   if (!isDemoBuild()) await buildPages();
   const oracleOrigin = new URL(config.backendUrl).origin;
   const widgetUrl = `${oracleOrigin}/widget/page/index.html`;
-  const policy = demoPagePolicy({ oracle: oracleOrigin, homeserver: new URL(config.homeserverUrl).origin, livekit: options.livekitUrl });
+  const origins = { oracle: oracleOrigin, homeserver: new URL(config.homeserverUrl).origin, livekit: options.livekitUrl };
+  const [policy, selfHostedPolicy] = [demoPagePolicy(origins), demoPagePolicy(origins, true)];
   const app = new Koa();
   app.use(ownHostOnly);
   app.use(async (ctx, next) => {
     await next();
-    if (ctx.type === 'text/html') ctx.set('Content-Security-Policy', policy);
+    if (ctx.type === 'text/html') ctx.set('Content-Security-Policy', ctx.path === SELF_HOSTED_PAGE ? selfHostedPolicy : policy);
   });
   app.use(async (ctx, next) => {
     if (ctx.path !== '/demo-config.json') return next();
@@ -185,13 +191,15 @@ export async function startDemoServers(config: Omit<DemoConfig, 'widgetUrl'>, op
   });
   // The demo site embeds the element as a site does: its script tag names the oracle's origin.
   app.use(async (ctx, next) => {
-    if (ctx.path !== '/demo/index.html' && ctx.path !== '/demo/') return next();
+    if (ctx.path !== '/demo/index.html' && ctx.path !== '/demo/' && ctx.path !== SELF_HOSTED_PAGE) return next();
     const page = await readFile(path.join(DIST, 'demo/index.html'), 'utf8');
     if (!page.includes(ELEMENT_TAG)) throw new Error(`the built demo page has no ${ELEMENT_TAG}`);
+    ctx.type = 'html';
+    // The same page with the site's own copy of the element (`/oracle-call.js` of this server's dist/).
+    if (ctx.path === SELF_HOSTED_PAGE) return void (ctx.body = page);
     // Pinned to this build, as the build prints it: the content-hashed file and its SRI hash (a
     // browser refuses the module if a byte differs).
     const { entry, files } = JSON.parse(await readFile(path.join(DIST, 'integrity.json'), 'utf8')) as ReleaseManifest;
-    ctx.type = 'html';
     ctx.body = page.replace(ELEMENT_TAG, `src="${oracleOrigin}/${entry}" integrity="${files[entry]}" crossorigin="anonymous"`);
   });
   app.use(serve(DIST, { index: 'index.html' }));
@@ -200,6 +208,7 @@ export async function startDemoServers(config: Omit<DemoConfig, 'widgetUrl'>, op
   return {
     siteUrl,
     pageUrl: `${siteUrl}/demo/index.html`,
+    selfHostedPageUrl: `${siteUrl}${SELF_HOSTED_PAGE}`,
     hostUrl: `${siteUrl}/demo/widget-host.html`,
     widgetUrl,
     async close() {

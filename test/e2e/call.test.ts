@@ -192,6 +192,24 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
     assert.deepEqual(refused, [], 'the browser refused nothing under the policy');
   });
 
+  it("the script-tag page serving its own copy of the element under worker-src 'self' (a site that bundles the package): a whole call", async () => {
+    const e = e2e();
+    const page = await e.newPage();
+    const refused = policyViolations(page);
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(worker.url()));
+    const response = await page.goto(e.pages.selfHostedPageUrl);
+    const policy = (await response?.allHeaders())?.['content-security-policy'] ?? '';
+    assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';/, `the page's policy (${policy})`);
+    await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
+    await wholeCall(e, page, page, 'self-hosted');
+    assert.ok(
+      workers.length > 0 && workers.every((url) => url.startsWith(`${e.pages.siteUrl}/assets/`)),
+      `the E2EE worker started from the site's own origin (${workers.join(', ')})`,
+    );
+    assert.deepEqual(refused, [], 'the browser refused nothing under the policy');
+  });
+
   it("the widget host page: the same call through the widget API, the widget page served by the backend with worker-src 'self'", async () => {
     const e = e2e();
     const page = await e.newPage();
