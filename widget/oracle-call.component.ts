@@ -14,7 +14,7 @@
  * @attr oracle-did - The oracle's DID; with `oracle-public-key`, GET /oracle is not asked at all.
  * @attr user-did - The person's DID; when absent, `did:matrix:` and their (percent-encoded) Matrix user ID.
  * @attr oracle-timeout - Seconds to wait for the oracle to join (default 30).
- * @attr reconnect-timeout - Seconds a dropped call may spend reconnecting before it ends (default 30).
+ * @attr reconnect-timeout - Seconds a dropped call may spend reconnecting before it ends (default 20: the LiveKit server gives a silent participant up after about 20 s, so a longer wait could not save the call).
  * @attr theme - `light` or `dark` forces a scheme; otherwise it follows `prefers-color-scheme`.
  * @attr no-lobby - Start calls at once, without the lobby where the person checks and chooses their devices.
  * @attr lang - The element's language (`en`, `de`, `es`, `fr`); else the page's `<html lang>`, else the browser's.
@@ -216,7 +216,7 @@ export class OracleCall extends LitElement {
     this.userDid = '';
     this.oracleTimeout = 30;
     this.noLobby = false;
-    this.reconnectTimeout = 30;
+    this.reconnectTimeout = 20;
     this.sendRetry = DEFAULT_SEND_RETRY;
     this.announcementText = '';
     this.devicesOpen = false;
@@ -307,7 +307,7 @@ export class OracleCall extends LitElement {
       matrixRoomId: this.matrixRoomId,
       sessionId: this.sessionId,
       oracleTimeoutMs: seconds * 1000,
-      reconnectTimeoutMs: (Number.isFinite(this.reconnectTimeout) && this.reconnectTimeout > 0 ? this.reconnectTimeout : 30) * 1000,
+      reconnectTimeoutMs: (Number.isFinite(this.reconnectTimeout) && this.reconnectTimeout > 0 ? this.reconnectTimeout : 20) * 1000,
       sendRetry: this.sendRetry,
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),
