@@ -20,7 +20,11 @@ export class AudioHistory {
   private readonly chunks: { start: number; data: Int16Array }[] = [];
   private total = 0;
 
-  constructor(private readonly limit: number) {}
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   get length(): number {
     return this.total;

@@ -27,7 +27,11 @@ export class EchoBrain implements OracleBrain {
   /** The voice track, published by `prepare` (or by `run` when it was not called). */
   #voice: Promise<OracleVoice> | undefined;
 
-  constructor(private readonly vad: VAD) {}
+  readonly #vad: VAD;
+
+  constructor(vad: VAD) {
+    this.#vad = vad;
+  }
 
   async prepare(room: Room, log: Log): Promise<void> {
     await this.#publish(room, log);
@@ -53,7 +57,7 @@ export class EchoBrain implements OracleBrain {
     let level = 0;
     let avatar: Avatar | undefined;
     if (session.callType === 'video') avatar = await publishAvatar(room, () => (level *= 0.9));
-    const collector = new UtteranceCollector(this.vad);
+    const collector = new UtteranceCollector(this.#vad);
     try {
       // The person's latest microphone track is the one listened to: a new one (another device, a
       // republish after a reconnection) replaces the old one, into the same utterance collector.
