@@ -505,6 +505,7 @@ async function main(): Promise<boolean> {
   let connectFailuresAlone = 0;
   /** CPU while the calls of a step were added at once (the whole burst, from the first sync to the last subscription). */
   let burstLoad: CpuRates | undefined;
+  let burstCalls = Number.NaN;
   let stopReason = KEEP_GOING ? `BENCH_KEEP_GOING=1, every step run` : `reached ${maxCalls} calls`;
 
   const speakLoop = async (call: LiveCall) => {
@@ -555,12 +556,15 @@ async function main(): Promise<boolean> {
     for (const call of added) loops.push(speakLoop(call));
     if (adding > 1) {
       const joins = added.map((call) => call.dispatchMs).sort((a, b) => a - b);
-      const during = rates(beforeAdding, cpuSnapshot(s, agentPid));
+      const afterAdding = cpuSnapshot(s, agentPid);
+      const during = rates(beforeAdding, afterAdding);
+      // The warm processes that took the calls existed before as idle ones: their CPU is the joins'.
+      burstCalls = callsCpu(beforeAdding, afterAdding, agentPid, log.runningJobPids());
       burstLoad = during;
       progress(
         `${adding} calls added at once: sync answered -> oracle voice track ${joins.map((j) => fixed(j / 1000, 2)).join(', ')} s ` +
           `(${joins.filter((j) => j <= BURST_JOIN_GOAL_MS).length}/${adding} within ${BURST_JOIN_GOAL_MS / 1000} s); meanwhile the machine had ` +
-          `${fixed(during.machine, 2)} of ${CORES} cores busy (agent ${fixed(during.agent, 2)}, this process ${fixed(during.self, 2)}, other work ${fixed(during.other, 2)})`,
+          `${fixed(during.machine, 2)} of ${CORES} cores busy (agent ${fixed(during.agent, 2)}: the joining calls with the worker ${fixed(burstCalls, 2)}, the pool's warm-ups ${fixed(during.agent - burstCalls, 2)}; this process ${fixed(during.self, 2)}, other work ${fixed(during.other, 2)})`,
       );
     }
     if (added.length < adding) {
@@ -803,7 +807,8 @@ async function main(): Promise<boolean> {
             `${burst.newCallsDispatchMs.filter((j) => j <= BURST_JOIN_GOAL_MS).length}/${burst.newCallsDispatchMs.length} within ${BURST_JOIN_GOAL_MS / 1000} s (goal: all); ` +
             `underruns in that step: ${underrunsIn(burst)} (goal: 0).` +
             (burstLoad
-              ? ` While they were added the machine had ${fixed(burstLoad.machine, 2)} of ${CORES} cores busy (agent ${fixed(burstLoad.agent, 2)}, ` +
+              ? ` While they were added the machine had ${fixed(burstLoad.machine, 2)} of ${CORES} cores busy (agent ${fixed(burstLoad.agent, 2)}: the joining calls with the worker ` +
+                `${fixed(burstCalls, 2)}, the pool's warm-ups ${fixed(burstLoad.agent - burstCalls, 2)}; ` +
                 `the people and the backend ${fixed(burstLoad.self, 2)}, LiveKit ${fixed(burstLoad.livekit, 2)}, other work ${fixed(burstLoad.other, 2)}).`
               : ''),
         ]
