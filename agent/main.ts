@@ -8,6 +8,7 @@ import { ServerOptions, cli } from '@livekit/agents';
 import { CallSlots } from './call-slots.ts';
 import { AgentConfigError, loadAgentConfig } from './config.ts';
 import { leanJobProcesses } from './job-processes.ts';
+import { withoutLocalInference } from './local-inference.ts';
 import { checkModels } from './model-check.ts';
 
 let config;
@@ -43,6 +44,8 @@ process.stderr.write(
 
 // Before the framework forks the first job process: they inherit this environment.
 leanJobProcesses(process.env);
+// The echo oracle detects no turns: no inference process for the framework's end-of-turn model.
+if (config.brain === 'echo') withoutLocalInference();
 
 const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
 
