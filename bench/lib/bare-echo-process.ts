@@ -6,13 +6,17 @@ import { fileURLToPath } from 'node:url';
 
 export class BareEcho {
   private readonly waiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly leaving = new Map<string, () => void>();
   private readonly exited: Promise<void>;
 
   private constructor(readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const [word, ...rest] = line.split(' ');
       const name = rest.join(' ');
-      if (word === 'joined') {
+      if (word === 'left') {
+        this.leaving.get(name)?.();
+        this.leaving.delete(name);
+      } else if (word === 'joined') {
         this.waiters.get(name)?.resolve();
         this.waiters.delete(name);
       } else if (word === 'failed') {
@@ -42,6 +46,17 @@ export class BareEcho {
     const joined = new Promise<void>((resolve, reject) => this.waiters.set(roomName, { resolve, reject }));
     this.child.stdin!.write(`${JSON.stringify({ join: { url, token, key } })}\n`);
     return joined;
+  }
+
+  /** Resolves once it has left the room (after its person did), or after `timeoutMs`. */
+  left(roomName: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.leaving.set(roomName, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Leaves every room and exits (killed if it has not after 5 s). */

@@ -38,6 +38,7 @@ export interface BareOptions {
 
 interface BareCall {
   readonly index: number;
+  readonly roomName: string;
   readonly room: Room;
   readonly speaker: Speaker;
   readonly listener: EchoListener;
@@ -63,7 +64,7 @@ export async function runBareEcho(s: Stack, options: BareOptions): Promise<BareS
     const track = await firstRemoteAudioTrack(room, `echo-${index}`);
     const listener = new EchoListener(track, options.listener);
     const speaker = await Speaker.start(room, 700 + 100 * (index % 16));
-    const call: BareCall = { index, room, speaker, listener, said: [], hungUp: false };
+    const call: BareCall = { index, roomName, room, speaker, listener, said: [], hungUp: false };
     return call;
   };
 
@@ -88,7 +89,11 @@ export async function runBareEcho(s: Stack, options: BareOptions): Promise<BareS
 
   try {
     for (const n of options.steps) {
-      while (live.length > n) await hangUp(live.pop()!);
+      // Hung up: measured once the bare echo has left those rooms (its leaving costs CPU for a while).
+      const leaving = live.splice(n);
+      const left = leaving.map((call) => echo.left(call.roomName, 15_000));
+      await Promise.all(leaving.map(hangUp));
+      await Promise.all(left);
       const added = await Promise.all(Array.from({ length: n - live.length }, () => open(count++)));
       for (const call of added) void speak(call);
       live.push(...added);

@@ -7,8 +7,8 @@
  *
  * Run as its own process (`node bench/lib/bare-echo.ts`, see bare-echo-process.ts), so that its CPU is
  * read from /proc like the agent's. Commands come as JSON lines on stdin: `{"join": {url, token, key}}`
- * answers `joined <room>` on stdout once its track is published; `{"leave": true}` leaves every room
- * and exits.
+ * answers `joined <room>` on stdout once its track is published, and `left <room>` once it has left a
+ * room its person left; `{"leave": true}` leaves every room and exits.
  */
 import { createInterface } from 'node:readline';
 import { AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, dispose } from '@livekit/rtc-node';
@@ -30,11 +30,13 @@ async function join(url: string, token: string, key: string): Promise<string> {
   });
   // It leaves when the person does, as the oracle does: a room left behind would go on costing CPU.
   room.on(RoomEvent.ParticipantDisconnected, () => {
-    if (room.remoteParticipants.size === 0)
-      void room.disconnect().then(
-        () => source.close().catch(() => {}),
-        () => {},
-      );
+    if (room.remoteParticipants.size > 0) return;
+    const name = room.name ?? '';
+    void room
+      .disconnect()
+      .then(() => source.close())
+      .catch(() => {})
+      .finally(() => process.stdout.write(`left ${name}\n`));
   });
   await room.connect(url, token, encryptedRoomOptions(key));
   const options = new TrackPublishOptions();
