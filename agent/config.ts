@@ -99,8 +99,8 @@ export interface AgentConfig {
 }
 
 /**
- * Calls per CPU core when AGENT_MAX_CALLS is not set. An echo call costs the agent about a fifth of a
- * core (bench:agent), and the job processes, the VAD and the E2EE need room to breathe: two per core
+ * Calls per CPU core when AGENT_MAX_CALLS is not set. An echo call costs the agent about 0.12–0.15 of
+ * a core (bench:agent), and the job processes, the VAD and the E2EE need room to breathe: two per core
  * keeps every call's audio on time on a small host.
  */
 export const CALLS_PER_CORE = 2;

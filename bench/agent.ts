@@ -727,7 +727,7 @@ async function main(): Promise<boolean> {
     `  A frame is loud at RMS >= ${LOUD_RMS} (16-bit scale); the marker tone alone is well above it.`,
     '',
     `3. Concurrent calls, ${STEP_SECONDS} s measured per step after the calls joined and ${SETTLE_SECONDS} s settling; each person speaks every ${SPEAK_PERIOD_MS / 1000} s.`,
-    `   CPU columns are CPU seconds per second (1.00 = one core busy). Idle agent (worker + inference process + idle job process): ${fixed(baseline, 3)}.`,
+    `   CPU columns are CPU seconds per second (1.00 = one core busy). Idle agent (the worker, its inference process if any, the warm job processes): ${fixed(baseline, 3)}.`,
     '',
     table(
       [
