@@ -31,9 +31,12 @@ export interface OracleVoice {
   close(): Promise<void>;
 }
 
-/** Publishes the oracle's voice track (as a microphone, so clients treat it as speech). */
-export async function publishVoice(room: Room): Promise<OracleVoice> {
-  const source = new AudioSource(VOICE_SAMPLE_RATE, 1);
+/**
+ * Publishes the oracle's voice track (as a microphone, so clients treat it as speech). Frames given to
+ * its source must have `sampleRate`; the native side resamples them for Opus.
+ */
+export async function publishVoice(room: Room, sampleRate = VOICE_SAMPLE_RATE): Promise<OracleVoice> {
+  const source = new AudioSource(sampleRate, 1);
   const track = LocalAudioTrack.createAudioTrack('oracle-voice', source);
   const options = new TrackPublishOptions();
   options.source = TrackSource.SOURCE_MICROPHONE;

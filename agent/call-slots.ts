@@ -19,11 +19,13 @@ const LAUNCH_POLL_MS = 200;
 export class CallSlots {
   private readonly accepted = new Map<string, number>();
   private server: AgentServer | undefined;
+  private readonly maxCalls: number;
+  private readonly log: (message: string, detail: Record<string, unknown>) => void;
 
-  constructor(
-    private readonly maxCalls: number,
-    private readonly log: (message: string, detail: Record<string, unknown>) => void,
-  ) {}
+  constructor(maxCalls: number, log: (message: string, detail: Record<string, unknown>) => void) {
+    this.maxCalls = maxCalls;
+    this.log = log;
+  }
 
   /** Calls running or about to. */
   inUse(now = Date.now()): number {

@@ -52,7 +52,7 @@ const envSchema = z.object({
   KEY_FETCH_BUDGET_SECONDS: z.coerce.number().int().min(1).max(600).default(90),
   AGENT_JOIN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // The framework treats 0 as "its default" (up to 4), so at least one warm process is asked for.
-  AGENT_IDLE_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
+  AGENT_IDLE_PROCESSES: z.coerce.number().int().min(1).max(16).optional(),
   AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(256).optional(),
   AGENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -87,6 +87,7 @@ export interface AgentConfig {
   readonly keyFetchBudgetMs: number;
   /** How long the oracle waits in the room for the person before it leaves (`no_show`). */
   readonly joinTimeoutMs: number;
+  /** Job processes kept warm for the next calls. */
   readonly idleProcesses: number;
   /** Calls the worker takes at once; its load is the share of these in use. */
   readonly maxCalls: number;
@@ -98,11 +99,18 @@ export interface AgentConfig {
 }
 
 /**
- * Calls per CPU core when AGENT_MAX_CALLS is not set. An echo call costs the agent about a fifth of a
- * core (bench:agent), and the job processes, the VAD and the E2EE need room to breathe: two per core
+ * Calls per CPU core when AGENT_MAX_CALLS is not set. An echo call costs the agent about 0.12–0.15 of
+ * a core (bench:agent), and the job processes, the VAD and the E2EE need room to breathe: two per core
  * keeps every call's audio on time on a small host.
  */
 export const CALLS_PER_CORE = 2;
+
+/**
+ * Warm job processes when AGENT_IDLE_PROCESSES is not set: one per call slot, up to this many. The
+ * framework starts job processes one at a time (about 1.5 CPU-s each), so a burst of calls beyond the
+ * warm ones waits for them in turn; each warm one holds a job process's memory (bench/README.md).
+ */
+export const MAX_DEFAULT_IDLE_PROCESSES = 4;
 
 export class AgentConfigError extends Error {
   override readonly name = 'AgentConfigError';
@@ -148,6 +156,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     throw new AgentConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const maxCalls = e.AGENT_MAX_CALLS ?? CALLS_PER_CORE * availableParallelism();
   return {
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
     backendUrl: e.ORACLE_BACKEND_URL.replace(/\/+$/, ''),
@@ -169,8 +178,8 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     keyFetchAttempts: e.KEY_FETCH_ATTEMPTS,
     keyFetchBudgetMs: e.KEY_FETCH_BUDGET_SECONDS * 1000,
     joinTimeoutMs: e.AGENT_JOIN_TIMEOUT_SECONDS * 1000,
-    idleProcesses: e.AGENT_IDLE_PROCESSES,
-    maxCalls: e.AGENT_MAX_CALLS ?? CALLS_PER_CORE * availableParallelism(),
+    idleProcesses: e.AGENT_IDLE_PROCESSES ?? Math.min(maxCalls, MAX_DEFAULT_IDLE_PROCESSES),
+    maxCalls,
     httpPort: e.AGENT_HTTP_PORT,
     logLevel: e.AGENT_LOG_LEVEL,
     logConversation: e.AGENT_LOG_CONVERSATION,

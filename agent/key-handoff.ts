@@ -18,15 +18,17 @@ import type { AgentConfig } from './config.ts';
 export class HandoffError extends Error {
   override readonly name = 'HandoffError';
 
-  constructor(
-    readonly reason: AgentFailureReason,
-    message: string,
-    /** Whether asking again may help (the backend unreachable or failing for a moment). */
-    readonly retryable = false,
-    /** The wait the backend asked for (Retry-After), when it did. */
-    readonly retryAfterMs?: number,
-  ) {
+  readonly reason: AgentFailureReason;
+  /** Whether asking again may help (the backend unreachable or failing for a moment). */
+  readonly retryable: boolean;
+  /** The wait the backend asked for (Retry-After), when it did. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(reason: AgentFailureReason, message: string, retryable = false, retryAfterMs?: number) {
     super(message);
+    this.reason = reason;
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

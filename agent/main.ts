@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ServerOptions, cli } from '@livekit/agents';
 import { CallSlots } from './call-slots.ts';
 import { AgentConfigError, loadAgentConfig } from './config.ts';
+import { leanJobProcesses } from './job-processes.ts';
+import { withoutLocalInference } from './local-inference.ts';
 import { checkModels } from './model-check.ts';
 
 let config;
@@ -37,8 +39,13 @@ if (config.brain === 'openai') {
 
 if (process.argv.length < 3) process.argv.push('start', '--log-level', config.logLevel);
 process.stderr.write(
-  `oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls) connecting to ${config.livekit.url}\n`,
+  `oracle-call agent "${config.agentName}" (oracle public key ${config.oraclePublicKey}, ${config.brain} brain, up to ${config.maxCalls} calls, ${config.idleProcesses} warm job processes) connecting to ${config.livekit.url}\n`,
 );
+
+// Before the framework forks the first job process: they inherit this environment.
+leanJobProcesses(process.env);
+// The echo oracle detects no turns: no inference process for the framework's end-of-turn model.
+if (config.brain === 'echo') withoutLocalInference();
 
 const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
 

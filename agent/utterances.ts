@@ -20,7 +20,11 @@ export class AudioHistory {
   private readonly chunks: { start: number; data: Int16Array }[] = [];
   private total = 0;
 
-  constructor(private readonly limit: number) {}
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   get length(): number {
     return this.total;
@@ -52,26 +56,29 @@ export interface Utterance {
 /** Feeds frames to a VAD stream and yields each utterance (speech plus its padding) once it ends. */
 export class UtteranceCollector {
   private readonly stream: VADStream;
-  private readonly history: AudioHistory;
+  private readonly maxSeconds: number;
+  /** Made with the first frame, which sets the input's sample rate. */
+  private history: AudioHistory | undefined;
   private closed = false;
   private sampleRate: number | undefined;
 
   /** `maxSeconds`: how much input is kept (an utterance longer than this is cut to its end). */
   constructor(vad: VAD, maxSeconds = 70) {
     this.stream = vad.stream();
-    this.history = new AudioHistory(maxSeconds * 48_000);
+    this.maxSeconds = maxSeconds;
   }
 
   push(frame: AudioFrame): void {
     if (this.closed) return;
     this.sampleRate ??= frame.sampleRate;
+    this.history ??= new AudioHistory(this.maxSeconds * frame.sampleRate);
     this.history.push(frame.data);
     this.stream.pushFrame(frame);
   }
 
   async *utterances(): AsyncGenerator<Utterance> {
     for await (const event of this.stream) {
-      if (event.type !== VADEventType.END_OF_SPEECH || this.sampleRate === undefined) continue;
+      if (event.type !== VADEventType.END_OF_SPEECH || this.sampleRate === undefined || !this.history) continue;
       const length = event.frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
       const end = Math.min(this.history.length, Math.round(event.samplesIndex * (this.sampleRate / VAD_SAMPLE_RATE)));
       yield { samples: this.history.range(end - length, end), sampleRate: this.sampleRate };

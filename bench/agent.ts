@@ -6,16 +6,21 @@
  * 1. Dispatch: BENCH_CALLS calls, one after another. Each call is announced in Matrix and synced (the
  *    backend dispatches the agent during sync); measured from the sync answer to the moment the
  *    person's room has the oracle's voice track subscribed. Each call waits until the worker has a
- *    prewarmed idle job process (AGENT_IDLE_PROCESSES, 1 by default): the warm case.
+ *    prewarmed idle job process (AGENT_IDLE_PROCESSES, the largest step by default): the warm case.
  * 2. Echo latency: in each of those calls the person speaks the test utterance; measured from the
  *    moment its last sample is sent to the first loud frame of the oracle's audio. The agent's own log
  *    line ("utterance heard", Silero's end of speech) splits it in two.
- * 3. CPU per concurrent call: BENCH_STEPS concurrent calls (1, 2, 4, 6, 8), each person speaking the
- *    utterance every BENCH_SPEAK_PERIOD_MS (staggered), BENCH_STEP_SECONDS measured per step. CPU time
- *    of the agent worker's process tree from /proc, and of this process (the simulated people and the
- *    backend), the LiveKit server, Synapse and the whole machine. Each echo is checked for dropouts
- *    (quiet runs of BENCH_DROPOUT_MS or more inside it). Stops adding calls once underruns appear or the
- *    machine's CPU is saturated.
+ * 3. CPU and memory per concurrent call: BENCH_STEPS concurrent calls (8 added at once, then 7 hung up:
+ *    "8,1"; "1,2,4,6,8" adds them in steps), each person speaking the utterance every
+ *    BENCH_SPEAK_PERIOD_MS (staggered), BENCH_STEP_SECONDS measured per step. CPU time and resident
+ *    memory (RSS and PSS) of the agent worker's process tree from /proc, CPU of this process (the
+ *    simulated people and the backend), the LiveKit server, Synapse and the whole machine. Each echo is
+ *    checked for dropouts (quiet runs of BENCH_DROPOUT_MS or more inside it). The join time of each
+ *    call of a step added at once is printed (goal: 2 s each). Stops adding calls once underruns appear
+ *    or the machine's CPU is saturated.
+ * 4. The bare echo (bench/lib/bare-echo.ts): the same steps with the same simulated people, each in a
+ *    room with a bare rtc-node participant in a child process of its own that republishes what it
+ *    hears; its CPU per added call is the baseline for the agent's (goal: the agent's at most 1.5 times).
  *
  * BENCH_KEEP_GOING=1 runs every step regardless (for a diagnosis on a quiet machine).
  *
@@ -25,6 +30,7 @@
  * the steps and is reported, as underruns are. The agent's whole log is left in the temp folder.
  */
 import './lib/agent-quiet.ts';
+import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
@@ -38,6 +44,10 @@ import { closeRtc } from '../scripts/stack/participants.ts';
 import { EchoListener, Speaker, joinAndWaitForOracle, utteranceSeconds, voiceEndSeconds } from './lib/agent-call.ts';
 import type { Echo, Spoken } from './lib/agent-call.ts';
 import { processCpu, sampleMachine, sampleTree } from './lib/agent-cpu.ts';
+import { runBareEcho } from './lib/bare-echo-run.ts';
+import type { BareStep } from './lib/bare-echo-run.ts';
+import { treeMemory } from './lib/proc-memory.ts';
+import type { Memory } from './lib/proc-memory.ts';
 import { AgentLog } from './lib/agent-log.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
@@ -45,20 +55,23 @@ import { RUN_START, elapsed, guardRun, progress, timed } from './lib/run.ts';
 import { percentile } from './lib/stats.ts';
 
 const CALLS = setting('BENCH_CALLS', 10, 1, 50);
-const STEPS = (process.env.BENCH_STEPS ?? '1,2,4,6,8').split(',').map((step) => {
+const STEPS = (process.env.BENCH_STEPS ?? '8,1').split(',').map((step) => {
   const n = Number(step.trim());
   if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`BENCH_STEPS: "${step}" is not a whole number from 1 to 16`);
   return n;
 });
-if (STEPS.some((n, i) => i > 0 && n <= STEPS[i - 1]!)) throw new Error('BENCH_STEPS must increase');
+if (STEPS.some((n, i) => i > 0 && n === STEPS[i - 1]!)) throw new Error('BENCH_STEPS: two steps in a row with the same number of calls');
 const STEP_SECONDS = setting('BENCH_STEP_SECONDS', 15, 5, 60);
 const SETTLE_SECONDS = setting('BENCH_SETTLE_SECONDS', 2, 0, 30);
 const SPEAK_PERIOD_MS = setting('BENCH_SPEAK_PERIOD_MS', 5000, 4800, 30_000);
 const LOUD_RMS = setting('BENCH_LOUD_RMS', 500, 50, 20_000);
 const DROPOUT_MS = setting('BENCH_DROPOUT_MS', 60, 20, 600);
 // At least 1: the agents framework (1.9) reads numIdleProcesses with `||`, so 0 silently becomes its
-// production default, min(cores, 4) — there is no cold case to ask for.
-const IDLE_PROCESSES = setting('AGENT_IDLE_PROCESSES', 1, 1, 16);
+// production default, min(cores, 4) — there is no cold case to ask for. By default as many as the
+// largest step, so that its calls, added at once, all find a warm job process.
+const IDLE_PROCESSES = setting('AGENT_IDLE_PROCESSES', Math.max(...STEPS), 1, 16);
+/** The goal for each call of a step added at once: sync answered -> oracle voice track subscribed. */
+const BURST_JOIN_GOAL_MS = 2000;
 /** BENCH_KEEP_GOING=1: run every step even after underruns or saturation (a diagnosis, not the benchmark's answer). */
 const KEEP_GOING = process.env.BENCH_KEEP_GOING === '1';
 const CALL_TYPE = (process.env.BENCH_CALL_TYPE ?? 'audio') as CallType;
@@ -85,7 +98,7 @@ const PREFIX_ARTIFACT_MS = 600;
 const ECHO_TAIL_MS = 7000;
 /** Machine CPU at or above this share of all cores: saturated. */
 const SATURATED_SHARE = 0.9;
-const WATCHDOG_MS = KEEP_GOING ? 450_000 : 330_000;
+const WATCHDOG_MS = KEEP_GOING ? 540_000 : 420_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -162,6 +175,8 @@ interface LiveCall {
   readonly dispatchMs: number;
   /** Each utterance said in the call. */
   readonly utterances: Spoken[];
+  /** Hung up by a step with fewer calls: its person stops speaking. */
+  hungUp: boolean;
 }
 
 async function openCall(s: Stack, user: User, index: number): Promise<LiveCall> {
@@ -186,10 +201,12 @@ async function openCall(s: Stack, user: User, index: number): Promise<LiveCall> 
     oracleSeenMs: joined.oracleSeenAt - syncedAt,
     dispatchMs: joined.subscribedAt - syncedAt,
     utterances: [],
+    hungUp: false,
   };
 }
 
 async function hangUp(call: LiveCall): Promise<void> {
+  call.hungUp = true;
   await call.speaker.stop();
   await call.listener.stop();
   await call.room.disconnect().catch(() => {});
@@ -225,11 +242,38 @@ interface CpuSnapshot {
   readonly at: number;
   readonly agent: number;
   readonly agentProcesses: number;
+  /** Each process of the agent's tree: its own CPU seconds so far. */
+  readonly perProcess: ReadonlyMap<number, number>;
   readonly self: number;
   readonly livekit: number;
   readonly synapse: number;
   readonly machineBusy: number;
   readonly machineAll: number;
+}
+
+/**
+ * CPU seconds per second of the calls themselves: the job processes holding a call through the whole
+ * window, plus the worker and its inference process (whatever they spend on the calls). Job processes
+ * warming up for the next calls (the pool refilling after a burst, about 1.5 CPU-s each) are left out.
+ */
+function callsCpu(a: CpuSnapshot, b: CpuSnapshot, agentPid: number, callPids: readonly number[]): number {
+  const seconds = (b.at - a.at) / 1000;
+  const delta = (pid: number) => (b.perProcess.get(pid) ?? Number.NaN) - (a.perProcess.get(pid) ?? Number.NaN);
+  // The worker's direct children that never took a job and were there before: the inference process.
+  const shared = [
+    agentPid,
+    ...[...a.perProcess.keys()].filter((pid) => pid !== agentPid && b.perProcess.has(pid) && !callPids.includes(pid) && isInference(pid)),
+  ];
+  const calls = callPids.filter((pid) => a.perProcess.has(pid) && b.perProcess.has(pid));
+  return [...shared, ...calls].reduce((sum, pid) => sum + delta(pid), 0) / seconds;
+}
+
+function isInference(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('inference_proc');
+  } catch {
+    return false;
+  }
 }
 
 function cpuSnapshot(s: Stack, agentPid: number): CpuSnapshot {
@@ -239,6 +283,7 @@ function cpuSnapshot(s: Stack, agentPid: number): CpuSnapshot {
     at: performance.now(),
     agent: tree.total,
     agentProcesses: tree.processes.length,
+    perProcess: new Map(tree.processes.map((p) => [p.pid, p.cpu])),
     self: processCpu(process.pid),
     livekit: processCpu(s.livekit.process.child.pid!),
     synapse: processCpu(s.synapse.process.child.pid!),
@@ -272,7 +317,16 @@ function rates(a: CpuSnapshot, b: CpuSnapshot): CpuRates {
 interface StepResult {
   readonly n: number;
   readonly cpu: CpuRates;
+  /** CPU s/s of the calls alone (see callsCpu): the agent's figure per call. */
+  readonly callsCpu: number;
   readonly agentProcesses: number;
+  /** The agent's process tree at the end of the window (its warm idle job processes included). */
+  readonly memory: Memory;
+  /** The job processes holding a call then, and their mean memory: what each added call costs. */
+  readonly callProcesses: number;
+  readonly callProcessMemory: Memory;
+  /** Warm idle job processes then. */
+  readonly idleProcesses: number;
   readonly newCallsDispatchMs: readonly number[];
   /** Filled in by judgeStep at the end of the window. */
   judged: number;
@@ -337,6 +391,23 @@ function judgeStep(step: StepResult, calls: readonly LiveCall[], log: AgentLog):
   }
 }
 
+/** Waits until the agent's process tree has had the same processes for 2 s (job processes of ended calls gone). */
+async function settledTree(agentPid: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  let since = performance.now();
+  while (performance.now() < deadline) {
+    const now = sampleTree(agentPid)
+      .processes.map((p) => p.pid)
+      .join(',');
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= 2000) return;
+    await sleep(250);
+  }
+}
+
 const underrunsIn = (step: StepResult) => step.missing + step.dropouts.length + step.short;
 
 async function main(): Promise<boolean> {
@@ -351,13 +422,13 @@ async function main(): Promise<boolean> {
   const s = stack;
   // The worker may take as many calls as the largest step: the run measures where calls break down,
   // not where the worker's default limit (AGENT_MAX_CALLS) would stop taking them.
-  const callLimit = String(STEPS[STEPS.length - 1]);
+  const callLimit = String(Math.max(...STEPS));
   agent = await timed(`agent worker registered (AGENT_IDLE_PROCESSES=${IDLE_PROCESSES}, AGENT_MAX_CALLS=${callLimit})`, () =>
     startAgent(s, { AGENT_IDLE_PROCESSES: String(IDLE_PROCESSES), AGENT_MAX_CALLS: callLimit }),
   );
   const agentPid = agent.child.pid!;
   const log = new AgentLog(agent);
-  const maxCalls = STEPS[STEPS.length - 1]!;
+  const maxCalls = Math.max(...STEPS);
   const users = await timed(`${maxCalls} people signed in (real OpenID exchanges)`, async () => {
     const list: User[] = [];
     for (let i = 0; i < maxCalls; i += 4) list.push(...(await Promise.all(Array.from({ length: Math.min(4, maxCalls - i) }, () => s.newUser()))));
@@ -365,7 +436,7 @@ async function main(): Promise<boolean> {
   });
 
   // The idle worker: the worker, its inference process (if any) and the prewarmed job process(es).
-  if (!(await log.waitIdleReady(30_000))) progress('warning: no prewarmed job process after 30 s');
+  if (!(await log.waitIdleReady(60_000, IDLE_PROCESSES))) progress(`warning: only ${log.idleCount()} of ${IDLE_PROCESSES} job processes warm after 60 s`);
   // A few seconds after the prewarm, so its tail (JIT, GC) is not counted as idle.
   await sleep(3000);
   const idleFrom = cpuSnapshot(s, agentPid);
@@ -432,23 +503,41 @@ async function main(): Promise<boolean> {
   /** Calls that did not connect in the steps; at 1 call that fails the run, under load it is a finding. */
   let connectFailures = 0;
   let connectFailuresAlone = 0;
+  /** CPU while the calls of a step were added at once (the whole burst, from the first sync to the last subscription). */
+  let burstLoad: CpuRates | undefined;
+  let burstCalls = Number.NaN;
   let stopReason = KEEP_GOING ? `BENCH_KEEP_GOING=1, every step run` : `reached ${maxCalls} calls`;
 
   const speakLoop = async (call: LiveCall) => {
     // Staggered: person i speaks at base + i·period/maxCalls + k·period.
     let next = scheduleBase + (((call.index * SPEAK_PERIOD_MS) / maxCalls) % SPEAK_PERIOD_MS);
     while (next < performance.now() + 300) next += SPEAK_PERIOD_MS;
-    while (speaking) {
+    while (speaking && !call.hungUp) {
       await sleep(next - performance.now());
-      if (!speaking) break;
+      if (!speaking || call.hungUp) break;
       call.utterances.push(await call.speaker.say());
       next += SPEAK_PERIOD_MS;
       while (next < performance.now()) next += SPEAK_PERIOD_MS;
     }
   };
 
-  for (const n of STEPS) {
+  for (const [stepIndex, n] of STEPS.entries()) {
+    // A step with fewer calls hangs up the latest ones; their job processes end.
+    const hangingUp = live.splice(n);
+    if (hangingUp.length > 0) {
+      await timed(`${hangingUp.length} call(s) hung up (${n} left)`, async () => {
+        await Promise.all(hangingUp.map(hangUp));
+        await settledTree(agentPid, 20_000);
+      });
+    }
+    // The jobs of calls hung up before hold their call slots until their processes have ended.
+    if (!(await log.waitRunningAtMost(live.length, 20_000))) progress(`${log.runningJobs()} jobs still running for ${live.length} calls after 20 s`);
+    // A burst finds every warm job process the worker keeps (AGENT_IDLE_PROCESSES).
+    if (n > live.length && !(await log.waitIdleReady(60_000, IDLE_PROCESSES))) {
+      progress(`only ${log.idleCount()} of ${IDLE_PROCESSES} job processes warm after 60 s; adding the calls anyway`);
+    }
     const stepStart = performance.now();
+    const beforeAdding = cpuSnapshot(s, agentPid);
     const adding = n - live.length;
     const first = live.length;
     const opened = await timed(`${adding} call${adding === 1 ? '' : 's'} added at once (${n} in all)`, () =>
@@ -465,17 +554,35 @@ async function main(): Promise<boolean> {
     }
     live.push(...added);
     for (const call of added) loops.push(speakLoop(call));
+    if (adding > 1) {
+      const joins = added.map((call) => call.dispatchMs).sort((a, b) => a - b);
+      const afterAdding = cpuSnapshot(s, agentPid);
+      const during = rates(beforeAdding, afterAdding);
+      // The warm processes that took the calls existed before as idle ones: their CPU is the joins'.
+      burstCalls = callsCpu(beforeAdding, afterAdding, agentPid, log.runningJobPids());
+      burstLoad = during;
+      progress(
+        `${adding} calls added at once: sync answered -> oracle voice track ${joins.map((j) => fixed(j / 1000, 2)).join(', ')} s ` +
+          `(${joins.filter((j) => j <= BURST_JOIN_GOAL_MS).length}/${adding} within ${BURST_JOIN_GOAL_MS / 1000} s); meanwhile the machine had ` +
+          `${fixed(during.machine, 2)} of ${CORES} cores busy (agent ${fixed(during.agent, 2)}: the joining calls with the worker ${fixed(burstCalls, 2)}, the pool's warm-ups ${fixed(during.agent - burstCalls, 2)}; this process ${fixed(during.self, 2)}, other work ${fixed(during.other, 2)})`,
+      );
+    }
     if (added.length < adding) {
       stopReason = `${adding - added.length} call(s) added at ${n} calls got no oracle within ${JOIN_TIMEOUT_MS / 1000} s`;
       break;
     }
-    // Let the worker prewarm its next idle process (a few CPU seconds) before measuring.
-    if (!(await log.waitIdleReady(20_000))) progress('no prewarmed idle job process after 20 s; measuring anyway (see the stalls column)');
+    // Let the worker prewarm its idle processes again (about 1.5 CPU-s each, one at a time) before measuring.
+    if (!(await log.waitIdleReady(60_000, IDLE_PROCESSES)))
+      progress(`only ${log.idleCount()} of ${IDLE_PROCESSES} job processes warm after 60 s; measuring anyway`);
     await sleep(SETTLE_SECONDS * 1000);
 
     const from = cpuSnapshot(s, agentPid);
     await sleep(STEP_SECONDS * 1000);
     const to = cpuSnapshot(s, agentPid);
+    const memory = treeMemory(sampleTree(agentPid).processes.map((p) => p.pid));
+    const callPids = log.runningJobPids();
+    const callMemory = treeMemory(callPids);
+    const callProcessMemory = { rssMb: callMemory.rssMb / Math.max(1, callPids.length), pssMb: callMemory.pssMb / Math.max(1, callPids.length) };
     const stalls = log.stallsBetween(from.at, to.at);
     // The calls go on, at the same load, until the echoes of the window's last utterances have ended.
     const tailEnd = performance.now() + ECHO_TAIL_MS;
@@ -483,7 +590,12 @@ async function main(): Promise<boolean> {
     const step: StepResult = {
       n,
       cpu: rates(from, to),
+      callsCpu: callsCpu(from, to, agentPid, callPids),
       agentProcesses: to.agentProcesses,
+      memory,
+      callProcesses: callPids.length,
+      callProcessMemory,
+      idleProcesses: log.idleCount(),
       newCallsDispatchMs: added.map((call) => call.dispatchMs),
       judged: 0,
       missing: 0,
@@ -505,11 +617,12 @@ async function main(): Promise<boolean> {
     judgeStep(step, live, log);
     const saturated = step.cpu.machine >= SATURATED_SHARE * CORES;
     progress(
-      `${n} call${n === 1 ? '' : 's'}: agent ${fixed(step.cpu.agent, 2)} CPU s/s (${fixed(step.cpu.agent / n, 3)} per call), ` +
+      `${n} call${n === 1 ? '' : 's'}: agent ${fixed(step.cpu.agent, 2)} CPU s/s (${fixed(step.cpu.agent / n, 3)} per call; the calls alone ${fixed(step.callsCpu, 3)}), ` +
         `this process ${fixed(step.cpu.self, 2)}, LiveKit ${fixed(step.cpu.livekit, 2)}, machine ${fixed(step.cpu.machine, 2)}/${CORES} cores; ` +
         `${step.judged} echoes judged: ${step.missing} missing, ${step.dropouts.length} dropouts, ${step.short} short`,
     );
-    if (KEEP_GOING) continue;
+    // Underruns or saturation end the run only where it would add calls next.
+    if (KEEP_GOING || (STEPS[stepIndex + 1] ?? 0) < n) continue;
     if (underrunsIn(step) > 0) {
       stopReason = `underruns at ${n} calls`;
       break;
@@ -520,20 +633,50 @@ async function main(): Promise<boolean> {
     }
   }
   speaking = false;
+  await timed('the calls hung up', async () => {
+    await Promise.all(live.splice(0).map(hangUp));
+    await settledTree(agentPid, 20_000);
+  });
+
+  // ---- 4: the bare echo, the same steps ----
+  // In increasing order: an rtc-node process that left rooms goes on spending CPU for a while (measured:
+  // the bare echo's 1 call after 8 cost up to twice its 1 call before), which would skew the slope.
+  const stepsRun = [...new Set(steps.map((step) => step.n))].sort((a, b) => a - b);
+  let bare: BareStep[] = [];
+  if (stepsRun.length > 0) {
+    bare = await timed(`bare echo participant, steps ${stepsRun.join('/')}`, () =>
+      runBareEcho(s, {
+        steps: stepsRun,
+        stepSeconds: STEP_SECONDS,
+        settleSeconds: SETTLE_SECONDS,
+        speakPeriodMs: SPEAK_PERIOD_MS,
+        listener: { loudRms: LOUD_RMS, dropoutMs: DROPOUT_MS, endQuietMs: END_QUIET_MS },
+        progress,
+      }),
+    );
+  }
 
   // ---- report ----
   const pick = (key: keyof Sequential) => connected.map((r) => r[key] as number | undefined).filter((v): v is number => v !== undefined);
   const latencyRow = (name: string, values: number[]) => [name, ms(median(values)), ms(max(values)), String(values.length)];
   const warmCount = sequential.filter((r) => r.warm).length;
   const n1 = steps.find((step) => step.n === 1);
-  // The largest N below the first step with underruns (with BENCH_KEEP_GOING later steps may be clean again).
-  const firstBadIndex = steps.findIndex((step) => underrunsIn(step) > 0);
-  const clean = firstBadIndex === -1 ? steps : steps.slice(0, firstBadIndex);
+  // The steps without underruns (the steps need not increase: the default adds 8 at once, then hangs up 7).
+  const clean = steps.filter((step) => underrunsIn(step) === 0);
   const largestClean = clean.length > 0 ? Math.max(...clean.map((step) => step.n)) : 0;
   const firstBad = steps.find((step) => underrunsIn(step) > 0);
   /** The step with the most calls and no underruns. */
-  const top = clean.at(-1);
+  const top = clean.find((step) => step.n === largestClean);
+  /** The step with the most calls, clean or not: the per-added-call figures span it and the 1-call step. */
+  const most = steps.reduce<StepResult | undefined>((a, b) => (a && a.n >= b.n ? a : b), undefined);
   const baseline = idle.agent;
+  const bare1 = bare.find((step) => step.n === 1);
+  const bareMost = most ? bare.find((step) => step.n === most.n) : undefined;
+  const span = n1 && most && most.n > 1 ? most.n - 1 : 0;
+  const agentPerCall = span ? (most!.callsCpu - n1!.callsCpu) / span : Number.NaN;
+  const barePerCall = span && bare1 && bareMost ? (bareMost.cpu - bare1.cpu) / span : Number.NaN;
+  const treePerCall = (key: keyof Memory) => (span ? (most!.memory[key] - n1!.memory[key]) / span : Number.NaN);
+  const burst = steps.find((step) => step.newCallsDispatchMs.length > 1);
 
   const stepRows = steps.map((step) => [
     String(step.n),
@@ -584,7 +727,7 @@ async function main(): Promise<boolean> {
     `  A frame is loud at RMS >= ${LOUD_RMS} (16-bit scale); the marker tone alone is well above it.`,
     '',
     `3. Concurrent calls, ${STEP_SECONDS} s measured per step after the calls joined and ${SETTLE_SECONDS} s settling; each person speaks every ${SPEAK_PERIOD_MS / 1000} s.`,
-    `   CPU columns are CPU seconds per second (1.00 = one core busy). Idle agent (worker + inference process + idle job process): ${fixed(baseline, 3)}.`,
+    `   CPU columns are CPU seconds per second (1.00 = one core busy). Idle agent (the worker, its inference process if any, the warm job processes): ${fixed(baseline, 3)}.`,
     '',
     table(
       [
@@ -639,6 +782,51 @@ async function main(): Promise<boolean> {
           `at ${step.n} call${step.n === 1 ? '' : 's'}: ${fixed((step.cpu.agent - baseline) / step.n, 3)} CPU s/s of agent per call above idle; the simulated people ` +
           `(with the backend) ${fixed(step.cpu.self / step.n, 3)} and the LiveKit server ${fixed(step.cpu.livekit / step.n, 3)} per call more, on the same ${CORES} cores.`,
       ),
+    '',
+    `4. The bare echo participant (bare @livekit/rtc-node in a process of its own: E2EE, subscribe, republish what it hears; no`,
+    `   framework, no VAD), the same steps and the same simulated people, after the agent's calls ended. CPU seconds per second:`,
+    '',
+    table(
+      ['calls', 'bare echo', 'per call', 'this proc', 'LiveKit', 'echoed', 'bare echo RSS MB'],
+      bare.map((step) => [
+        String(step.n),
+        fixed(step.cpu, 3),
+        fixed(step.cpu / step.n, 3),
+        fixed(step.self, 2),
+        fixed(step.livekit, 2),
+        `${step.echoed}/${step.said}`,
+        fixed(step.memory.rssMb, 0),
+      ]),
+    ),
+    '',
+    ...(burst
+      ? [
+          `${burst.newCallsDispatchMs.length} calls added at once (step ${burst.n}): sync answered -> oracle voice track ` +
+            `${[...burst.newCallsDispatchMs]
+              .sort((a, b) => a - b)
+              .map((j) => fixed(j / 1000, 2))
+              .join(', ')} s; ` +
+            `${burst.newCallsDispatchMs.filter((j) => j <= BURST_JOIN_GOAL_MS).length}/${burst.newCallsDispatchMs.length} within ${BURST_JOIN_GOAL_MS / 1000} s (goal: all); ` +
+            `underruns in that step: ${underrunsIn(burst)} (goal: 0).` +
+            (burstLoad
+              ? ` While they were added the machine had ${fixed(burstLoad.machine, 2)} of ${CORES} cores busy (agent ${fixed(burstLoad.agent, 2)}: the joining calls with the worker ` +
+                `${fixed(burstCalls, 2)}, the pool's warm-ups ${fixed(burstLoad.agent - burstCalls, 2)}; ` +
+                `the people and the backend ${fixed(burstLoad.self, 2)}, LiveKit ${fixed(burstLoad.livekit, 2)}, other work ${fixed(burstLoad.other, 2)}).`
+              : ''),
+        ]
+      : []),
+    ...(span
+      ? [
+          `agent memory per added call (goal: <= 120 MB): a job process holding a call, at ${most!.n} calls, RSS ${fixed(most!.callProcessMemory.rssMb, 0)} MB, ` +
+            `PSS ${fixed(most!.callProcessMemory.pssMb, 0)} MB (mean of ${most!.callProcesses}; at 1 call RSS ${fixed(n1!.callProcessMemory.rssMb, 0)}, PSS ${fixed(n1!.callProcessMemory.pssMb, 0)}): ` +
+            `each added call is one more, the worker keeping its warm ones besides. The whole tree (worker, inference process, job processes): ` +
+            `RSS ${fixed(n1!.memory.rssMb, 0)} -> ${fixed(most!.memory.rssMb, 0)} MB, PSS ${fixed(n1!.memory.pssMb, 0)} -> ${fixed(most!.memory.pssMb, 0)} MB ` +
+            `(${fixed(treePerCall('rssMb'), 0)} / ${fixed(treePerCall('pssMb'), 0)} MB per added call; warm idle processes ${n1!.idleProcesses} -> ${most!.idleProcesses}).`,
+          `CPU per added call, 1 -> ${most!.n} calls: agent ${fixed(agentPerCall, 3)} CPU s/s (its calls: ${fixed(n1!.callsCpu, 3)} -> ${fixed(most!.callsCpu, 3)}; the ` +
+            `whole tree with the pool's warm-ups: ${fixed(n1!.cpu.agent, 3)} -> ${fixed(most!.cpu.agent, 3)}), bare echo ${fixed(barePerCall, 3)} CPU s/s; ` +
+            `ratio ${fixed(agentPerCall / barePerCall, 2)} (goal: <= 1.5).`,
+        ]
+      : []),
     `agent log: ${log.errors} error lines.`,
     '',
     `total run time: ${elapsed()}`,

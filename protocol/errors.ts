@@ -19,12 +19,11 @@ export type ProtocolErrorReason = (typeof PROTOCOL_ERROR_REASONS)[number];
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 
-  constructor(
-    readonly reason: ProtocolErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly reason: ProtocolErrorReason;
+
+  constructor(reason: ProtocolErrorReason, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.reason = reason;
   }
 
   static invalidCallId(detail: string): ProtocolError {

@@ -156,7 +156,8 @@ async function main(): Promise<void> {
         : `OpenAI-compatible brain, ${process.env.OPENAI_BASE_URL}`;
 
   progress('demo', 'starting the agent…');
-  const agent = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(new URL(import.meta.url).pathname), '../agent/main.ts'), 'start'], {
+  // Node's own type stripping, no loader: the job processes inherit the worker's flags (agent/tsconfig.json).
+  const agent = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../agent/main.ts'), 'start'], {
     env: {
       ...process.env,
       LIVEKIT_URL: livekit.url,

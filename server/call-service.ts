@@ -105,7 +105,9 @@ export class CallService {
     private readonly userDids: UserDidPolicy,
   ) {
     this.duplicates = new DuplicateCalls(store, matrix, log);
-    this.arrival = new OracleArrival(config.oracleArrivalSeconds, store, livekit, log, (callId, reason) => this.end(callId, reason, true));
+    this.arrival = new OracleArrival(config.oracleArrivalSeconds, config.oracleAcceptSeconds, store, livekit, log, (callId, reason) =>
+      this.end(callId, reason, true),
+    );
   }
 
   /** A call event from the Matrix sync: an edit may end a call; a first event may be a duplicate to end. */
@@ -288,7 +290,7 @@ export class CallService {
         current = (await this.store.update(current.callId, (r) => ({ ...r, dispatchId, updatedAt: new Date().toISOString() }))) ?? current;
         dispatchMs = performance.now() - dispatchFrom;
         this.log.info({ callId: current.callId, dispatchId }, 'agent dispatched');
-        this.arrival.watch(current.callId);
+        this.arrival.watch(current.callId, current.roomName, dispatchId);
       }
       const mirrorFrom = performance.now();
       await this.mirror(current, 'active').catch((error: Error) => {

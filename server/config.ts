@@ -104,6 +104,7 @@ export const envSchema = z.object({
   CALL_SWEEP_SECONDS: seconds(30, 1, 3600),
   CALL_NO_SHOW_SECONDS: seconds(120, 10, 3600),
   ORACLE_ARRIVAL_SECONDS: seconds(15, 0, 600),
+  ORACLE_ACCEPT_SECONDS: seconds(3, 0, 60),
 });
 
 export interface ServerConfig {
@@ -182,6 +183,8 @@ export interface ServerConfig {
   readonly noShowSeconds: number;
   /** A call whose key no agent has fetched this long after the dispatch is ended as `oracle_busy` (0: never). */
   readonly oracleArrivalSeconds: number;
+  /** A dispatch that no agent worker has taken (LiveKit shows no job for it) this long after it is ended as `oracle_busy` (0: never). */
+  readonly oracleAcceptSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -306,5 +309,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepSeconds: e.CALL_SWEEP_SECONDS,
     noShowSeconds: e.CALL_NO_SHOW_SECONDS,
     oracleArrivalSeconds: e.ORACLE_ARRIVAL_SECONDS,
+    oracleAcceptSeconds: e.ORACLE_ACCEPT_SECONDS,
   };
 }

@@ -76,6 +76,17 @@ export class LiveKitGateway {
     }
   }
 
+  /**
+   * Whether an agent worker has taken the dispatch: LiveKit lists a job under it once a worker accepted
+   * it, and never one when no worker could (all full, or none running). Undefined when the room or the
+   * dispatch is gone.
+   */
+  async dispatchTaken(roomName: string, dispatchId: string): Promise<boolean | undefined> {
+    const dispatch = await this.dispatch.getDispatch(dispatchId, roomName);
+    if (!dispatch) return undefined;
+    return (dispatch.state?.jobs.length ?? 0) > 0;
+  }
+
   /** Verifies the signature (over the raw body) and parses the event; {@link InvalidWebhookError} for anything not signed by our LiveKit. */
   async receiveWebhook(rawBody: string, authorization: string | undefined): Promise<WebhookEvent> {
     try {

@@ -447,6 +447,8 @@ export class CallController implements ReactiveController {
   /**
    * When no oracle can take a call, the backend ends it (`oracle_busy`) and closes its room within
    * seconds: the room drops while the element waits. The backend says why; otherwise the error stays.
+   * Asked on a timeout too: a person who joined only after the room was closed joined a new, empty
+   * one, and waited for the oracle there.
    */
   async #whyNoOracle(
     error: unknown,
@@ -456,7 +458,8 @@ export class CallController implements ReactiveController {
     callId: string,
     signal: AbortSignal,
   ): Promise<unknown> {
-    if (!(error instanceof CallError) || error.reason !== CallErrorReason.ConnectionLost || !backend.getCall || signal.aborted) return error;
+    const asks = error instanceof CallError && (error.reason === CallErrorReason.ConnectionLost || error.reason === CallErrorReason.OracleTimeout);
+    if (!asks || !backend.getCall || signal.aborted) return error;
     const found = await backend.getCall(session, sessionId, callId, signal).catch(() => undefined);
     return found?.endReason === 'oracle_busy' ? new CallError(CallErrorReason.OracleBusy, 'no oracle could take the call', { cause: error }) : error;
   }

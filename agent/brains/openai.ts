@@ -26,11 +26,12 @@ export class OpenAiBrain implements OracleBrain {
   readonly llm: openai.LLM;
   readonly tts: openai.TTS;
 
-  constructor(
-    private readonly settings: OpenAiSettings,
-    private readonly vad: VAD,
-    choices: CallChoices = {},
-  ) {
+  private readonly settings: OpenAiSettings;
+  private readonly vad: VAD;
+
+  constructor(settings: OpenAiSettings, vad: VAD, choices: CallChoices = {}) {
+    this.settings = settings;
+    this.vad = vad;
     const client = { ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}), ...(settings.apiKey ? { apiKey: settings.apiKey } : { apiKey: 'unused' }) };
     this.stt = new openai.STT({
       ...client,

@@ -72,29 +72,62 @@ export class AgentLog {
     }
   }
 
-  /** A job process that finished warming up (prewarm: Silero loaded) and has not taken a job yet. */
-  idleReady(): boolean {
+  /** Job processes that finished warming up (prewarm: Silero loaded), are alive and have not taken a job yet. */
+  idleCount(): number {
     this.scan();
+    let count = 0;
     for (const pid of this.initialized) {
       if (this.started.has(pid)) continue;
       try {
         process.kill(pid, 0);
-        return true;
+        count += 1;
       } catch {
         // gone
       }
     }
-    return false;
+    return count;
   }
 
-  /** Waits until {@link idleReady} (true) or `timeoutMs` passes (false). */
-  async waitIdleReady(timeoutMs: number): Promise<boolean> {
+  /** The job processes that took a job and are still alive (a call running, or ending). */
+  runningJobPids(): number[] {
+    this.scan();
+    return [...this.started].filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  runningJobs(): number {
+    return this.runningJobPids().length;
+  }
+
+  /** Waits until no more than `count` job processes hold a job (the worker's call slots free), up to `timeoutMs`. */
+  async waitRunningAtMost(count: number, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      if (this.idleReady()) return true;
+    while (this.runningJobs() > count) {
+      if (performance.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return this.idleReady();
+    return true;
+  }
+
+  /** A job process that finished warming up and has not taken a job yet. */
+  idleReady(): boolean {
+    return this.idleCount() > 0;
+  }
+
+  /** Waits until `count` job processes are warm and idle (true) or `timeoutMs` passes (false). */
+  async waitIdleReady(timeoutMs: number, count = 1): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (this.idleCount() >= count) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.idleCount() >= count;
   }
 
   /** When the oracle logged hearing an utterance in the call, first after `after` (performance.now()). */

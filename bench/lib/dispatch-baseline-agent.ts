@@ -5,7 +5,7 @@
  * options of our agent (autoSubscribe, no dynacast, `encryption` GCM with the key's UTF-8 bytes) and
  * publishes a tone at once, as a microphone; it leaves when the person does.
  *
- * Run as a worker: `node --import tsx bench/lib/dispatch-baseline-agent.ts start` with LIVEKIT_URL,
+ * Run as a worker: `node bench/lib/dispatch-baseline-agent.ts start` with LIVEKIT_URL,
  * LIVEKIT_API_KEY, LIVEKIT_API_SECRET, BASELINE_AGENT_NAME and AGENT_HTTP_PORT (bench/lib/baseline-worker.ts
  * does). One idle job process is kept prewarmed, as our agent's bench runs do (the warm case).
  */

@@ -9,14 +9,15 @@ import type { AnswerOf, ApiRoute } from './routes.ts';
 export class AnswerMismatchError extends Error {
   override readonly name = 'AnswerMismatchError';
 
-  constructor(
-    /** `POST /calls/:callId/sync` */
-    readonly route: string,
-    /** The first field that does not match, as a dotted path (`call.callType`); empty for the whole body. */
-    readonly field: string,
-    message: string,
-  ) {
+  /** `POST /calls/:callId/sync` */
+  readonly route: string;
+  /** The first field that does not match, as a dotted path (`call.callType`); empty for the whole body. */
+  readonly field: string;
+
+  constructor(route: string, field: string, message: string) {
     super(message);
+    this.route = route;
+    this.field = field;
   }
 }
 

@@ -1,4 +1,4 @@
-/** The real agent worker as a child process (`agent/main.ts start`), with its output captured. */
+/** The real agent worker as a child process (`node agent/main.ts start`), with its output captured. */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -39,7 +39,9 @@ function tryExec(run: () => string): string {
 /** `script`: another worker to run the same way (a benchmark's baseline agent), relative to the project. */
 export async function startAgent(stack: Stack, env: Record<string, string> = {}, script = 'agent/main.ts'): Promise<AgentProcess> {
   const name = env.LIVEKIT_AGENT_NAME ?? 'oracle';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), 'start', '--log-level', 'debug'], {
+  // On Node's own type stripping, as `npm run agent`: the job processes inherit the worker's flags, and
+  // a loader would cost each of them start-up time and memory (agent/tsconfig.json).
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, script), 'start', '--log-level', 'debug'], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,

@@ -131,8 +131,9 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
     USER_MAX_OPEN_CALLS: '100',
     USER_SYNCS_PER_MINUTE: '10000',
     RATE_LIMIT_LIST_PER_MINUTE: '10000',
-    // Most stacks run no agent: their calls would end as oracle_busy. Tests of it set it.
+    // Most stacks run no agent: their calls would end as oracle_busy. Tests of it set them.
     ORACLE_ARRIVAL_SECONDS: '0',
+    ORACLE_ACCEPT_SECONDS: '0',
     ...extraEnv,
   };
   const config = loadConfig(env);

@@ -153,6 +153,17 @@ describe('<oracle-call> a call end to end (with fakes)', () => {
     expect(h.media.last.closed).to.equal(true);
   });
 
+  it('no oracle came and the backend had ended the call as busy (its room closed before the person joined): the element says the oracle is busy', async () => {
+    h = await mount({ 'oracle-timeout': '0.2' });
+    h.media.behaviour = { ...h.media.behaviour, oracle: 'manual' };
+    const calling = h.el.callOracle();
+    await untilPhase(h.el, 'waiting-for-oracle');
+    h.backend.serverEndReasons.set((h.el.state as { callId?: string }).callId!, 'oracle_busy');
+    await calling;
+    expect(eventsOf(h, 'oracle-call-error')[0]!.detail.reason).to.equal('oracle-busy');
+    expect(h.backend.log).to.include('getCall');
+  });
+
   it('a room that drops before the oracle came, for no reason the backend gives, stays connection-lost', async () => {
     h = await mount();
     h.media.behaviour = { ...h.media.behaviour, oracle: 'manual' };

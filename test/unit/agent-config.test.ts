@@ -7,7 +7,7 @@ import * as silero from '@livekit/agents-plugin-silero';
 import { createBrain } from '../../agent/brain.ts';
 import { EchoBrain } from '../../agent/brains/echo.ts';
 import { OpenAiBrain } from '../../agent/brains/openai.ts';
-import { AgentConfigError, CALLS_PER_CORE, loadAgentConfig } from '../../agent/config.ts';
+import { AgentConfigError, CALLS_PER_CORE, MAX_DEFAULT_IDLE_PROCESSES, loadAgentConfig } from '../../agent/config.ts';
 import { generateOracleKeyPair } from '../../protocol/index.ts';
 import { tempDir } from '../../scripts/stack/temp-dir.ts';
 
@@ -37,6 +37,8 @@ describe('agent configuration', () => {
     assert.equal(config.oraclePublicKey, oracle.publicKey);
     assert.equal(config.keyFetchAttempts, 4);
     assert.equal(config.maxCalls, CALLS_PER_CORE * availableParallelism(), 'two calls per core unless set');
+    assert.equal(config.idleProcesses, Math.min(config.maxCalls, MAX_DEFAULT_IDLE_PROCESSES), 'a warm job process per call slot, up to 4');
+    assert.equal(loadAgentConfig({ ...base, AGENT_MAX_CALLS: '2' }).idleProcesses, 2);
     assert.equal(config.httpPort, 8081);
   });
 

@@ -1,0 +1,135 @@
+/**
+ * bench:agent's baseline phase: the same steps of concurrent calls as the agent's, with the same
+ * simulated people (a Speaker saying the utterance every period, staggered, and an EchoListener), each
+ * in a room of its own with the bare echo participant (bare-echo.ts, one child process for all rooms)
+ * instead of the oracle. Measures the CPU of that process per step, read from /proc like the agent's.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Room } from '@livekit/rtc-node';
+import { firstRemoteAudioTrack, joinEncrypted, participantToken } from '../../scripts/stack/participants.ts';
+import type { Stack } from '../../scripts/stack/stack.ts';
+import { EchoListener, Speaker } from './agent-call.ts';
+import { processCpu } from './agent-cpu.ts';
+import { BareEcho } from './bare-echo-process.ts';
+import { processMemory } from './proc-memory.ts';
+import type { Memory } from './proc-memory.ts';
+
+export interface BareStep {
+  readonly n: number;
+  /** CPU seconds per second of the bare echo process. */
+  readonly cpu: number;
+  /** Of this (the benchmark's) process: the simulated people. */
+  readonly self: number;
+  readonly livekit: number;
+  /** Echoes heard in the window (any loud audio back), over the utterances sent in it. */
+  readonly echoed: number;
+  readonly said: number;
+  readonly memory: Memory;
+}
+
+export interface BareOptions {
+  readonly steps: readonly number[];
+  readonly stepSeconds: number;
+  readonly settleSeconds: number;
+  readonly speakPeriodMs: number;
+  readonly listener: ConstructorParameters<typeof EchoListener>[1];
+  readonly progress: (line: string) => void;
+}
+
+interface BareCall {
+  readonly index: number;
+  readonly roomName: string;
+  readonly room: Room;
+  readonly speaker: Speaker;
+  readonly listener: EchoListener;
+  readonly said: number[];
+  hungUp: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+export async function runBareEcho(s: Stack, options: BareOptions): Promise<BareStep[]> {
+  const echo = BareEcho.start();
+  const live: BareCall[] = [];
+  const maxCalls = Math.max(...options.steps);
+  const base = performance.now();
+  const results: BareStep[] = [];
+  let count = 0;
+
+  const open = async (index: number): Promise<BareCall> => {
+    const roomName = `bare-echo-${Date.now()}-${index}`;
+    const key = randomBytes(32).toString('hex');
+    await echo.join(s.livekit.url, await participantToken(s.livekit, roomName, `echo-${index}`), roomName, key);
+    const room = await joinEncrypted(s.livekit, roomName, `person-${index}`, key);
+    const track = await firstRemoteAudioTrack(room, `echo-${index}`);
+    const listener = new EchoListener(track, options.listener);
+    const speaker = await Speaker.start(room, 700 + 100 * (index % 16));
+    const call: BareCall = { index, roomName, room, speaker, listener, said: [], hungUp: false };
+    return call;
+  };
+
+  const speak = async (call: BareCall) => {
+    let next = base + (((call.index * options.speakPeriodMs) / maxCalls) % options.speakPeriodMs);
+    while (next < performance.now() + 300) next += options.speakPeriodMs;
+    while (!call.hungUp) {
+      await sleep(next - performance.now());
+      if (call.hungUp) break;
+      call.said.push((await call.speaker.say()).sentAt);
+      next += options.speakPeriodMs;
+      while (next < performance.now()) next += options.speakPeriodMs;
+    }
+  };
+
+  const hangUp = async (call: BareCall) => {
+    call.hungUp = true;
+    await call.speaker.stop();
+    await call.listener.stop();
+    await call.room.disconnect().catch(() => {});
+  };
+
+  try {
+    for (const n of options.steps) {
+      // Hung up: measured once the bare echo has left those rooms (its leaving costs CPU for a while).
+      const leaving = live.splice(n);
+      const left = leaving.map((call) => echo.left(call.roomName, 15_000));
+      await Promise.all(leaving.map(hangUp));
+      await Promise.all(left);
+      const added = await Promise.all(Array.from({ length: n - live.length }, () => open(count++)));
+      for (const call of added) void speak(call);
+      live.push(...added);
+      await sleep(options.settleSeconds * 1000);
+      const from = { at: performance.now(), cpu: processCpu(echo.pid), self: processCpu(process.pid), livekit: processCpu(s.livekit.process.child.pid!) };
+      await sleep(options.stepSeconds * 1000);
+      const to = { at: performance.now(), cpu: processCpu(echo.pid), self: processCpu(process.pid), livekit: processCpu(s.livekit.process.child.pid!) };
+      const seconds = (to.at - from.at) / 1000;
+      // An echo of an utterance: loud audio back within 4 s of its end (the bare echo repeats as it hears).
+      let said = 0;
+      let echoed = 0;
+      for (const call of live) {
+        for (const at of call.said.filter((t) => t >= from.at && t <= to.at)) {
+          said += 1;
+          if (call.listener.echoes.some((e) => e.startAt > at - 5000 && e.startAt < at + 4000)) echoed += 1;
+        }
+      }
+      const step: BareStep = {
+        n,
+        cpu: (to.cpu - from.cpu) / seconds,
+        self: (to.self - from.self) / seconds,
+        livekit: (to.livekit - from.livekit) / seconds,
+        echoed,
+        said,
+        memory: processMemory(echo.pid),
+      };
+      results.push(step);
+      options.progress(
+        `bare echo, ${n} call${n === 1 ? '' : 's'}: ${step.cpu.toFixed(3)} CPU s/s (${(step.cpu / n).toFixed(3)} per call), ` +
+          `this process ${step.self.toFixed(2)}, LiveKit ${step.livekit.toFixed(2)}; ${echoed}/${said} utterances echoed`,
+      );
+    }
+  } finally {
+    // The speaking loops are not waited for: one inside `say()` when its speaker stopped never returns.
+    await Promise.all(live.map(hangUp));
+    await echo.stop();
+  }
+  return results;
+}
