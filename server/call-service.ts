@@ -118,9 +118,10 @@ export class CallService {
   };
 
   /** Stops the timers (pending duplicate checks, oracle arrivals). */
-  stop(): void {
+  /** Stops the background work; resolves once what is under way (an end mirrored to Matrix) is done. */
+  async stop(): Promise<void> {
     this.duplicates.stop();
-    this.arrival.stop();
+    await this.arrival.stop();
   }
 
   /**

@@ -23,6 +23,8 @@ const TAKEN_POLL_MS = 200;
 
 export class OracleArrival {
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Checks under way: stop waits for them, so none ends a call through a Matrix client already closed. */
+  private readonly running = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -38,8 +40,10 @@ export class OracleArrival {
   /** Starts waiting for the agent of a call just dispatched (each check off when its setting is 0). */
   watch(callId: string, roomName: string, dispatchId: string): void {
     if (this.acceptSeconds > 0) {
-      void this.waitTaken(callId, roomName, dispatchId).catch((error: Error) =>
-        this.log.error({ callId, err: error.message }, 'checking whether an agent took the call failed'),
+      this.track(
+        this.waitTaken(callId, roomName, dispatchId).catch((error: Error) =>
+          this.log.error({ callId, err: error.message }, 'checking whether an agent took the call failed'),
+        ),
       );
     }
     if (this.seconds === 0) return;
@@ -49,14 +53,15 @@ export class OracleArrival {
   private after(ms: number, run: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void run().catch((error: Error) => this.log.error({ err: error.message }, 'ending a call no oracle took failed'));
+      this.track(run().catch((error: Error) => this.log.error({ err: error.message }, 'ending a call no oracle took failed')));
     }, ms);
     timer.unref();
     this.timers.add(timer);
   }
 
+  /** A pause between looks (not cleared by stop: the loop then sees `stopped` and returns). */
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.after(ms, async () => resolve()));
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
   }
 
   private async waitTaken(callId: string, roomName: string, dispatchId: string): Promise<void> {
@@ -83,9 +88,16 @@ export class OracleArrival {
       .catch((error: Error) => this.log.warn({ callId, err: error.message }, 'the LiveKit room could not be closed'));
   }
 
-  stop(): void {
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  /** No new check starts; resolves once those under way are done. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await Promise.all([...this.running]);
   }
 }

@@ -129,7 +129,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
         http.close(() => resolve());
         http.closeAllConnections();
       });
-      app.calls.stop();
+      await app.calls.stop();
       await matrix.stop();
       await store.close();
     },

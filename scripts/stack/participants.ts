@@ -140,7 +140,9 @@ export async function recordAudio(track: RemoteTrack, durationMs: number, skipMs
  * process (and the test runner) alive.
  */
 export async function closeRtc(rooms: readonly Room[]): Promise<void> {
-  await Promise.all(rooms.map((room) => room.disconnect().catch(() => {})));
+  // A room the server closed is already released on the native side: disconnecting it again passes
+  // rtc-node a freed handle ("null pointer passed to rust", thrown outside any promise).
+  await Promise.all(rooms.filter((room) => room.isConnected).map((room) => room.disconnect().catch(() => {})));
   await dispose();
 }
 

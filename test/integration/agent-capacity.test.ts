@@ -105,14 +105,30 @@ describe('the oracle cannot be occupied by one user (real agent worker)', () => 
       assert.ok(after < ACCEPT_SECONDS * 1000 + BUSY_MARGIN_MS, `a busy call ended ${after} ms after the sync`);
     }
 
-    // Another user's call now gets the oracle.
-    const call = await announceCall(s, other, { callType: 'audio' });
-    const response = await syncCall(s, other, call);
-    assert.equal(response.status, 200, JSON.stringify(response.body));
-    const room = await joinCall(response.body.livekit.url, response.body.livekit.token, call.callKey);
-    rooms.push(room);
-    await firstRemoteAudioTrack(room, undefined, 45_000);
-    assert.equal((await s.backend.store.get(call.callId))?.status, 'active');
+    // Another user's call now gets the oracle. The worker tells LiveKit its load every 2.5 s: a call
+    // placed before its next report after the burst may still find it full and be ended as busy, and
+    // the person calls again (what the element's "Try again" does). It must get the oracle.
+    await noOracleAnywhere(s, 20_000);
+    const attempts: string[] = [];
+    for (;;) {
+      const call = await announceCall(s, other, { callType: 'audio' });
+      const response = await syncCall(s, other, call);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      const room = await joinCall(response.body.livekit.url, response.body.livekit.token, call.callKey);
+      const heard = await firstRemoteAudioTrack(room, undefined, 20_000).then(
+        () => true,
+        () => false,
+      );
+      const record = await s.backend.store.get(call.callId);
+      if (heard) {
+        rooms.push(room);
+        assert.equal(record?.status, 'active');
+        break;
+      }
+      attempts.push(record?.endReason ?? String(record?.status));
+      assert.ok(attempts.length < 3 && record?.endReason === 'oracle_busy', `no oracle for another user's calls: ${attempts.join(', ')}`);
+    }
+    if (attempts.length > 0) console.log(`another user's call got the oracle after ${attempts.length} busy answer(s)`);
   });
 
   it('the worker full with calls people are in: one call more is ended as busy within seconds, and its person is disconnected', async () => {
@@ -140,7 +156,6 @@ describe('the oracle cannot be occupied by one user (real agent worker)', () => 
       const response = await syncCall(s, user, call);
       assert.equal(response.status, 200, JSON.stringify(response.body));
       const room = await joinCall(response.body.livekit.url, response.body.livekit.token, call.callKey);
-      rooms.push(room);
       const disconnected = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the person of the call no worker took was not disconnected within 20 s')), 20_000);
         room.once(RoomEvent.Disconnected, () => {
