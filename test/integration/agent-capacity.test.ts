@@ -171,6 +171,9 @@ describe('the oracle cannot be occupied by one user (real agent worker)', () => 
       for (const heldRoom of held) assert.ok(heldRoom.isConnected, 'a call the oracle took was disconnected');
     } finally {
       await Promise.all(held.map((room) => room.disconnect().catch(() => {})));
+      // The held calls end once the oracle sees its people gone (webhooks, edits mirrored to Matrix):
+      // let that finish before the stack stops, or an end would reach a Matrix client already closed.
+      await noOracleAnywhere(s, 20_000).catch(() => {});
     }
   });
 });
