@@ -34,16 +34,23 @@ export interface ElementFilesOptions {
   readonly frameAncestors: readonly string[];
 }
 
+/**
+ * The CSP sources a page needs for the LiveKit server at `livekitUrl`: its WebSocket origin, and its
+ * HTTP(S) one (livekit-client asks it over HTTP why a connection failed, /rtc/validate).
+ */
+export function livekitSources(livekitUrl: string): string {
+  const livekit = new URL(livekitUrl);
+  const secure = livekit.protocol === 'wss:' || livekit.protocol === 'https:';
+  return `${secure ? 'wss:' : 'ws:'}//${livekit.host} ${secure ? 'https:' : 'http:'}//${livekit.host}`;
+}
+
 /** The widget page's Content-Security-Policy. */
 export function widgetPagePolicy(options: Pick<ElementFilesOptions, 'livekitUrl' | 'frameAncestors'>): string {
-  const livekit = new URL(options.livekitUrl);
-  // livekit-client also asks the server over HTTP(S) why a connection failed (/rtc/validate).
-  const livekitHttp = `${livekit.protocol === 'wss:' ? 'https:' : 'http:'}//${livekit.host}`;
   return [
     "default-src 'none'",
     "script-src 'self'",
     "worker-src 'self'",
-    `connect-src 'self' ${livekit.origin.replace(/^http/, 'ws')} ${livekitHttp}`,
+    `connect-src 'self' ${livekitSources(options.livekitUrl)}`,
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:",

@@ -16,6 +16,7 @@ import Koa from 'koa';
 import serve from 'koa-static';
 import lockfile from 'proper-lockfile';
 import type { DemoConfig } from '../../demo/config.ts';
+import { livekitSources } from '../../server/element-files.ts';
 import type { ReleaseManifest } from '../build/release-files.ts';
 import { PROJECT_ROOT, cacheDir, progress } from './paths.ts';
 
@@ -149,14 +150,12 @@ const ownHostOnly: Koa.Middleware = async (ctx, next) => {
  * and the worker come from the site alone: `script-src 'self'`, `worker-src 'self'`.
  */
 export function demoPagePolicy(origins: { oracle: string; homeserver: string; livekit: string }, selfHosted = false): string {
-  const livekit = new URL(origins.livekit);
-  const livekitHttp = `${livekit.protocol === 'wss:' ? 'https:' : 'http:'}//${livekit.host}`;
   return [
     "default-src 'none'",
     selfHosted ? "script-src 'self' 'wasm-unsafe-eval'" : `script-src 'self' ${origins.oracle} 'wasm-unsafe-eval'`,
     // The worker's module imports are fetched as the worker's own, under worker-src.
     selfHosted ? "worker-src 'self'" : `worker-src blob: ${origins.oracle}`,
-    `connect-src 'self' ${origins.homeserver} ${origins.oracle} ${livekit.origin.replace(/^http/, 'ws')} ${livekitHttp}`,
+    `connect-src 'self' ${origins.homeserver} ${origins.oracle} ${livekitSources(origins.livekit)}`,
     "style-src 'self'",
     "img-src 'self' data: blob:",
     'media-src blob: mediastream:',
