@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { CallUpkeep } from './call-upkeep.ts';
 import type { ServerConfig } from './config.ts';
 import { ConfigError } from './config.ts';
+import { drainOnClose } from './http-drain.ts';
 import { LiveKitGateway } from './livekit.ts';
 import { SdkOracleMatrix } from './matrix/client.ts';
 import type { OracleMatrix } from './matrix/client.ts';
@@ -17,6 +18,9 @@ import type { CallStore } from './store/call-store.ts';
 import { LowdbCallStore } from './store/lowdb-store.ts';
 import { PostgresCallStore } from './store/postgres-store.ts';
 import { UserDidPolicy } from './user-did.ts';
+
+/** How long a stopping backend waits for the requests it is answering (then it drops them). */
+const CLOSE_GRACE_MS = 5000;
 
 export interface RunningServer {
   readonly url: string;
@@ -93,6 +97,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
     server.once('error', reject);
   });
   http.keepAliveTimeout = 5000;
+  const drain = drainOnClose(http);
   const upkeep = new CallUpkeep(effective, store, app.calls, matrix, log);
   // In the background, in this order: Matrix learns the ends it missed, the store learns the ends
   // Matrix saw while the backend was down, then the periodic sweep starts.
@@ -125,10 +130,7 @@ async function listen(config: ServerConfig, log: Logger, store: CallStore, matri
     async close() {
       await catchingUp;
       await upkeep.stop();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      await drain.close(CLOSE_GRACE_MS);
       await app.calls.stop();
       await matrix.stop();
       await store.close();
