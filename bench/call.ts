@@ -28,6 +28,9 @@
  */
 import './lib/call-quiet.ts';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitForPhase } from '../scripts/stack/page-probes.ts';
 import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scripts/stack/participants.ts';
@@ -145,7 +148,7 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
   };
   progress(
     `${label}: first decoded oracle audio ${ms(sample.decoded)} ms (signed in ${ms(phases?.signedIn)}, event sent ${ms(phases?.eventSent)}, ` +
-      `synced ${ms(phases?.synced)}, connected ${ms(phases?.connected)}; agent key ${ms(phases?.keyObtained)}, joined ${ms(phases?.agentConnected)}, ` +
+      `synced ${ms(phases?.synced)}, connected ${ms(phases?.connected)}; agent started ${ms(phases?.jobStarted)}, key ${ms(phases?.keyObtained)}, connected ${ms(phases?.agentConnected)}, joined ${ms(phases?.agentJoined)}, ` +
       `voice ${ms(phases?.voicePublished)}; in-call ${ms(sample.inCall)})`,
   );
   const phase = await waitForPhase(page, ['in-call', 'error'], 1000).catch(() => undefined);
@@ -307,6 +310,12 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
   process.stdout.write(
     `\nratio to the agent-dispatch baseline ${fixed(callP50 / baselineP50, 2)} (goal ≤ ${GOAL_RATIO}: ${callP50 / baselineP50 <= GOAL_RATIO ? 'met' : 'NOT met'}); ` +
       `to the bare join ${fixed(callP50 / bareP50, 2)}\n`,
+  );
+  // The backend's and the agent's whole logs, for a closer look at a phase above.
+  const logFile = path.join(os.tmpdir(), `oracle-call-bench-call-${Date.now()}.log`);
+  await writeFile(logFile, `${[...setup.stack.logs, ...setup.agent.output].join('\n')}\n`).then(
+    () => progress(`backend and agent logs: ${logFile}`),
+    () => {},
   );
   const complete = [...calls, ...dispatch, ...bare].every((s) => s.decoded !== undefined) && calls.every((s) => s.inCall !== undefined);
   if (!complete) process.stderr.write('[bench] some calls or joins got no decoded audio within 20 s\n');
