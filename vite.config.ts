@@ -5,11 +5,13 @@
  * - `widget/page/index.html`: the Matrix/Element widget page;
  * - `demo/index.html` and `demo/widget-host.html`: the demo pages the run command serves.
  * - `oracle-call-<hash>.js`, `integrity.json` and compressed copies (scripts/build/release-files.ts).
- * Minified explicitly (Vite 8 leaves library-style output unminified otherwise).
+ * Minified explicitly (Vite 8 leaves library-style output unminified otherwise), and what the element
+ * loads once more with terser (scripts/build/terser-pass.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { releaseFiles } from './scripts/build/release-files.ts';
+import { terserPass } from './scripts/build/terser-pass.ts';
 
 /** The script-tag module's entry; what it imports statically is what a page loads up front. */
 const ELEMENT_ENTRY = fileURLToPath(new URL('./widget/bundle-entry.ts', import.meta.url));
@@ -94,5 +96,5 @@ export default defineConfig({
   // not at the site's root: the element works from any path, and a site's own bundler, building
   // `import 'oracle-call'` from the npm package, sees the worker and ships it with the site.
   experimental: { renderBuiltUrl: (_file, { hostType }) => (hostType === 'js' ? { relative: true } : undefined) },
-  plugins: [releaseFiles()],
+  plugins: [terserPass('oracle-call.js'), releaseFiles()],
 });

@@ -9,6 +9,7 @@
  * waited for as asked, without using up an attempt, within a total budget (KEY_FETCH_BUDGET_SECONDS)
  * longer than a limiter's one-minute window.
  */
+import '../protocol/schema-messages.ts';
 import { backoffDelay, decryptCallKey, encryptCallKey, generateCallKey, sleep } from '../protocol/index.ts';
 import { API_ROUTES, AnswerMismatchError, parseAnswer, routePath } from '../protocol/api/index.ts';
 import type { CallType } from '../protocol/index.ts';

@@ -44,6 +44,9 @@ declare global {
     constructor(message?: string, name?: string);
   }
 
+  /** Base64 of a string of bytes (each char code 0 to 255): room names (call-id.ts). */
+  function btoa(data: string): string;
+
   function setTimeout(callback: () => void, ms?: number): unknown;
   function clearTimeout(timer: unknown): void;
 }

@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import '../protocol/schema-messages.ts';
 import { CallService } from './call-service.ts';
 import type { ServerConfig } from './config.ts';
 import type { LiveKitGateway } from './livekit.ts';

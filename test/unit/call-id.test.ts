@@ -70,6 +70,14 @@ describe('generateRoomName', () => {
   it('makes valid, distinct names', () => {
     const names = new Set(Array.from({ length: 200 }, generateRoomName));
     assert.equal(names.size, 200);
-    for (const name of names) assert.match(name, ROOM_NAME_PATTERN);
+    for (const name of names) {
+      assert.match(name, ROOM_NAME_PATTERN);
+      // `call-` and the unpadded url-safe base64 of 16 random bytes.
+      assert.match(name, /^call-[A-Za-z0-9_-]{22}$/);
+      assert.equal(Buffer.from(name.slice(5), 'base64url').length, 16);
+    }
+    // 4,400 characters: both url-safe ones turn up (each 1 in 32), so "+" and "/" were replaced.
+    const all = [...names].map((name) => name.slice(5)).join('');
+    assert.ok(all.includes('-') && all.includes('_'));
   });
 });
