@@ -1,19 +1,18 @@
 /**
- * The oracle agent (a LiveKit agents job): takes the dispatch, fetches and decrypts the call key while
- * it joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
+ * The oracle agent (a LiveKit agents job): takes the dispatch, fetches and decrypts the call key,
+ * joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
  * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
  */
 import { defineAgent } from '@livekit/agents';
 import type { JobContext, JobProcess, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
-import { RoomEvent } from '@livekit/rtc-node';
+import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
 import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
 import { HandoffError, obtainCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
-import { connectBeforeKey, setCallKey } from './room-key.ts';
 
 interface ProcessData {
   vad: VAD;
@@ -51,12 +50,6 @@ export default defineAgent<ProcessData>({
       return;
     }
 
-    // The room is joined while the key is fetched (agent/room-key.ts): nothing is published or heard
-    // before the call key replaces the placeholder, and a failed handoff leaves at once.
-    log.info('joining the room while the call key is fetched');
-    const connecting = connectBeforeKey(ctx.room, ctx.info.url, ctx.info.token).then(() => log.info('connected to the room'));
-    connecting.catch(() => {}); // awaited below, once the key is there (or not)
-    const keyAsked = performance.now();
     let key;
     try {
       key = await obtainCallKey(config, callId, (attempt, error, delayMs) =>
@@ -64,19 +57,17 @@ export default defineAgent<ProcessData>({
       );
     } catch (error) {
       const failure = error instanceof HandoffError ? error : new HandoffError('backend_error', String(error));
-      log.error({ reason: failure.reason, detail: failure.message }, 'cannot obtain the call key; the oracle leaves the call without a word');
-      // Told before leaving: the backend reads an oracle leaving an open call as `oracle_left`.
+      log.error({ reason: failure.reason, detail: failure.message }, 'cannot obtain the call key; the oracle stays out of the call');
       if (failure.reason === 'key_decryption_failed') {
         const reported = await reportFailure(config, callId, failure.reason);
         log.info({ reported }, reported ? 'the backend was told the call failed' : 'the backend could not be told the call failed');
       }
-      await connecting.then(() => ctx.room.disconnect()).catch(() => {});
       ctx.shutdown(`key handoff failed: ${failure.reason}`);
       return;
     }
-    log.info({ ms: Math.round(performance.now() - keyAsked) }, 'call key obtained');
+    log.info('call key obtained');
 
-    // The brain is made while the room connection finishes (it loads its module, the pipeline's clients).
+    // The brain is made while the room connection is (it loads its module, the pipeline's clients).
     const [brain] = await Promise.all([
       createBrain(
         config,
@@ -86,9 +77,15 @@ export default defineAgent<ProcessData>({
           ...(key.language ? { language: key.language } : {}),
         },
       ),
-      connecting,
+      ctx.room.connect(ctx.info.url, ctx.info.token, {
+        autoSubscribe: true,
+        dynacast: false,
+        encryption: {
+          keyProviderOptions: { sharedKey: new TextEncoder().encode(key.callKey) },
+          encryptionType: EncryptionType.GCM,
+        },
+      }),
     ]);
-    setCallKey(ctx.room, key.callKey);
     log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid, voice: key.agentVoice, language: key.language }, 'joined the call with E2EE');
     // What needs no person (the echo oracle's voice track) is ready before they arrive: the person
     // hears the oracle as soon as they subscribe, as with an agent that publishes when it joins.
