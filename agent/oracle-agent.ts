@@ -50,6 +50,8 @@ export default defineAgent<ProcessData>({
       return;
     }
 
+    log.info('fetching the call key');
+    const keyAsked = performance.now();
     let key;
     try {
       key = await obtainCallKey(config, callId, (attempt, error, delayMs) =>
@@ -65,7 +67,7 @@ export default defineAgent<ProcessData>({
       ctx.shutdown(`key handoff failed: ${failure.reason}`);
       return;
     }
-    log.info('call key obtained');
+    log.info({ ms: Math.round(performance.now() - keyAsked) }, 'call key obtained');
 
     // The brain is made while the room connection is (it loads its module, the pipeline's clients).
     const [brain] = await Promise.all([

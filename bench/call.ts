@@ -148,7 +148,7 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
   };
   progress(
     `${label}: first decoded oracle audio ${ms(sample.decoded)} ms (signed in ${ms(phases?.signedIn)}, event sent ${ms(phases?.eventSent)}, ` +
-      `synced ${ms(phases?.synced)}, connected ${ms(phases?.connected)}; agent started ${ms(phases?.jobStarted)}, key ${ms(phases?.keyObtained)}, connected ${ms(phases?.agentConnected)}, joined ${ms(phases?.agentJoined)}, ` +
+      `synced ${ms(phases?.synced)}, connected ${ms(phases?.connected)}; agent started ${ms(phases?.jobStarted)}, key ${ms(phases?.keyObtained)}, joined ${ms(phases?.agentConnected)}, ` +
       `voice ${ms(phases?.voicePublished)}; in-call ${ms(sample.inCall)})`,
   );
   const phase = await waitForPhase(page, ['in-call', 'error'], 1000).catch(() => undefined);

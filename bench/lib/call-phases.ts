@@ -2,7 +2,7 @@
  * Where a call's set-up time goes, for bench/call.ts: the element's User Timing marks
  * (`oracle-call:<step>`, widget/call-controller.ts), the backend's `call admitted` log line (how long
  * the sync's Matrix reads, the dispatch and the edit to active took) and `agent dispatched`, and the
- * agent's log lines for the call (job received, job started, key obtained, connected, joined with the key, voice published). Everything is
+ * agent's log lines for the call (job received, job started, key obtained, connected, voice published). Everything is
  * put on one clock — milliseconds since the click — from wall-clock times: the page's
  * `performance.timeOrigin + mark.startTime`, pino's `time` in the backend's and the agent's JSON lines
  * (all on one machine).
@@ -26,7 +26,6 @@ export interface CallPhases {
   readonly jobStarted?: number;
   readonly keyObtained?: number;
   readonly agentConnected?: number;
-  readonly agentJoined?: number;
   readonly voicePublished?: number;
   readonly connected?: number;
   readonly oracleJoined?: number;
@@ -40,10 +39,9 @@ export const PHASE_ROWS: readonly (readonly [string, keyof CallPhases])[] = [
   ['Matrix event sent', 'eventSent'],
   ['  backend: agent dispatched (in the sync)', 'dispatched'],
   ['  agent: job received', 'jobReceived'],
-  ['  agent: job started (joining, fetching the key)', 'jobStarted'],
+  ['  agent: job started (fetching the key)', 'jobStarted'],
   ['  agent: call key obtained', 'keyObtained'],
   ['  agent: connected to the room', 'agentConnected'],
-  ['  agent: joined with the call key', 'agentJoined'],
   ['  agent: voice track published', 'voicePublished'],
   ['sync answered', 'synced'],
   ['  sync: Matrix reads (duration)', 'syncMatrixReadMs'],
@@ -121,10 +119,9 @@ export function callPhases(
     syncTotalMs: duration('totalMs'),
     dispatched: at(dispatched?.time),
     jobReceived: at(jobReceived),
-    jobStarted: at(ofCall('joining the room while the call key is fetched')),
+    jobStarted: at(ofCall('fetching the call key')),
     keyObtained: at(ofCall('call key obtained')),
-    agentConnected: at(ofCall('connected to the room')),
-    agentJoined: at(ofCall('joined the call with E2EE')),
+    agentConnected: at(ofCall('joined the call with E2EE')),
     voicePublished: at(ofCall('voice published')),
     connected: at(marks.connected),
     oracleJoined: at(marks['oracle-joined']),
