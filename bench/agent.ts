@@ -21,10 +21,12 @@
  * 4. The bare echo (bench/lib/bare-echo.ts): the same steps with the same simulated people, each in a
  *    room with a bare rtc-node participant in a child process of its own that republishes what it
  *    hears; its CPU per added call is the baseline for the agent's (goal: the agent's at most 1.5 times).
+ *    Then the same with a bare echo process per call, as the agent runs its calls: the process model's
+ *    share of the gap.
  *
  * BENCH_KEEP_GOING=1 runs every step regardless (for a diagnosis on a quiet machine).
  *
- * Bounded: about 4 minutes; a watchdog stops the run after 330 s. Exits 0 when the run completed,
+ * Bounded: about 5 minutes; a watchdog stops the run after 480 s. Exits 0 when the run completed,
  * 1 when a call without load failed to connect (no oracle voice track in 45 s: step 1, or 1 call in
  * step 3) or the run failed, 2 on the watchdog. A call that gets no oracle when added under load ends
  * the steps and is reported, as underruns are. The agent's whole log is left in the temp folder.
@@ -98,7 +100,7 @@ const PREFIX_ARTIFACT_MS = 600;
 const ECHO_TAIL_MS = 7000;
 /** Machine CPU at or above this share of all cores: saturated. */
 const SATURATED_SHARE = 0.9;
-const WATCHDOG_MS = KEEP_GOING ? 540_000 : 420_000;
+const WATCHDOG_MS = KEEP_GOING ? 600_000 : 480_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -582,7 +584,8 @@ async function main(): Promise<boolean> {
     const memory = treeMemory(sampleTree(agentPid).processes.map((p) => p.pid));
     const callPids = log.runningJobPids();
     const callMemory = treeMemory(callPids);
-    const callProcessMemory = { rssMb: callMemory.rssMb / Math.max(1, callPids.length), pssMb: callMemory.pssMb / Math.max(1, callPids.length) };
+    const perCall = (mb: number) => mb / Math.max(1, callPids.length);
+    const callProcessMemory = { rssMb: perCall(callMemory.rssMb), pssMb: perCall(callMemory.pssMb), ussMb: perCall(callMemory.ussMb) };
     const stalls = log.stallsBetween(from.at, to.at);
     // The calls go on, at the same load, until the echoes of the window's last utterances have ended.
     const tailEnd = performance.now() + ECHO_TAIL_MS;
@@ -643,16 +646,21 @@ async function main(): Promise<boolean> {
   // the bare echo's 1 call after 8 cost up to twice its 1 call before), which would skew the slope.
   const stepsRun = [...new Set(steps.map((step) => step.n))].sort((a, b) => a - b);
   let bare: BareStep[] = [];
+  // The same bare echo with a process per call, as the agent runs its calls: how much of the agent's
+  // CPU per call is that model (each process its own rtc-node runtime and Node), not the framework.
+  let bareEach: BareStep[] = [];
   if (stepsRun.length > 0) {
-    bare = await timed(`bare echo participant, steps ${stepsRun.join('/')}`, () =>
-      runBareEcho(s, {
-        steps: stepsRun,
-        stepSeconds: STEP_SECONDS,
-        settleSeconds: SETTLE_SECONDS,
-        speakPeriodMs: SPEAK_PERIOD_MS,
-        listener: { loudRms: LOUD_RMS, dropoutMs: DROPOUT_MS, endQuietMs: END_QUIET_MS },
-        progress,
-      }),
+    const bareOptions = {
+      steps: stepsRun,
+      stepSeconds: STEP_SECONDS,
+      settleSeconds: SETTLE_SECONDS,
+      speakPeriodMs: SPEAK_PERIOD_MS,
+      listener: { loudRms: LOUD_RMS, dropoutMs: DROPOUT_MS, endQuietMs: END_QUIET_MS },
+      progress,
+    };
+    bare = await timed(`bare echo participant, steps ${stepsRun.join('/')}`, () => runBareEcho(s, bareOptions));
+    bareEach = await timed(`bare echo participant, a process per call, steps ${stepsRun.join('/')}`, () =>
+      runBareEcho(s, { ...bareOptions, processPerCall: true }),
     );
   }
 
@@ -675,6 +683,9 @@ async function main(): Promise<boolean> {
   const span = n1 && most && most.n > 1 ? most.n - 1 : 0;
   const agentPerCall = span ? (most!.callsCpu - n1!.callsCpu) / span : Number.NaN;
   const barePerCall = span && bare1 && bareMost ? (bareMost.cpu - bare1.cpu) / span : Number.NaN;
+  const bareEach1 = bareEach.find((step) => step.n === 1);
+  const bareEachMost = most ? bareEach.find((step) => step.n === most.n) : undefined;
+  const bareEachPerCall = span && bareEach1 && bareEachMost ? (bareEachMost.cpu - bareEach1.cpu) / span : Number.NaN;
   const treePerCall = (key: keyof Memory) => (span ? (most!.memory[key] - n1!.memory[key]) / span : Number.NaN);
   const burst = steps.find((step) => step.newCallsDispatchMs.length > 1);
 
@@ -784,18 +795,22 @@ async function main(): Promise<boolean> {
       ),
     '',
     `4. The bare echo participant (bare @livekit/rtc-node in a process of its own: E2EE, subscribe, republish what it hears; no`,
-    `   framework, no VAD), the same steps and the same simulated people, after the agent's calls ended. CPU seconds per second:`,
+    `   framework, no VAD), the same steps and the same simulated people, after the agent's calls ended; first all calls in one`,
+    `   process (the baseline), then each call in a process of its own (the agent's process model). CPU seconds per second:`,
     '',
     table(
-      ['calls', 'bare echo', 'per call', 'this proc', 'LiveKit', 'echoed', 'bare echo RSS MB'],
-      bare.map((step) => [
+      ['calls', 'processes', 'bare echo', 'per call', 'this proc', 'LiveKit', 'echoed', 'RSS MB', 'PSS MB', 'USS MB'],
+      [...bare.map((step) => ({ step, processes: 'one' })), ...bareEach.map((step) => ({ step, processes: 'one per call' }))].map(({ step, processes }) => [
         String(step.n),
+        processes,
         fixed(step.cpu, 3),
         fixed(step.cpu / step.n, 3),
         fixed(step.self, 2),
         fixed(step.livekit, 2),
         `${step.echoed}/${step.said}`,
         fixed(step.memory.rssMb, 0),
+        fixed(step.memory.pssMb, 0),
+        fixed(step.memory.ussMb, 0),
       ]),
     ),
     '',
@@ -818,13 +833,16 @@ async function main(): Promise<boolean> {
     ...(span
       ? [
           `agent memory per added call (goal: <= 120 MB): a job process holding a call, at ${most!.n} calls, RSS ${fixed(most!.callProcessMemory.rssMb, 0)} MB, ` +
-            `PSS ${fixed(most!.callProcessMemory.pssMb, 0)} MB (mean of ${most!.callProcesses}; at 1 call RSS ${fixed(n1!.callProcessMemory.rssMb, 0)}, PSS ${fixed(n1!.callProcessMemory.pssMb, 0)}): ` +
+            `PSS ${fixed(most!.callProcessMemory.pssMb, 0)} MB, USS ${fixed(most!.callProcessMemory.ussMb, 0)} MB (mean of ${most!.callProcesses}; at 1 call RSS ${fixed(n1!.callProcessMemory.rssMb, 0)}, ` +
+            `PSS ${fixed(n1!.callProcessMemory.pssMb, 0)}, USS ${fixed(n1!.callProcessMemory.ussMb, 0)}): ` +
             `each added call is one more, the worker keeping its warm ones besides. The whole tree (worker, inference process, job processes): ` +
-            `RSS ${fixed(n1!.memory.rssMb, 0)} -> ${fixed(most!.memory.rssMb, 0)} MB, PSS ${fixed(n1!.memory.pssMb, 0)} -> ${fixed(most!.memory.pssMb, 0)} MB ` +
-            `(${fixed(treePerCall('rssMb'), 0)} / ${fixed(treePerCall('pssMb'), 0)} MB per added call; warm idle processes ${n1!.idleProcesses} -> ${most!.idleProcesses}).`,
+            `RSS ${fixed(n1!.memory.rssMb, 0)} -> ${fixed(most!.memory.rssMb, 0)} MB, PSS ${fixed(n1!.memory.pssMb, 0)} -> ${fixed(most!.memory.pssMb, 0)} MB, ` +
+            `USS ${fixed(n1!.memory.ussMb, 0)} -> ${fixed(most!.memory.ussMb, 0)} MB ` +
+            `(${fixed(treePerCall('rssMb'), 0)} / ${fixed(treePerCall('pssMb'), 0)} / ${fixed(treePerCall('ussMb'), 0)} MB per added call; warm idle processes ${n1!.idleProcesses} -> ${most!.idleProcesses}).`,
           `CPU per added call, 1 -> ${most!.n} calls: agent ${fixed(agentPerCall, 3)} CPU s/s (its calls: ${fixed(n1!.callsCpu, 3)} -> ${fixed(most!.callsCpu, 3)}; the ` +
             `whole tree with the pool's warm-ups: ${fixed(n1!.cpu.agent, 3)} -> ${fixed(most!.cpu.agent, 3)}), bare echo ${fixed(barePerCall, 3)} CPU s/s; ` +
-            `ratio ${fixed(agentPerCall / barePerCall, 2)} (goal: <= 1.5).`,
+            `ratio ${fixed(agentPerCall / barePerCall, 2)} (goal: <= 1.5). The bare echo with a process per call: ${fixed(bareEachPerCall, 3)} CPU s/s per added call, ` +
+            `${fixed(bareEachPerCall / barePerCall, 2)} times the baseline's (the process model's share); the agent ${fixed(agentPerCall / bareEachPerCall, 2)} times that (the framework's and the VAD's).`,
         ]
       : []),
     `agent log: ${log.errors} error lines.`,

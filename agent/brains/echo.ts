@@ -25,6 +25,15 @@ import { ECHO_MARK } from '../../protocol/index.ts';
  */
 const ECHO_SAMPLE_RATE = 16_000;
 
+/**
+ * The person's audio comes in 32 ms frames, not rtc-node's default 10 ms: one Silero window (512
+ * samples at 16 kHz) per frame, so each frame is one FFI event decoded in JavaScript, one push into
+ * the VAD and one inference, where 10 ms frames took about three of each per window (and the VAD
+ * merged four frames per window). The end of speech is seen at most 22 ms later, against Silero's
+ * 550 ms of silence.
+ */
+const ECHO_FRAME_MS = 32;
+
 function rms(samples: Int16Array): number {
   let sum = 0;
   for (const sample of samples) sum += sample * sample;
@@ -72,7 +81,7 @@ export class EchoBrain implements OracleBrain {
       let reader: ReadableStreamDefaultReader<AudioFrame> | undefined;
       const listen = (track: RemoteTrack) => {
         void reader?.cancel().catch(() => {});
-        const current = new AudioStream(track, ECHO_SAMPLE_RATE, 1).getReader();
+        const current = new AudioStream(track, { sampleRate: ECHO_SAMPLE_RATE, numChannels: 1, frameSizeMs: ECHO_FRAME_MS }).getReader();
         reader = current;
         log.info({ trackSid: track.sid }, "listening to the person's microphone");
         void (async () => {
