@@ -10,6 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { reachable } from './scripts/build/reachable.ts';
 import { releaseFiles } from './scripts/build/release-files.ts';
 import { terserPass } from './scripts/build/terser-pass.ts';
 
@@ -22,17 +23,12 @@ interface ModuleGraph {
   getModuleInfo(id: string): { readonly importedIds: readonly string[]; readonly dynamicallyImportedIds: readonly string[] } | null;
 }
 
+/** The modules `entries` import, statically (and dynamically with `dynamic`), themselves included. */
 function reach(graph: ModuleGraph, entries: readonly string[], dynamic: boolean): Set<string> {
-  const seen = new Set<string>();
-  const queue = [...entries];
-  while (queue.length > 0) {
-    const id = queue.pop() as string;
-    if (seen.has(id)) continue;
-    seen.add(id);
+  return reachable(entries, (id) => {
     const info = graph.getModuleInfo(id);
-    queue.push(...(info?.importedIds ?? []), ...(dynamic ? (info?.dynamicallyImportedIds ?? []) : []));
-  }
-  return seen;
+    return [...(info?.importedIds ?? []), ...(dynamic ? (info?.dynamicallyImportedIds ?? []) : [])];
+  });
 }
 
 /**

@@ -117,8 +117,7 @@ export class CallService {
     this.duplicates.seen(event);
   };
 
-  /** Stops the timers (pending duplicate checks, oracle arrivals). */
-  /** Stops the background work; resolves once what is under way (an end mirrored to Matrix) is done. */
+  /** Stops the background work (duplicate checks, oracle arrivals); resolves once what is under way (an end mirrored to Matrix) is done. */
   async stop(): Promise<void> {
     this.duplicates.stop();
     await this.arrival.stop();

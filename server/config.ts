@@ -191,13 +191,17 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** A comma-separated setting's items, trimmed, empty ones left out. */
+const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 function parseServerMap(value: string | undefined): Map<string, string> | string {
   const map = new Map<string, string>();
   if (!value) return map;
-  for (const entry of value
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
+  for (const entry of commaList(value)) {
     const at = entry.indexOf('=');
     const name = entry.slice(0, at).trim();
     const base = entry.slice(at + 1).trim();
@@ -279,19 +283,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutSeconds: e.MATRIX_REQUEST_TIMEOUT_SECONDS,
       ...(e.MATRIX_CRYPTO_PASSPHRASE ? { cryptoPassphrase: e.MATRIX_CRYPTO_PASSPHRASE } : {}),
     },
-    corsOrigins: e.CORS_ORIGINS.split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    corsOrigins: commaList(e.CORS_ORIGINS),
     ...(elementDir ? { elementDir } : {}),
-    widgetFrameAncestors: e.WIDGET_FRAME_ANCESTORS.split(',')
-      .map((source) => source.trim())
-      .filter(Boolean),
-    voices: e.ORACLE_VOICES.split(',')
-      .map((voice) => voice.trim())
-      .filter(Boolean),
-    languages: e.ORACLE_LANGUAGES.split(',')
-      .map((language) => language.trim())
-      .filter(Boolean),
+    widgetFrameAncestors: commaList(e.WIDGET_FRAME_ANCESTORS),
+    voices: commaList(e.ORACLE_VOICES),
+    languages: commaList(e.ORACLE_LANGUAGES),
     clockSkewSeconds: e.CALL_CLOCK_SKEW_SECONDS,
     callMaxDurationSeconds: e.CALL_MAX_DURATION_SECONDS,
     bodyLimit: e.BODY_LIMIT,

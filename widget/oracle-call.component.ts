@@ -119,6 +119,14 @@ import type { CallState, CallType } from './state.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
 
+/** How long the element waits for the oracle to join, unless `oracle-timeout` says otherwise. */
+const DEFAULT_ORACLE_TIMEOUT_SECONDS = 30;
+/** How long a dropped call may reconnect, unless `reconnect-timeout` says otherwise: the LiveKit server gives a silent participant up after about 20 s. */
+const DEFAULT_RECONNECT_SECONDS = 20;
+
+/** An attribute's seconds when they are a positive number, else the default. */
+const positiveSeconds = (value: number, fallback: number) => (Number.isFinite(value) && value > 0 ? value : fallback);
+
 export class OracleCall extends LitElement {
   static override styles = [styles, conversationStyles];
 
@@ -214,9 +222,9 @@ export class OracleCall extends LitElement {
     this.oraclePublicKey = '';
     this.oracleDid = '';
     this.userDid = '';
-    this.oracleTimeout = 30;
+    this.oracleTimeout = DEFAULT_ORACLE_TIMEOUT_SECONDS;
     this.noLobby = false;
-    this.reconnectTimeout = 20;
+    this.reconnectTimeout = DEFAULT_RECONNECT_SECONDS;
     this.sendRetry = DEFAULT_SEND_RETRY;
     this.announcementText = '';
     this.devicesOpen = false;
@@ -302,12 +310,11 @@ export class OracleCall extends LitElement {
   }
 
   #config(): CallConfig {
-    const seconds = Number.isFinite(this.oracleTimeout) && this.oracleTimeout > 0 ? this.oracleTimeout : 30;
     return {
       matrixRoomId: this.matrixRoomId,
       sessionId: this.sessionId,
-      oracleTimeoutMs: seconds * 1000,
-      reconnectTimeoutMs: (Number.isFinite(this.reconnectTimeout) && this.reconnectTimeout > 0 ? this.reconnectTimeout : 20) * 1000,
+      oracleTimeoutMs: positiveSeconds(this.oracleTimeout, DEFAULT_ORACLE_TIMEOUT_SECONDS) * 1000,
+      reconnectTimeoutMs: positiveSeconds(this.reconnectTimeout, DEFAULT_RECONNECT_SECONDS) * 1000,
       sendRetry: this.sendRetry,
       ...(this.oraclePublicKey ? { oraclePublicKey: this.oraclePublicKey } : {}),
       ...(this.oracleDid ? { oracleDid: this.oracleDid } : {}),

@@ -11,22 +11,19 @@
 import type { MinifyOptions } from 'terser';
 import { minify } from 'terser';
 import type { Plugin, Rolldown } from 'vite';
+import { reachable } from './reachable.ts';
 
 const TERSER: MinifyOptions = { module: true, ecma: 2020, compress: { passes: 2 }, mangle: true };
 const SOURCE_MAP_COMMENT = /\n?\/\/# sourceMappingURL=\S+\s*$/;
 
 /** The chunks reachable from `entry`, statically or dynamically: what the element may load. */
-function reachable(bundle: Rolldown.OutputBundle, entry: string): Rolldown.OutputChunk[] {
-  const seen = new Set<string>();
-  const queue = [entry];
-  while (queue.length > 0) {
-    const name = queue.pop() as string;
-    const chunk = bundle[name];
-    if (seen.has(name) || chunk?.type !== 'chunk') continue;
-    seen.add(name);
-    queue.push(...chunk.imports, ...chunk.dynamicImports);
-  }
-  return [...seen].map((name) => bundle[name] as Rolldown.OutputChunk);
+function chunksFrom(bundle: Rolldown.OutputBundle, entry: string): Rolldown.OutputChunk[] {
+  const chunk = (name: string) => (bundle[name]?.type === 'chunk' ? (bundle[name] as Rolldown.OutputChunk) : undefined);
+  const names = reachable([entry], (name) => {
+    const found = chunk(name);
+    return found ? [...found.imports, ...found.dynamicImports] : [];
+  });
+  return [...names].map(chunk).filter((found) => found !== undefined);
 }
 
 /** terser over the chunks reachable from the entry file `entry` (e.g. `oracle-call.js`), source maps kept. */
@@ -39,7 +36,7 @@ export function terserPass(entry: string): Plugin {
       order: 'post',
       async handler(_options, bundle) {
         if (!bundle[entry]) return; // a worker's build
-        for (const chunk of reachable(bundle, entry)) {
+        for (const chunk of chunksFrom(bundle, entry)) {
           const comment = chunk.code.match(SOURCE_MAP_COMMENT)?.[0] ?? '';
           const mapAsset = bundle[`${chunk.fileName}.map`];
           const map = mapAsset?.type === 'asset' ? String(mapAsset.source) : undefined;

@@ -145,13 +145,18 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
 describe('a whole call in headless Chromium, in an encrypted room (real Synapse, LiveKit, backend, agent)', () => {
   const e2e = useE2E();
 
-  /** What the browser refused under a page's Content-Security-Policy (it reports each in the console). */
-  function policyViolations(page: Page): string[] {
+  /**
+   * What the browser refused under a page's Content-Security-Policy (it reports each in the console),
+   * and the URLs of the workers the page (or its frames) started.
+   */
+  function watchPolicy(page: Page): { refused: string[]; workers: string[] } {
     const refused: string[] = [];
+    const workers: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
     });
-    return refused;
+    page.on('worker', (worker) => workers.push(worker.url()));
+    return { refused, workers };
   }
 
   it("the script-tag page with a strict CSP, the element pinned by SRI from the oracle's origin: call, hear the oracle echo the fake microphone, hang up", async () => {
@@ -161,9 +166,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
     // element), as a site's does: the element, its chunks and its E2EE worker come from another origin
     // than the page's, the entry pinned to this build by its SRI hash.
     const oracleOrigin = new URL(e.stack.backend.url).origin;
-    const workers: string[] = [];
-    page.on('worker', (worker) => workers.push(worker.url()));
-    const refused = policyViolations(page);
+    const { refused, workers } = watchPolicy(page);
     const elementFiles: string[] = [];
     page.on('requestfinished', (request) => {
       if (request.url().startsWith(oracleOrigin)) elementFiles.push(new URL(request.url()).pathname);
@@ -195,9 +198,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
   it("the script-tag page serving its own copy of the element under worker-src 'self' (a site that bundles the package): a whole call", async () => {
     const e = e2e();
     const page = await e.newPage();
-    const refused = policyViolations(page);
-    const workers: string[] = [];
-    page.on('worker', (worker) => workers.push(worker.url()));
+    const { refused, workers } = watchPolicy(page);
     const response = await page.goto(e.pages.selfHostedPageUrl);
     const policy = (await response?.allHeaders())?.['content-security-policy'] ?? '';
     assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';/, `the page's policy (${policy})`);
@@ -213,9 +214,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
   it("the widget host page: the same call through the widget API, the widget page served by the backend with worker-src 'self'", async () => {
     const e = e2e();
     const page = await e.newPage();
-    const refused = policyViolations(page);
-    const workers: string[] = [];
-    page.on('worker', (worker) => workers.push(worker.url()));
+    const { refused, workers } = watchPolicy(page);
     const widgetPolicy = new Promise<string>((resolve) =>
       page.on('response', (response) => {
         if (response.url().startsWith(e.pages.widgetUrl)) void response.allHeaders().then((headers) => resolve(headers['content-security-policy'] ?? ''));
