@@ -15,6 +15,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DIST, buildPages } from '../scripts/services/demo-server.ts';
+import { CHROMIUM_WITHOUT_SHIMS } from '../widget/webrtc-shims.ts';
 
 const UP_FRONT_BUDGET = 80 * 1024;
 const SCRIPT_TAG_CALL_BUDGET = 170 * 1024;
@@ -107,14 +108,19 @@ const worker = readdirSync(assets)
   .filter((name) => /e2ee\.worker.*\.js$/.test(name))
   .map((name) => path.join(assets, name));
 
+const shims = chunkOf(chunks, 'node_modules/webrtc-adapter/src/js/adapter_core.js');
+
+// A recent Chromium loads no shims; every other browser loads webrtc-adapter's chunk before LiveKit.
 const pageCall = loadedWith([media, api, pageClient], upFront);
 const widgetCall = loadedWith([media, api, widgetApi], upFront, [widgetApi]);
+const shimsCall = loadedWith([shims], new Set([...upFront, ...pageCall]));
 const language = loadedWith([locales[0]!], upFront);
 
 const rows: [string, Set<string> | string[]][] = [
   ['up front (oracle-call.js + static imports)', upFront],
   ['at call time, page client (.matrixClient)', pageCall],
   ['at call time, widget API (page run as a widget)', widgetCall],
+  ['+ webrtc-adapter, browsers but recent Chromium', shimsCall],
   ['one more language, when used (de)', language],
   ['E2EE worker (its own file)', worker],
 ];
@@ -132,8 +138,12 @@ for (const file of [...new Set([...pageCall, ...widgetCall])].sort((a, b) => siz
 const upFrontGzip = total(upFront).gzip;
 const scriptTagCall = upFrontGzip + total(pageCall).gzip;
 const widgetPageCall = upFrontGzip + total(widgetCall).gzip;
+const shimsGzip = total(shimsCall).gzip;
 process.stdout.write(`\n  a script-tag call (page client), up front + call time, worker apart: ${kb(scriptTagCall)} gzip\n`);
 process.stdout.write(`  a widget call (widget API), up front + call time, worker apart:     ${kb(widgetPageCall)} gzip\n`);
+process.stdout.write(
+  `  the same in Firefox, Safari and Chromium before ${CHROMIUM_WITHOUT_SHIMS} (webrtc-adapter's shims): ${kb(scriptTagCall + shimsGzip)} and ${kb(widgetPageCall + shimsGzip)} gzip\n`,
+);
 const upFrontMet = upFrontGzip <= UP_FRONT_BUDGET;
 const callMet = scriptTagCall <= SCRIPT_TAG_CALL_BUDGET;
 process.stdout.write(`  budget: up front <= ${kb(UP_FRONT_BUDGET)} gzip -> ${upFrontMet ? 'met' : 'OVER'} (${kb(upFrontGzip)})\n`);
@@ -142,6 +152,10 @@ process.stdout.write(`  budget: a script-tag call <= ${kb(SCRIPT_TAG_CALL_BUDGET
 // A page-client call must not load the widget API, nor a widget call the page-client transport.
 const crossed = [...[...pageCall].filter((file) => file === widgetApi || file === widgetApiLibrary), ...[...widgetCall].filter((file) => file === pageClient)];
 process.stdout.write(`  another transport's module in a call: ${crossed.length === 0 ? 'none' : names(crossed)}\n`);
+
+// LiveKit's chunk must not run the shims itself (the build's pure mark on their start-up call).
+const shimsInLiveKit = /adapter\.js shimming/.test(readFileSync(media, 'utf8'));
+process.stdout.write(`  webrtc-adapter's shims in LiveKit's chunk: ${shimsInLiveKit ? 'YES' : 'none'}; in their own chunk: ${path.basename(shims)}\n`);
 
 // matrix-js-sdk (a log line of its client), its Rust crypto, the crypto's wasm: the demo pages' alone.
 const PAGE_ONLY = [/sendEvent of type /, /matrix-sdk-crypto/, /\.wasm\b/];
@@ -152,4 +166,4 @@ process.stdout.write(`  matrix-js-sdk and its crypto wasm in the element's files
 process.stdout.write(
   ` (the demo pages' crypto wasm: ${wasm.map((name) => `${name}, ${kb(size(path.join(assets, name)).gzip)} gzip`).join('; ') || 'missing'})\n\n`,
 );
-process.exit(upFrontMet && callMet && crossed.length === 0 && leaks.length === 0 ? 0 : 1);
+process.exit(upFrontMet && callMet && !shimsInLiveKit && crossed.length === 0 && leaks.length === 0 ? 0 : 1);

@@ -12,6 +12,7 @@ import { CallError, CallErrorReason } from './errors.ts';
 import type { MediaSessionFactory } from './media-session.ts';
 import type { MatrixClientLike } from './transport/matrix-client-transport.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
+import { loadWebRtcShims } from './webrtc-shims.ts';
 
 /** The element's settings the services read (read at each call, so later changes count). */
 export interface ServiceSettings {
@@ -38,6 +39,8 @@ export class ElementServices implements CallServices {
 
   async mediaSessions(): Promise<MediaSessionFactory> {
     if (this.settings.mediaSessions) return this.settings.mediaSessions;
+    // The shims first: they patch WebRTC's classes, as they did when LiveKit ran them itself.
+    await loadWebRtcShims();
     const { LiveKitMediaSessionFactory } = await import('./livekit-media-session.ts');
     const createWorker = this.settings.e2eeWorker ?? defaultE2EEWorker();
     return new LiveKitMediaSessionFactory(createWorker ? { createWorker } : {});

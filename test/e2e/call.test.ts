@@ -188,6 +188,7 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       elementFiles.some((file) => /e2ee\.worker/.test(file)),
       `the E2EE worker's code came from the oracle's origin (${elementFiles.join(', ')})`,
     );
+    assert.ok(!elementFiles.some((file) => /adapter_core/.test(file)), `this Chromium loads no webrtc-adapter shims (${elementFiles.join(', ')})`);
     assert.ok(
       workers.length > 0 && workers.every((url) => url.startsWith('blob:')),
       `the worker started from a blob: module of the page (${workers.join(', ')})`,
@@ -195,19 +196,29 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
     assert.deepEqual(refused, [], 'the browser refused nothing under the policy');
   });
 
-  it("the script-tag page serving its own copy of the element under worker-src 'self' (a site that bundles the package): a whole call", async () => {
+  it("the script-tag page serving its own copy of the element under worker-src 'self' (a site that bundles the package), in a browser without client hints (webrtc-adapter's shims): a whole call", async () => {
     const e = e2e();
     const page = await e.newPage();
     const { refused, workers } = watchPolicy(page);
+    // As Firefox and Safari are (no User-Agent Client Hints): the element runs webrtc-adapter's shims
+    // before LiveKit, as LiveKit itself would, and the call works with them in place.
+    // (A string: the test's compiled functions may name helpers the page does not have.)
+    await page.addInitScript(`Object.defineProperty(Navigator.prototype, 'userAgentData', { get: () => undefined });`);
+    const shims: string[] = [];
+    page.on('requestfinished', (request) => {
+      if (/\/assets\/adapter_core-[\w-]+\.js$/.test(request.url())) shims.push(request.url());
+    });
     const response = await page.goto(e.pages.selfHostedPageUrl);
     const policy = (await response?.allHeaders())?.['content-security-policy'] ?? '';
     assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';/, `the page's policy (${policy})`);
     await page.getByText(`Signed in as ${e.user.userId}`).waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => 'userAgentData' in navigator && navigator.userAgentData === undefined), true, 'the page has no client hints');
     await wholeCall(e, page, page, 'self-hosted');
     assert.ok(
       workers.length > 0 && workers.every((url) => url.startsWith(`${e.pages.siteUrl}/assets/`)),
       `the E2EE worker started from the site's own origin (${workers.join(', ')})`,
     );
+    assert.equal(shims.length, 1, `webrtc-adapter's shims loaded once, from the site (${shims.join(', ')})`);
     assert.deepEqual(refused, [], 'the browser refused nothing under the policy');
   });
 
