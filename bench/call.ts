@@ -14,6 +14,8 @@
  * 2. The agent-dispatch baseline (bench/lib/dispatch-baseline.ts): a blank page joins a fresh room with
  *    a token that dispatches the baseline agent with the E2EE key in its metadata; the agent joins with
  *    our agent's room options and publishes a tone at once.
+ *    The same again with the page's microphone published once it is connected, as the element does
+ *    (a row of its own and a second ratio; the last line keeps the baseline above).
  * 3. The bare join: the blank page joins a room where an rtc-node participant already publishes a tone.
  * Before 1 and 2 the run waits until that agent worker has a prewarmed idle job process (the warm case).
  * The blank page uses livekit-client's UMD build with the element's E2EE and Room options.
@@ -35,7 +37,7 @@ import type { Page } from 'playwright-core';
 import { waitForPhase } from '../scripts/stack/page-probes.ts';
 import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scripts/stack/participants.ts';
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
-import { bareJoin, bareLeave, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
+import { bareJoin, bareLeave, prepareMicrophone, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
 import { PHASE_ROWS, callPhases, readMarks, wallClock } from './lib/call-phases.ts';
 import type { CallPhases } from './lib/call-phases.ts';
@@ -165,11 +167,16 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
   return sample;
 }
 
-/** LiveKit's own agent path: a token that dispatches the baseline agent into a fresh room. */
-async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: Page, label: string, index: number): Promise<Sample> {
+/**
+ * LiveKit's own agent path: a token that dispatches the baseline agent into a fresh room. With
+ * `microphone`, the page also publishes its microphone once connected, as the element does (and the
+ * agent then subscribes to it, as ours does).
+ */
+async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: Page, label: string, index: number, microphone = false): Promise<Sample> {
   await waitWarm(baseline, label);
-  const { key, token } = await dispatchingToken(setup.stack.livekit, `page-dispatch-${index}`);
+  const { key, token } = await dispatchingToken(setup.stack.livekit, `page-dispatch-${microphone ? 'mic-' : ''}${index}`);
   try {
+    if (microphone) await prepareMicrophone(page);
     await startMonitor(page);
     await bareJoin(page, setup.stack.livekit.url, token, key);
     const times = await waitFor(page, (t) => t.decoded !== undefined, WAIT_MS);
@@ -238,15 +245,18 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
 
   const calls: Sample[] = [];
   const dispatch: Sample[] = [];
+  const withMicrophone: Sample[] = [];
   const bare: Sample[] = [];
   for (let i = -WARMUP; i < CALLS; i += 1) {
     const name = (what: string) => (i < 0 ? `${what} warm-up ${i + WARMUP + 1}/${WARMUP}` : `${what} ${i + 1}/${CALLS}`);
     const call = await oneCall(setup, page, name('call'));
     const viaDispatch = await oneDispatchJoin(setup, baseline, blank, name('dispatch baseline'), i + WARMUP);
+    const viaDispatchWithMic = await oneDispatchJoin(setup, baseline, blank, name('dispatch baseline, microphone published'), i + WARMUP, true);
     const bareJoinSample = await oneBareJoin(setup, blank, name('bare join'), i + WARMUP);
     if (i < 0) continue;
     calls.push(call);
     dispatch.push(viaDispatch);
+    withMicrophone.push(viaDispatchWithMic);
     bare.push(bareJoinSample);
   }
 
@@ -283,6 +293,10 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
         dispatch.map((s) => s.subscribed),
       ),
       row(
+        "dispatch baseline, the page's microphone published: decoded",
+        withMicrophone.map((s) => s.decoded),
+      ),
+      row(
         'bare: join → first decoded audio',
         bare.map((s) => s.decoded),
       ),
@@ -307,8 +321,10 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
   const callP50 = p50(defined(calls.map((s) => s.decoded)));
   const baselineP50 = p50(defined(dispatch.map((s) => s.decoded)));
   const bareP50 = p50(defined(bare.map((s) => s.decoded)));
+  const withMicrophoneP50 = p50(defined(withMicrophone.map((s) => s.decoded)));
   process.stdout.write(
     `\nratio to the agent-dispatch baseline ${fixed(callP50 / baselineP50, 2)} (goal ≤ ${GOAL_RATIO}: ${callP50 / baselineP50 <= GOAL_RATIO ? 'met' : 'NOT met'}); ` +
+      `to the same baseline with the page's microphone published, as our call does ${fixed(callP50 / withMicrophoneP50, 2)}; ` +
       `to the bare join ${fixed(callP50 / bareP50, 2)}\n`,
   );
   // The backend's and the agent's whole logs, for a closer look at a phase above.
@@ -317,7 +333,7 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
     () => progress(`backend and agent logs: ${logFile}`),
     () => {},
   );
-  const complete = [...calls, ...dispatch, ...bare].every((s) => s.decoded !== undefined) && calls.every((s) => s.inCall !== undefined);
+  const complete = [...calls, ...dispatch, ...withMicrophone, ...bare].every((s) => s.decoded !== undefined) && calls.every((s) => s.inCall !== undefined);
   if (!complete) process.stderr.write('[bench] some calls or joins got no decoded audio within 20 s\n');
   return { complete, callP50, baselineP50 };
 }

@@ -112,10 +112,19 @@ const BARE_JOIN = `async function (url, token, key, extra) {
   await room.setE2EEEnabled(true);
   await room.connect(url, token, { autoSubscribe: true });
   mon.connected = performance.now();
+  // The person's microphone, when prepared: published once connected, as the element does.
+  const mic = window.__mic;
+  window.__mic = undefined;
+  if (mic) await room.localParticipant.publishTrack(mic);
 }`;
 
 export async function bareJoin(page: Page, url: string, token: string, key: string, roomOptions: Record<string, unknown> = {}): Promise<void> {
   await page.evaluate(`(${BARE_JOIN})(${JSON.stringify(url)}, ${JSON.stringify(token)}, ${JSON.stringify(key)}, ${JSON.stringify(roomOptions)})`);
+}
+
+/** Opens the page's (fake) microphone for the next join to publish; untimed, as the element's media is ready before its call is announced. */
+export async function prepareMicrophone(page: Page): Promise<void> {
+  await page.evaluate(`(async () => { [window.__mic] = await window.LivekitClient.createLocalTracks({ audio: true }); })()`);
 }
 
 export async function bareLeave(page: Page): Promise<void> {
@@ -124,5 +133,7 @@ export async function bareLeave(page: Page): Promise<void> {
     window.__bareElements = [];
     if (window.__room) await window.__room.disconnect();
     window.__room = undefined;
+    window.__mic?.stop();
+    window.__mic = undefined;
   })()`);
 }
