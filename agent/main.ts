@@ -48,6 +48,9 @@ leanJobProcesses(process.env);
 if (config.brain === 'echo') withoutLocalInference();
 
 const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
+// On these the framework drains: it reports the worker full until its calls have ended, and no report
+// of the slots may say otherwise meanwhile.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => slots.stop());
 
 cli.runApp(
   new ServerOptions({
@@ -58,7 +61,8 @@ cli.runApp(
     apiSecret: config.livekit.apiSecret,
     numIdleProcesses: config.idleProcesses,
     // Load is the share of call slots in use, not the machine's CPU: predictable on small hosts. Each
-    // job request is also checked against the slots (a burst comes faster than load reports).
+    // change is reported at once, and each job request is checked against the slots (a burst comes
+    // faster than load reports): agent/call-slots.ts.
     loadFunc: slots.load,
     requestFunc: slots.request,
     loadThreshold: 1,

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { AgentServer, JobRequest } from '@livekit/agents';
-import { CallSlots } from '../../agent/call-slots.ts';
 import { loadAgentConfig } from '../../agent/config.ts';
 import { HandoffError, obtainCallKey } from '../../agent/key-handoff.ts';
 import { encryptCallKey, generateCallKey, generateOracleKeyPair } from '../../protocol/index.ts';
@@ -70,41 +68,6 @@ describe("the agent's key handoff honours Retry-After within its budget", () => 
       (error: unknown) => error instanceof HandoffError && error.reason === 'backend_error',
     );
     assert.ok(requests >= 2 && requests <= 3, `${requests} requests`);
-  });
-});
-
-describe("the worker's call slots", () => {
-  function job(id: string) {
-    const answers: string[] = [];
-    const request = { id, room: { name: `room-${id}` }, accept: async () => void answers.push('accept'), reject: async () => void answers.push('reject') };
-    return { request: request as unknown as JobRequest, answers };
-  }
-
-  it('a burst larger than the limit: only as many accepted as there are slots, before any job runs', async () => {
-    const slots = new CallSlots(2, () => {});
-    const burst = ['a', 'b', 'c', 'd'].map(job);
-    await Promise.all(burst.map((j) => slots.request(j.request)));
-    assert.deepEqual(
-      burst.map((j) => j.answers[0]),
-      ['accept', 'accept', 'reject', 'reject'],
-    );
-  });
-
-  it('counts running jobs once, and frees a slot when a job ends', async () => {
-    const slots = new CallSlots(2, () => {});
-    const server = { activeJobs: [] as { job: { id: string } }[] };
-    await slots.load(server as unknown as AgentServer);
-    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(job);
-    await slots.request(a!.request);
-    server.activeJobs.push({ job: { id: 'a' } });
-    assert.equal(await slots.load(server as unknown as AgentServer), 0.5, 'a running job is not counted twice');
-    await slots.request(b!.request);
-    await slots.request(c!.request);
-    assert.deepEqual([b!.answers[0], c!.answers[0]], ['accept', 'reject']);
-    server.activeJobs.splice(0, 1);
-    server.activeJobs.push({ job: { id: 'b' } });
-    await slots.request(d!.request);
-    assert.equal(d!.answers[0], 'accept', "a's slot is free again");
   });
 });
 
