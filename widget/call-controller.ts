@@ -341,8 +341,6 @@ export class CallController implements ReactiveController {
     this.machine.send({ type: 'media-ready' });
 
     const callKey = generateCallKey();
-    // The room's E2EE set-up runs while the event is sent and the call admitted.
-    media.prepareRoom?.(callKey);
     const roomName = generateRoomName();
     const content = await step(CallErrorReason.NotConfigured, signal, async () =>
       parseCallEventContent({

@@ -72,8 +72,6 @@ export class LiveKitMediaSession implements MediaSession {
   readonly #listeners = new Set<(event: MediaSessionEvent) => void>();
   #tracks: LocalTrack[] = [];
   #room: Room | undefined;
-  /** The room readied ahead of `connect` (see prepareRoom). */
-  #prepared: { readonly callKey: string; readonly room: Promise<Room> } | undefined;
   #worker: Worker | undefined;
   #oracleJoined = false;
   #closed = false;
@@ -165,19 +163,7 @@ export class LiveKitMediaSession implements MediaSession {
     await this.#refreshDevices();
   }
 
-  /**
-   * Readies the room for `callKey` while the call event is sent and synced: its E2EE worker started,
-   * the key handed to it (PBKDF2, in the worker), E2EE on. `connect` then only joins and publishes, and
-   * this work is off the set-up's critical path, where the oracle's own join needs the CPU.
-   */
-  prepareRoom(callKey: string): void {
-    if (this.#closed || this.#prepared) return;
-    const room = this.#makeRoom(callKey);
-    room.catch(() => {}); // connect awaits it and reports its failure
-    this.#prepared = { callKey, room };
-  }
-
-  async #makeRoom(callKey: string): Promise<Room> {
+  async connect(options: ConnectOptions, signal?: AbortSignal): Promise<void> {
     const keyProvider = new ExternalE2EEKeyProvider();
     const worker = (this.options.createWorker ?? defaultWorker)();
     this.#worker = worker;
@@ -203,18 +189,9 @@ export class LiveKitMediaSession implements MediaSession {
     // Text arrives on the data channel, which the room's `encryption` option encrypts with the call key.
     room.registerTextStreamHandler(TRANSCRIPTION_TOPIC, (reader, sender) => void this.#readTranscription(reader, sender.identity));
     // A string key goes through PBKDF2, as the agent's shared key (the same 64 characters) does.
-    await keyProvider.setKey(callKey);
+    await keyProvider.setKey(options.callKey);
     // Before connecting, so nothing is ever published unencrypted (it throws if E2EE is not configured).
     await room.setE2EEEnabled(true);
-    return room;
-  }
-
-  async connect(options: ConnectOptions, signal?: AbortSignal): Promise<void> {
-    const prepared = this.#prepared;
-    this.#prepared = undefined;
-    if (prepared && prepared.callKey !== options.callKey) throw new Error('the room was prepared for another call key');
-    const room = await (prepared?.room ?? this.#makeRoom(options.callKey));
-    if (signal?.aborted || this.#closed) throw abortError(signal);
     try {
       await room.connect(options.url, options.token, { autoSubscribe: true });
     } catch (error) {

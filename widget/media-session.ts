@@ -100,11 +100,6 @@ export interface MediaSession {
   subscribe(listener: (event: MediaSessionEvent) => void): () => void;
   /** Opens the microphone, and the camera for a video call; throws a `CallError` naming why it could not. */
   prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void>;
-  /**
-   * Optional: readies what `connect` needs of the call key (the E2EE worker, the key's derivation)
-   * ahead of it, while the call is announced and admitted. Failures surface from `connect`.
-   */
-  prepareRoom?(callKey: string): void;
   /** Joins the room with E2EE on under the call key, then publishes the local tracks. */
   connect(options: ConnectOptions, signal?: AbortSignal): Promise<void>;
   /**

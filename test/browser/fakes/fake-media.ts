@@ -59,8 +59,6 @@ export class FakeMediaSession implements MediaSession {
   /** The devices the call was asked to use. */
   preparedWith: Partial<Record<DeviceKind, string>> | undefined;
   connectedWith: ConnectOptions | undefined;
-  /** The call key the room was readied for ahead of connect (prepareRoom). */
-  roomPreparedFor: string | undefined;
   closed = false;
   closeCount = 0;
   #oracle = new Gate();
@@ -95,10 +93,6 @@ export class FakeMediaSession implements MediaSession {
       devices: DEVICES,
       activeDevices: { audioinput: 'mic-1', videoinput: 'cam-1', audiooutput: 'spk-1' },
     });
-  }
-
-  prepareRoom(callKey: string): void {
-    this.roomPreparedFor = callKey;
   }
 
   async connect(options: ConnectOptions): Promise<void> {
