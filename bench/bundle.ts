@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { reachable } from '../scripts/build/reachable.ts';
 import { DIST, buildPages } from '../scripts/services/demo-server.ts';
 import { CHROMIUM_WITHOUT_SHIMS } from '../widget/webrtc-shims.ts';
 
@@ -39,19 +40,6 @@ function imports(file: string): { static: string[]; dynamic: string[] } {
   return { static: [...new Set(statics)], dynamic: [...new Set(dynamics)] };
 }
 
-/** The closure of static imports from `entries`. */
-function staticGraph(entries: readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const queue = [...entries];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    queue.push(...imports(file).static);
-  }
-  return seen;
-}
-
 /** The chunk that carries a module (read from the chunks' source maps), e.g. `widget/livekit-media-session.ts`. */
 function chunkOf(chunks: readonly string[], module: string): string {
   const found = chunks.filter((file) => {
@@ -64,19 +52,16 @@ function chunkOf(chunks: readonly string[], module: string): string {
   return found[0]!;
 }
 
-/** What a call adds to the up-front files: the closure of static and dynamic imports from `entries`. */
+/**
+ * What a call adds to the up-front files: the closure of static imports from `entries`, and of dynamic
+ * ones from the files in `also` (the widget transport loads matrix-widget-api), up-front files left out.
+ */
 function loadedWith(entries: readonly string[], upFront: ReadonlySet<string>, also: readonly string[] = []): Set<string> {
-  const files = new Set<string>();
-  const queue = [...entries];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (files.has(file) || upFront.has(file)) continue;
-    files.add(file);
-    queue.push(...imports(file).static);
-    // A transport's own dynamic imports are part of it (the widget transport loads matrix-widget-api).
-    if (also.includes(file)) queue.push(...imports(file).dynamic);
-  }
-  return files;
+  const beyond = (files: readonly string[]) => files.filter((file) => !upFront.has(file));
+  return reachable(beyond(entries), (file) => {
+    const found = imports(file);
+    return beyond([...found.static, ...(also.includes(file) ? found.dynamic : [])]);
+  });
 }
 
 const total = (files: Iterable<string>): Size =>
@@ -96,7 +81,7 @@ const chunks = readdirSync(assets)
   .filter((name) => name.endsWith('.js') && !/e2ee\.worker/.test(name))
   .map((name) => path.join(assets, name));
 const entry = path.join(DIST, 'oracle-call.js');
-const upFront = staticGraph([entry]);
+const upFront = reachable([entry], (file) => imports(file).static);
 
 const media = chunkOf(chunks, 'widget/livekit-media-session.ts');
 const api = chunkOf(chunks, 'protocol/api/schemas.ts');
