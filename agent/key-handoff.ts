@@ -1,6 +1,7 @@
 /**
- * Step 9 of the call (README, "How a call works"): fetch the call key, still encrypted, from the backend with the agent API key,
- * and decrypt it with the oracle's private key. The answer is parsed with the API's schema
+ * Step 9 of the call (README, "How a call works"): the call key, still encrypted, comes with the
+ * dispatch and from the backend's key route (asked with the agent API key, which confirms the call);
+ * it is decrypted with the oracle's private key. The answer is parsed with the API's schema
  * (`protocol/api/`): one that does not match is refused naming the route and the field. A failed
  * request is retried a bounded number of times (not when the answer is final: a wrong API key, an
  * unknown or ended call, an answer that does not match the API); a key that does not decrypt is
@@ -12,6 +13,7 @@
 import '../protocol/schema-messages.ts';
 import { backoffDelay, decryptCallKey, encryptCallKey, generateCallKey, sleep } from '../protocol/index.ts';
 import { API_ROUTES, AnswerMismatchError, parseAnswer, routePath } from '../protocol/api/index.ts';
+import { dispatchMetadata } from '../protocol/api/dispatch-metadata.ts';
 import type { CallType } from '../protocol/index.ts';
 import type { AgentEndReason, AgentFailureReason, KeyAnswer, UpdateBody } from '../protocol/api/index.ts';
 import type { AgentConfig } from './config.ts';
@@ -95,6 +97,7 @@ export async function warmKeyPath(config: AgentConfig): Promise<void> {
   try {
     decryptCallKey(encryptCallKey(generateCallKey(), config.oraclePublicKey), config.oraclePrivateKey);
     API_ROUTES.callKey.answer.safeParse({});
+    dispatchMetadata.safeParse({});
     const response = await fetch(`${config.backendUrl}${routePath(API_ROUTES.health, {})}`, { signal: AbortSignal.timeout(2000) });
     await response.body?.cancel();
   } catch {
@@ -102,19 +105,21 @@ export async function warmKeyPath(config: AgentConfig): Promise<void> {
   }
 }
 
-/** Fetches and decrypts the call key; throws {@link HandoffError} with the reason. */
-export async function obtainCallKey(
+/**
+ * Asks the key route for the call's key answer (with the bounded retries above); throws
+ * {@link HandoffError} with the reason. The backend answers only for a stored call that has not ended.
+ */
+export async function fetchKeyAnswer(
   config: AgentConfig,
   callId: string,
   onRetry: (attempt: number, error: HandoffError, delayMs: number) => void = () => {},
-): Promise<CallKeyInfo> {
+): Promise<KeyAnswer> {
   const policy = { attempts: config.keyFetchAttempts, baseDelayMs: 500, maxDelayMs: 4000 };
   const deadline = Date.now() + config.keyFetchBudgetMs;
-  let answer: KeyAnswer | undefined;
   let failures = 0;
-  for (let attempt = 1; !answer; attempt += 1) {
+  for (let attempt = 1; ; attempt += 1) {
     try {
-      answer = await fetchOnce(config, callId);
+      return await fetchOnce(config, callId);
     } catch (error) {
       const failure = error as HandoffError;
       if (!failure.retryable) throw failure;
@@ -127,6 +132,10 @@ export async function obtainCallKey(
       await sleep(delay);
     }
   }
+}
+
+/** Decrypts a key answer's call key with the oracle's private key; throws {@link HandoffError} (`key_decryption_failed`). */
+export function openCallKey(config: AgentConfig, answer: KeyAnswer): CallKeyInfo {
   let callKey: string;
   try {
     callKey = decryptCallKey(answer.encryptionKey, config.oraclePrivateKey);
@@ -143,6 +152,25 @@ export async function obtainCallKey(
     ...(answer.agentVoice ? { agentVoice: answer.agentVoice } : {}),
     ...(answer.language ? { language: answer.language } : {}),
   };
+}
+
+/** Fetches and decrypts the call key (a dispatch without the key answer); throws {@link HandoffError} with the reason. */
+export async function obtainCallKey(
+  config: AgentConfig,
+  callId: string,
+  onRetry?: (attempt: number, error: HandoffError, delayMs: number) => void,
+): Promise<CallKeyInfo> {
+  return openCallKey(config, await fetchKeyAnswer(config, callId, onRetry));
+}
+
+/**
+ * Whether the backend's key answer is the one the dispatch carried: the same encrypted key for the same
+ * user and call type. Throws {@link HandoffError} (`backend_error`) when it is not.
+ */
+export function assertSameCall(dispatched: KeyAnswer, confirmed: KeyAnswer): void {
+  const fields = ['encryptionKey', 'userId', 'callType', 'oracleDid'] as const;
+  const differing = fields.find((field) => dispatched[field] !== confirmed[field]);
+  if (differing) throw new HandoffError('backend_error', `the backend's call differs from the dispatch's (${differing})`);
 }
 
 /** Tells the backend the oracle could not join, so the call ends with that reason. Best effort. */

@@ -1,6 +1,6 @@
 /**
- * The oracle agent (a LiveKit agents job): takes the dispatch, fetches and decrypts the call key,
- * joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
+ * The oracle agent (a LiveKit agents job): takes the dispatch, decrypts the call key it carries (the
+ * backend confirms the call meanwhile), joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
  * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
  */
 import { defineAgent } from '@livekit/agents';
@@ -9,9 +9,12 @@ import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { ORACLE_ENDED_ATTRIBUTE, parseCallId } from '../protocol/index.ts';
+import { readDispatchMetadata } from '../protocol/api/dispatch-metadata.ts';
+import type { ReadDispatch } from '../protocol/api/dispatch-metadata.ts';
 import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
-import { HandoffError, obtainCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
+import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
+import type { CallKeyInfo } from './key-handoff.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
 
 interface ProcessData {
@@ -38,11 +41,21 @@ export default defineAgent<ProcessData>({
 
   entry: async (ctx: JobContext<ProcessData>) => {
     const config = loadAgentConfig();
-    const callId = ctx.job.metadata;
+    let dispatch: ReadDispatch;
+    try {
+      dispatch = readDispatchMetadata(ctx.job.metadata);
+    } catch (error) {
+      keepConversationsOutOfLogs(config.logConversation)
+        .child({ room: ctx.job.room?.name })
+        .error({ reason: (error as Error).message }, 'dispatch without valid metadata; staying out');
+      ctx.shutdown('invalid dispatch');
+      return;
+    }
+    const { callId } = dispatch;
     // Before anything of the call exists: every logger made from here on drops what was said.
     const log = keepConversationsOutOfLogs(config.logConversation).child({ callId, room: ctx.job.room?.name });
     try {
-      // The key is fetched for the callId, and the room joined is the dispatch's: they must be one call.
+      // The key is the callId's, and the room joined is the dispatch's: they must be one call.
       if (parseCallId(callId).roomName !== ctx.job.room?.name) throw new Error("the callId names another room than the dispatch's");
     } catch (error) {
       log.error({ reason: (error as Error).message }, 'dispatch without a valid callId for its room; staying out');
@@ -50,21 +63,46 @@ export default defineAgent<ProcessData>({
       return;
     }
 
-    log.info('fetching the call key');
-    const keyAsked = performance.now();
-    let key;
-    try {
-      key = await obtainCallKey(config, callId, (attempt, error, delayMs) =>
-        log.warn({ attempt, delayMs: Math.round(delayMs), reason: error.reason, detail: error.message }, 'key request failed, retrying'),
-      );
-    } catch (error) {
+    const stayOut = async (error: unknown, joined: boolean) => {
       const failure = error instanceof HandoffError ? error : new HandoffError('backend_error', String(error));
-      log.error({ reason: failure.reason, detail: failure.message }, 'cannot obtain the call key; the oracle stays out of the call');
+      log.error(
+        { reason: failure.reason, detail: failure.message },
+        joined
+          ? 'the backend did not confirm the call; the oracle leaves it having said nothing'
+          : 'cannot obtain the call key; the oracle stays out of the call',
+      );
       if (failure.reason === 'key_decryption_failed') {
         const reported = await reportFailure(config, callId, failure.reason);
         log.info({ reported }, reported ? 'the backend was told the call failed' : 'the backend could not be told the call failed');
       }
       ctx.shutdown(`key handoff failed: ${failure.reason}`);
+    };
+    const onRetry = (attempt: number, error: HandoffError, delayMs: number) =>
+      log.warn({ attempt, delayMs: Math.round(delayMs), reason: error.reason, detail: error.message }, 'key request failed, retrying');
+
+    // The key comes with the dispatch (a backend of before that sends only the callId: fetched first).
+    // The key route is asked all the same, while the room connection is made: it confirms that the
+    // backend holds this call and has not ended it, and nothing is said in the call before it has.
+    log.info(dispatch.answer ? 'opening the call key from the dispatch' : 'fetching the call key');
+    const keyAsked = performance.now();
+    let key: CallKeyInfo;
+    let confirmation: Promise<unknown>;
+    try {
+      if (dispatch.answer) {
+        const dispatched = dispatch.answer;
+        key = openCallKey(config, dispatched);
+        confirmation = fetchKeyAnswer(config, callId, onRetry).then((confirmed) => {
+          assertSameCall(dispatched, confirmed);
+          log.info({ ms: Math.round(performance.now() - keyAsked) }, 'call confirmed by the backend');
+        });
+        // Awaited before the oracle says anything; a failure meanwhile is not an unhandled rejection.
+        confirmation.catch(() => {});
+      } else {
+        key = await obtainCallKey(config, callId, onRetry);
+        confirmation = Promise.resolve();
+      }
+    } catch (error) {
+      await stayOut(error, false);
       return;
     }
     log.info({ ms: Math.round(performance.now() - keyAsked) }, 'call key obtained');
@@ -89,6 +127,12 @@ export default defineAgent<ProcessData>({
       }),
     ]);
     log.info({ callType: key.callType, userId: key.userId, userDid: key.userDid, voice: key.agentVoice, language: key.language }, 'joined the call with E2EE');
+    try {
+      await confirmation;
+    } catch (error) {
+      await stayOut(error, true);
+      return;
+    }
     // What needs no person (the echo oracle's voice track) is ready before they arrive: the person
     // hears the oracle as soon as they subscribe, as with an agent that publishes when it joins.
     await brain.prepare?.(ctx.room, log);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { CALL_EVENT_TYPE, assertEncryptedCallKeyShape, assertTransition, currentCallState, makeCallEdit, parseCallId } from '../protocol/index.ts';
 import type { CallContent, CallStatus, MatrixEventLike } from '../protocol/index.ts';
 import type { ApiCall, KeyAnswer, SyncAnswer, SyncBody, UpdateAnswer, UpdateBody, WebhookAnswer } from '../protocol/api/index.ts';
+import { encodeDispatchMetadata } from '../protocol/api/dispatch-metadata.ts';
 import type { ServerConfig } from './config.ts';
 import { ApiError, fromMatrixError } from './errors.ts';
 import { DuplicateCalls } from './duplicate-calls.ts';
@@ -281,7 +282,10 @@ export class CallService {
     if (current.status === 'pending') {
       if (!current.dispatchId) {
         const dispatchFrom = performance.now();
-        const dispatchId = await this.livekit.dispatchAgent(current.roomName, current.callId).catch((error: unknown) => {
+        // The key answer goes with the dispatch (still encrypted to the oracle): the agent joins the room
+        // with it at once, and asks the key route, which confirms the call, meanwhile.
+        const metadata = encodeDispatchMetadata(current.callId, keyAnswer(current));
+        const dispatchId = await this.livekit.dispatchAgent(current.roomName, metadata).catch((error: unknown) => {
           if (error instanceof DispatchFailedError) {
             throw ApiError.upstream('dispatch_failed', `The oracle agent could not be dispatched: ${error.message}`);
           }

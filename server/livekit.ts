@@ -66,10 +66,13 @@ export class LiveKitGateway {
     return token.toJwt();
   }
 
-  /** Dispatches the oracle agent into the room; the callId travels as the dispatch metadata. Throws {@link DispatchFailedError}. */
-  async dispatchAgent(roomName: string, callId: string): Promise<string> {
+  /**
+   * Dispatches the oracle agent into the room with `metadata` (the callId and the call's key answer,
+   * `protocol/api/dispatch-metadata.ts`). Throws {@link DispatchFailedError}.
+   */
+  async dispatchAgent(roomName: string, metadata: string): Promise<string> {
     try {
-      const dispatch = await this.dispatch.createDispatch(roomName, this.config.agentName, { metadata: callId });
+      const dispatch = await this.dispatch.createDispatch(roomName, this.config.agentName, { metadata });
       return dispatch.id;
     } catch (error) {
       throw new DispatchFailedError((error as Error).message, { cause: error });

@@ -2,7 +2,7 @@
  * Where a call's set-up time goes, for bench/call.ts: the element's User Timing marks
  * (`oracle-call:<step>`, widget/call-controller.ts), the backend's `call admitted` log line (how long
  * the sync's Matrix reads, the dispatch and the edit to active took) and `agent dispatched`, and the
- * agent's log lines for the call (job received, job started, key obtained, connected, voice published). Everything is
+ * agent's log lines for the call (job received, job started, key obtained, connected, call confirmed, voice published). Everything is
  * put on one clock — milliseconds since the click — from wall-clock times: the page's
  * `performance.timeOrigin + mark.startTime`, pino's `time` in the backend's and the agent's JSON lines
  * (all on one machine).
@@ -25,6 +25,7 @@ export interface CallPhases {
   readonly jobReceived?: number;
   readonly jobStarted?: number;
   readonly keyObtained?: number;
+  readonly keyConfirmed?: number;
   readonly agentConnected?: number;
   readonly voicePublished?: number;
   readonly connected?: number;
@@ -39,9 +40,10 @@ export const PHASE_ROWS: readonly (readonly [string, keyof CallPhases])[] = [
   ['Matrix event sent', 'eventSent'],
   ['  backend: agent dispatched (in the sync)', 'dispatched'],
   ['  agent: job received', 'jobReceived'],
-  ['  agent: job started (fetching the key)', 'jobStarted'],
+  ['  agent: job started (opening the key)', 'jobStarted'],
   ['  agent: call key obtained', 'keyObtained'],
   ['  agent: connected to the room', 'agentConnected'],
+  ['  agent: call confirmed (key route, beside the connection)', 'keyConfirmed'],
   ['  agent: voice track published', 'voicePublished'],
   ['sync answered', 'synced'],
   ['  sync: Matrix reads (duration)', 'syncMatrixReadMs'],
@@ -119,8 +121,9 @@ export function callPhases(
     syncTotalMs: duration('totalMs'),
     dispatched: at(dispatched?.time),
     jobReceived: at(jobReceived),
-    jobStarted: at(ofCall('fetching the call key')),
+    jobStarted: at(ofCall('opening the call key from the dispatch') ?? ofCall('fetching the call key')),
     keyObtained: at(ofCall('call key obtained')),
+    keyConfirmed: at(ofCall('call confirmed by the backend')),
     agentConnected: at(ofCall('joined the call with E2EE')),
     voicePublished: at(ofCall('voice published')),
     connected: at(marks.connected),

@@ -8,6 +8,8 @@ import { generateCallKey, parsePublicKey } from '../../protocol/index.ts';
 import { startAgent } from '../../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
 import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { encodeDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
+import { keyAnswer } from '../../server/call-service.ts';
 import { useStack } from '../helpers/use-stack.ts';
 import type { Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
 import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
@@ -200,9 +202,53 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
       assert.equal(await agentIn(s, call.content.roomId), false);
     });
 
+    // The dispatch carries the key answer: the agent joins at once, and the key route confirms the call
+    // while it does. Refused there, the oracle leaves having said nothing (no voice published).
     for (const [name, env, reason] of [
-      ['the backend is down', { ORACLE_BACKEND_URL: 'http://127.0.0.1:9', KEY_FETCH_ATTEMPTS: '2' }, 'backend_unreachable'],
-      ['the API key is wrong', { AGENT_API_KEY: 'a-wrong-api-key-a-wrong-api-key-a-wrong' }, 'api_key_refused'],
+      ['a dispatch for a call that has ended', {}, 'call_ended'],
+      ['the API key is wrong, the key from the dispatch', { AGENT_API_KEY: 'a-wrong-api-key-a-wrong-api-key-a-wrong' }, 'api_key_refused'],
+    ] as const) {
+      it(`${name}: the agent leaves without a word and logs ${reason}`, async () => {
+        const s = stack();
+        const other = await startAgent(s, { ...env, LIVEKIT_AGENT_NAME: `unconfirmed-${reason}`, AGENT_IDLE_PROCESSES: '1' });
+        try {
+          const call = await syncedCall(s, users[1]!);
+          if (reason === 'call_ended') {
+            const ended = await s.api('POST', `/calls/${encodeURIComponent(call.callId)}/update`, { session: users[1]!.session, body: { status: 'ended' } });
+            assert.equal(ended.status, 200, JSON.stringify(ended.body));
+          }
+          const record = (await s.backend.store.get(call.callId))!;
+          const { AgentDispatchClient } = await import('livekit-server-sdk');
+          await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).createDispatch(call.content.roomId, other.name, {
+            metadata: encodeDispatchMetadata(call.callId, keyAnswer(record)),
+          });
+          const line = await other.waitForLine(/did not confirm the call/, 40_000);
+          assert.match(line, new RegExp(reason));
+          assert.ok(
+            other.output.some((l) => l.includes('joined the call with E2EE') && l.includes(call.callId)),
+            'it had joined with the key from the dispatch',
+          );
+          assert.equal(
+            other.output.some((l) => l.includes('voice published')),
+            false,
+            'it said nothing',
+          );
+          const participants = () =>
+            new RoomServiceClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).listParticipants(call.content.roomId).catch(() => []);
+          const deadline = Date.now() + 15_000;
+          while (Date.now() < deadline && (await participants()).some((p) => p.identity.startsWith('agent-') && p.tracks.length === 0)) {
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          assert.equal((await participants()).filter((p) => p.identity.startsWith('agent-') && p.tracks.length === 0).length, 0, 'it left');
+        } finally {
+          await other.stop();
+        }
+      });
+    }
+
+    for (const [name, env, reason] of [
+      ['the backend is down (a dispatch with only the callId)', { ORACLE_BACKEND_URL: 'http://127.0.0.1:9', KEY_FETCH_ATTEMPTS: '2' }, 'backend_unreachable'],
+      ['the API key is wrong (a dispatch with only the callId)', { AGENT_API_KEY: 'a-wrong-api-key-a-wrong-api-key-a-wrong' }, 'api_key_refused'],
     ] as const) {
       it(`${name}: the agent stays out and logs ${reason}`, async () => {
         const s = stack();

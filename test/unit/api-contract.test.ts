@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { WebhookEvent } from 'livekit-server-sdk';
 import pino from 'pino';
-import { HandoffError, obtainCallKey } from '../../agent/key-handoff.ts';
+import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKey } from '../../agent/key-handoff.ts';
 import type { AgentConfig } from '../../agent/config.ts';
 import { API_ERROR_CODES, API_ROUTES, routeErrors } from '../../protocol/api/index.ts';
+import { readDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
 import type { ApiRoute } from '../../protocol/api/index.ts';
 import { CALL_EVENT_TYPE, decryptCallKey, encryptCallKey, formatCallId, generateCallKey, generateOracleKeyPair, matrixUserDid } from '../../protocol/index.ts';
 import { UserDidPolicy } from '../../server/user-did.ts';
@@ -44,6 +45,7 @@ function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: 
 describe('the API contract', () => {
   const oracleKeys = generateOracleKeyPair();
   const events = new Map<string, RoomEvent>();
+  const dispatches: string[] = [];
   const matrix: OracleMatrix = {
     userId: '@oracle:example.org',
     deviceId: 'ORACLEDEVICE',
@@ -58,7 +60,10 @@ describe('the API contract', () => {
   const livekit = {
     url: 'ws://127.0.0.1:7880',
     userToken: async () => 'livekit-token',
-    dispatchAgent: async () => 'AD_1',
+    dispatchAgent: async (_room: string, metadata: string) => {
+      dispatches.push(metadata);
+      return 'AD_1';
+    },
     receiveWebhook: async (): Promise<WebhookEvent> => ({ event: 'room_started' }) as WebhookEvent,
   } as unknown as LiveKitGateway;
   let store: LowdbCallStore;
@@ -164,6 +169,14 @@ describe('the API contract', () => {
       { userId: USER, userDid: matrixUserDid(USER), oracleDid: ORACLE_DID, callType: content.callType },
     );
     assert.equal(key.callKey, decryptCallKey(content.encryptionKey, oracleKeys.privateKey));
+
+    // The dispatch carried the same key answer, read with the protocol's schema, and it opens to the same key.
+    const dispatched = readDispatchMetadata(dispatches.at(-1)!);
+    assert.equal(dispatched.callId, callId);
+    const confirmed = await fetchKeyAnswer(agent, callId);
+    assert.deepEqual(dispatched.answer, confirmed);
+    assertSameCall(dispatched.answer!, confirmed);
+    assert.equal(openCallKey(agent, dispatched.answer!).callKey, key.callKey);
 
     const list = await fetch(`${backend.url}/calls`, { headers: { authorization: `Bearer ${session.token}` } });
     API_ROUTES.listCalls.answer.parse(await list.json());
