@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { AgentDispatchClient } from 'livekit-server-sdk';
 import { CALL_EVENT_TYPE, decryptCallKey, formatCallId, generateRoomName, makeCallEdit } from '../../protocol/index.ts';
 import { AGENT_API_KEY, announceCall, syncCall } from '../../scripts/stack/stack.ts';
+import { readDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
 import { assertRefused, useStack } from '../helpers/use-stack.ts';
 import type { TestUser } from '../../scripts/stack/stack.ts';
 
@@ -17,7 +18,7 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
     [alice, bob] = await Promise.all([stack().newUser('alice'), stack().newUser('bob')]);
   });
 
-  it('admits a call, dispatches the agent with the callId, edits the event to active and answers a room token', async () => {
+  it('admits a call, dispatches the agent with the callId and the encrypted key, edits the event to active and answers a room token', async () => {
     const s = stack();
     const call = await announceCall(s, alice);
     const response = await syncCall(s, alice, call);
@@ -40,7 +41,12 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
     // LiveKit also lists its automatic dispatch (no agent name) for every room.
     const ours = dispatches.filter((dispatch) => dispatch.agentName === 'oracle');
     assert.equal(ours.length, 1);
-    assert.equal(ours[0]!.metadata, call.callId);
+    // The dispatch carries the callId and the key answer: the key still encrypted to the oracle, never in clear.
+    const dispatched = readDispatchMetadata(ours[0]!.metadata);
+    assert.equal(dispatched.callId, call.callId);
+    assert.equal(dispatched.answer?.encryptionKey, call.content.encryptionKey);
+    assert.equal(dispatched.answer?.userId, alice.matrix.userId);
+    assert.equal(ours[0]!.metadata.includes(call.callKey), false, 'no plaintext call key');
 
     const edits = await s.oracle.getEdits(alice.roomId, call.eventId, CALL_EVENT_TYPE);
     assert.equal(edits.length, 1);
@@ -51,6 +57,7 @@ describe('POST /calls/:callId/sync (real Synapse, LiveKit, HTTP)', () => {
     const key = await s.api('GET', `/calls/${encodeURIComponent(call.callId)}/key`, { apiKey: AGENT_API_KEY });
     assert.equal(key.status, 200);
     assert.equal(decryptCallKey(key.body.encryptionKey, s.oracleKeys.privateKey), call.callKey);
+    assert.deepEqual(dispatched.answer, key.body, "the dispatch's key answer is the key route's");
   });
 
   it('is idempotent for the same user: same call, a fresh token, no second dispatch or edit', async () => {
