@@ -13,6 +13,7 @@ import { readDispatchMetadata } from '../protocol/api/dispatch-metadata.ts';
 import type { ReadDispatch } from '../protocol/api/dispatch-metadata.ts';
 import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
+import type { AgentConfig } from './config.ts';
 import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import type { CallKeyInfo } from './key-handoff.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
@@ -32,15 +33,27 @@ async function personWithin(ctx: JobContext<ProcessData>, timeoutMs: number): Pr
   }
 }
 
+let processConfig: AgentConfig | undefined;
+
+/**
+ * The agent's configuration, read once per job process (in its prewarm): reading it parses the
+ * environment and checks the oracle's private key (secp256k1), tens of milliseconds that the job's
+ * start would otherwise spend again, on the call's set-up path.
+ */
+function jobConfig(): AgentConfig {
+  processConfig ??= loadAgentConfig();
+  return processConfig;
+}
+
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
-    const config = loadAgentConfig();
+    const config = jobConfig();
     const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
     proc.userData.vad = vad;
   },
 
   entry: async (ctx: JobContext<ProcessData>) => {
-    const config = loadAgentConfig();
+    const config = jobConfig();
     let dispatch: ReadDispatch;
     try {
       dispatch = readDispatchMetadata(ctx.job.metadata);
