@@ -17,7 +17,10 @@
  *    The same again with the page's microphone published once it is connected, as the element does
  *    (a row of its own and a second ratio; the last line keeps the baseline above).
  * 3. The bare join: the blank page joins a room where an rtc-node participant already publishes a tone.
- * Before 1 and 2 the run waits until that agent worker has a prewarmed idle job process (the warm case).
+ * Before 1 and 2 the run waits until that agent worker has a prewarmed idle job process (the warm case),
+ * and before every round until the machine is quiet (bench/lib/quiet-machine.ts: what the previous
+ * round left running, such as the framework warming the job process that replaces the one a call took,
+ * would otherwise be timed in the next round, ours or the baseline's).
  * The blank page uses livekit-client's UMD build with the element's E2EE and Room options.
  *
  * Timed in the page (bench/lib/call-page.ts) from the click (or the join's start) to the first decoded
@@ -44,6 +47,8 @@ import type { CallPhases } from './lib/call-phases.ts';
 import { startCallSetup } from './lib/call-setup.ts';
 import type { CallSetup } from './lib/call-setup.ts';
 import { dispatchingToken, startBaselineWorker } from './lib/dispatch-baseline.ts';
+import { waitForQuietMachine } from './lib/quiet-machine.ts';
+import type { QuietResult } from './lib/quiet-machine.ts';
 import { fixed, table } from './lib/table.ts';
 import { setting } from './lib/settings.ts';
 import { guardRun, progress } from './lib/run.ts';
@@ -104,6 +109,16 @@ async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boole
   return probe();
 }
 
+/** Every timed round's wait for a quiet machine (bench/lib/quiet-machine.ts), in the order they ran. */
+const settled: { label: string; result: QuietResult }[] = [];
+
+async function settle(label: string): Promise<void> {
+  const result = await waitForQuietMachine();
+  settled.push({ label, result });
+  if (!result.quiet)
+    progress(`${label}: the machine stayed busy (${fixed(result.busy * 100, 0)}% of its cores) for ${fixed(result.waitedMs / 1000, 1)} s; timed anyway`);
+}
+
 async function waitWarm(agent: AgentProcess, label: string): Promise<void> {
   if (!(await waitUntil(() => idleReady(agent), 15_000))) progress(`${label}: no prewarmed idle job process within 15 s; going on anyway`);
 }
@@ -131,6 +146,7 @@ const ms = (value: number | undefined) => fixed(value ?? Number.NaN, 0);
 
 async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sample> {
   await waitWarm(setup.agent, label);
+  await settle(label);
   await startMonitor(page);
   const backendFrom = setup.stack.logs.length;
   const agentFrom = setup.agent.output.length;
@@ -177,6 +193,7 @@ async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: P
   const { key, token } = await dispatchingToken(setup.stack.livekit, `page-dispatch-${microphone ? 'mic-' : ''}${index}`);
   try {
     if (microphone) await prepareMicrophone(page);
+    await settle(label);
     await startMonitor(page);
     await bareJoin(page, setup.stack.livekit.url, token, key);
     const times = await waitFor(page, (t) => t.decoded !== undefined, WAIT_MS);
@@ -205,6 +222,7 @@ async function oneBareJoin(setup: CallSetup, page: Page, label: string, index: n
   const publisher = await publishTone(tone, 440);
   try {
     await sleep(300); // the tone is flowing before the page joins
+    await settle(label);
     const token = await participantToken(livekit, roomName, `page-${index}`);
     await startMonitor(page);
     await bareJoin(page, livekit.url, token, key);
@@ -317,6 +335,12 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
         ),
       ),
     )}\n`,
+  );
+  const counted = settled.filter(({ label }) => !label.includes('warm-up'));
+  const waits = counted.map(({ result }) => result.waitedMs);
+  process.stdout.write(
+    `\nrounds started on a quiet machine (under 25% of its cores busy for 250 ms): ${counted.filter(({ result }) => result.quiet).length}/${counted.length}; ` +
+      `waited for it p50 ${fixed(p50(waits), 0)} ms, at most ${fixed(Math.max(...waits), 0)} ms\n`,
   );
   const callP50 = p50(defined(calls.map((s) => s.decoded)));
   const baselineP50 = p50(defined(dispatch.map((s) => s.decoded)));
