@@ -42,8 +42,8 @@ import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scrip
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { bareJoin, bareLeave, prepareMicrophone, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
-import { PHASE_ROWS, callPhases, readMarks, wallClock } from './lib/call-phases.ts';
-import type { CallPhases } from './lib/call-phases.ts';
+import { BASELINE_PHASE_ROWS, PHASE_ROWS, baselinePhases, callPhases, readMarks, wallClock } from './lib/call-phases.ts';
+import type { BaselinePhases, CallPhases } from './lib/call-phases.ts';
 import { startCallSetup } from './lib/call-setup.ts';
 import type { CallSetup } from './lib/call-setup.ts';
 import { dispatchingToken, startBaselineWorker } from './lib/dispatch-baseline.ts';
@@ -139,6 +139,7 @@ interface Sample {
   readonly loud?: number;
   readonly connected?: number;
   readonly phases?: CallPhases;
+  readonly baselinePhases?: BaselinePhases;
 }
 
 const since = (from: number | undefined, at: number | undefined) => (from !== undefined && at !== undefined ? at - from : undefined);
@@ -194,6 +195,7 @@ async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: P
   try {
     if (microphone) await prepareMicrophone(page);
     await settle(label);
+    const agentFrom = baseline.output.length;
     await startMonitor(page);
     await bareJoin(page, setup.stack.livekit.url, token, key);
     const times = await waitFor(page, (t) => t.decoded !== undefined, WAIT_MS);
@@ -203,6 +205,7 @@ async function oneDispatchJoin(setup: CallSetup, baseline: AgentProcess, page: P
       connected: since(times.start, times.connected),
       subscribed: since(times.start, times.subscribed),
       loud: since(times.start, times.loud),
+      baselinePhases: baselinePhases(await wallClock(page, times.start), baseline.output, agentFrom),
     };
     progress(
       `${label}: connected ${ms(sample.connected)} ms, agent track subscribed ${ms(sample.subscribed)} ms, first decoded agent audio ${ms(sample.decoded)} ms`,
@@ -335,6 +338,25 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
         ),
       ),
     )}\n`,
+  );
+  process.stdout.write(
+    "\nThe agent-dispatch baseline's agent, step by step: ms since the page's join started (medians); then the same with the page's microphone published\n\n",
+  );
+  process.stdout.write(
+    `${table(header, [
+      ...BASELINE_PHASE_ROWS.map(([label, field]) =>
+        row(
+          label,
+          dispatch.map((s) => s.baselinePhases?.[field]),
+        ),
+      ),
+      ...BASELINE_PHASE_ROWS.map(([label, field]) =>
+        row(
+          `${label} (microphone)`,
+          withMicrophone.map((s) => s.baselinePhases?.[field]),
+        ),
+      ),
+    ])}\n`,
   );
   const counted = settled.filter(({ label }) => !label.includes('warm-up'));
   const waits = counted.map(({ result }) => result.waitedMs);

@@ -87,6 +87,36 @@ function parse(lines: readonly string[], from: number): LogLine[] {
   return parsed;
 }
 
+/** The baseline agent's steps, ms since the page's join started (bench/lib/dispatch-baseline-agent.ts). */
+export interface BaselinePhases {
+  readonly jobReceived?: number;
+  readonly jobStarted?: number;
+  readonly agentConnected?: number;
+  readonly tonePublished?: number;
+}
+
+export const BASELINE_PHASE_ROWS: readonly (readonly [string, keyof BaselinePhases])[] = [
+  ['  agent: job received', 'jobReceived'],
+  ['  agent: job started', 'jobStarted'],
+  ['  agent: connected to the room', 'agentConnected'],
+  ['  agent: tone published', 'tonePublished'],
+];
+
+/** The baseline agent's steps for the join started at `joinAt` (wall clock); `from`: its log's length before the join. */
+export function baselinePhases(joinAt: number, agentLogs: readonly string[], from: number): BaselinePhases {
+  const lines = parse(agentLogs, from);
+  const at = (msg: string) => {
+    const time = lines.find((line) => line.msg === msg)?.time;
+    return time === undefined ? undefined : time - joinAt;
+  };
+  return {
+    jobReceived: at('received job request'),
+    jobStarted: at('baseline: job started'),
+    agentConnected: at('baseline: connected to the room'),
+    tonePublished: at('baseline: tone published'),
+  };
+}
+
 /**
  * The phases of the call that was started at `clickAt` (wall clock). `backendFrom` and `agentFrom` are
  * the log lengths before the click: only later lines are read.

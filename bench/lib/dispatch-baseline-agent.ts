@@ -3,23 +3,29 @@
  * dispatched by the person's token (`RoomConfiguration` agents, explicit dispatch under its own agent
  * name), takes the E2EE key from the dispatch metadata (`{"key": "<64 hex>"}`), joins with the room
  * options of our agent (autoSubscribe, no dynacast, `encryption` GCM with the key's UTF-8 bytes) and
- * publishes a tone at once, as a microphone; it leaves when the person does.
+ * publishes a tone at once, as a microphone; it leaves when the person does. It logs when its job
+ * started, when it was connected and when its tone was published (bench:call's baseline breakdown).
  *
  * Run as a worker: `node bench/lib/dispatch-baseline-agent.ts start` with LIVEKIT_URL,
  * LIVEKIT_API_KEY, LIVEKIT_API_SECRET, BASELINE_AGENT_NAME and AGENT_HTTP_PORT (bench/lib/baseline-worker.ts
  * does). One idle job process is kept prewarmed, as our agent's bench runs do (the warm case).
  */
 import { fileURLToPath } from 'node:url';
-import { ServerOptions, cli, defineAgent } from '@livekit/agents';
+import { ServerOptions, cli, defineAgent, log } from '@livekit/agents';
 import type { JobContext } from '@livekit/agents';
 import { RoomEvent } from '@livekit/rtc-node';
 import { encryptedRoomOptions, publishTone } from '../../scripts/stack/participants.ts';
 
 export default defineAgent({
   entry: async (ctx: JobContext) => {
+    // The same steps as our agent logs, for bench:call's breakdown of the baseline.
+    const logger = log().child({ room: ctx.job.room?.name });
+    logger.info('baseline: job started');
     const { key } = JSON.parse(ctx.job.metadata) as { key: string };
     await ctx.room.connect(ctx.info.url, ctx.info.token, encryptedRoomOptions(key));
+    logger.info('baseline: connected to the room');
     const tone = await publishTone(ctx.room, 440);
+    logger.info('baseline: tone published');
     const left = new Promise<void>((resolve) => {
       ctx.room.on(RoomEvent.ParticipantDisconnected, () => resolve());
       ctx.room.on(RoomEvent.Disconnected, () => resolve());
