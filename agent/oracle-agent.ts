@@ -1,7 +1,8 @@
 /**
  * The oracle agent (a LiveKit agents job): takes the dispatch, decrypts the call key it carries (the
- * backend confirms the call meanwhile), joins the room with E2EE under the same room option as the browser (`encryption`), runs the brain,
- * and leaves when the person leaves. The plaintext key stays in this process; it is never logged.
+ * backend confirms the call meanwhile), joins the room with E2EE under the same room option as the
+ * browser (`encryption`), runs the brain once the call is confirmed, and leaves when the person leaves.
+ * The plaintext key stays in this process; it is never logged.
  */
 import { defineAgent } from '@livekit/agents';
 import type { JobContext, JobProcess, VAD } from '@livekit/agents';
@@ -103,13 +104,20 @@ export default defineAgent<ProcessData>({
     try {
       if (dispatch.answer) {
         const dispatched = dispatch.answer;
-        key = openCallKey(config, dispatched);
         confirmation = fetchKeyAnswer(config, callId, onRetry).then((confirmed) => {
           assertSameCall(dispatched, confirmed);
           log.info({ ms: Math.round(performance.now() - keyAsked) }, 'call confirmed by the backend');
         });
         // Awaited before the oracle says anything; a failure meanwhile is not an unhandled rejection.
         confirmation.catch(() => {});
+        try {
+          key = openCallKey(config, dispatched);
+        } catch (error) {
+          // A key that does not decrypt ends the call (reported below) only when it is the backend's own
+          // call's: a dispatch that is not the backend's call fails here with that reason instead.
+          await confirmation;
+          throw error;
+        }
       } else {
         key = await obtainCallKey(config, callId, onRetry);
         confirmation = Promise.resolve();

@@ -202,6 +202,32 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
       assert.equal(await agentIn(s, call.content.roomId), false);
     });
 
+    it("a dispatch whose key does not decrypt and is not the backend's call: not reported, the call goes on", async () => {
+      const s = stack();
+      const other = await startAgent(s, { LIVEKIT_AGENT_NAME: 'forged-dispatch', AGENT_IDLE_PROCESSES: '1' });
+      try {
+        const call = await syncedCall(s, users[0]!);
+        const record = (await s.backend.store.get(call.callId))!;
+        const bytes = base58.decode(record.encryptionKey);
+        bytes[bytes.length - 1]! ^= 0x01;
+        const { AgentDispatchClient } = await import('livekit-server-sdk');
+        await new AgentDispatchClient(s.livekit.httpUrl, s.livekit.apiKey, s.livekit.apiSecret).createDispatch(call.content.roomId, other.name, {
+          metadata: encodeDispatchMetadata(call.callId, { ...keyAnswer(record), encryptionKey: base58.encode(bytes) }),
+        });
+        const line = await other.waitForLine(/oracle stays out of the call/, 40_000);
+        assert.match(line, /backend_error/);
+        assert.match(line, /encryptionKey/);
+        assert.equal(
+          other.output.some((l) => l.includes('the backend was told the call failed')),
+          false,
+          'a decryption failure is reported only for the backend’s own call',
+        );
+        assert.equal((await s.backend.store.get(call.callId))?.status, 'active', 'the call goes on with its oracle');
+      } finally {
+        await other.stop();
+      }
+    });
+
     // The dispatch carries the key answer: the agent joins at once, and the key route confirms the call
     // while it does. Refused there, the oracle leaves having said nothing (no voice published).
     for (const [name, env, reason] of [
