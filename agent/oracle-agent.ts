@@ -55,19 +55,18 @@ export default defineAgent<ProcessData>({
 
   entry: async (ctx: JobContext<ProcessData>) => {
     const config = jobConfig();
+    // Before anything of the call exists: every logger made from here on drops what was said.
+    const logs = keepConversationsOutOfLogs(config.logConversation);
     let dispatch: ReadDispatch;
     try {
       dispatch = readDispatchMetadata(ctx.job.metadata);
     } catch (error) {
-      keepConversationsOutOfLogs(config.logConversation)
-        .child({ room: ctx.job.room?.name })
-        .error({ reason: (error as Error).message }, 'dispatch without valid metadata; staying out');
+      logs.child({ room: ctx.job.room?.name }).error({ reason: (error as Error).message }, 'dispatch without valid metadata; staying out');
       ctx.shutdown('invalid dispatch');
       return;
     }
     const { callId } = dispatch;
-    // Before anything of the call exists: every logger made from here on drops what was said.
-    const log = keepConversationsOutOfLogs(config.logConversation).child({ callId, room: ctx.job.room?.name });
+    const log = logs.child({ callId, room: ctx.job.room?.name });
     try {
       // The key is the callId's, and the room joined is the dispatch's: they must be one call.
       if (parseCallId(callId).roomName !== ctx.job.room?.name) throw new Error("the callId names another room than the dispatch's");

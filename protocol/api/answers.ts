@@ -21,16 +21,20 @@ export class AnswerMismatchError extends Error {
   }
 }
 
-function describe(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message;
+/** The first thing a schema refused: its field as a dotted path (empty for the whole value), and why. */
+export function firstIssue(error: z.core.$ZodError): { readonly field: string; readonly detail: string } {
+  const issue = error.issues[0]!;
+  return {
+    field: issue.path.map(String).join('.'),
+    detail: issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message,
+  };
 }
 
 /** The answer of a success, as the route's schema reads it; throws {@link AnswerMismatchError}. */
 export function parseAnswer<R extends ApiRoute>(route: R, body: unknown): AnswerOf<R> {
   const result = route.answer.safeParse(body);
   if (result.success) return result.data as AnswerOf<R>;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join('.');
+  const { field, detail } = firstIssue(result.error);
   const name = `${route.method} ${route.path}`;
-  throw new AnswerMismatchError(name, field, `${name}: the answer does not match the API at "${field || '(body)'}": ${describe(issue)}`);
+  throw new AnswerMismatchError(name, field, `${name}: the answer does not match the API at "${field || '(body)'}": ${detail}`);
 }

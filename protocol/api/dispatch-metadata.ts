@@ -13,6 +13,7 @@
  * which imports that index, would carry the schema.
  */
 import * as z from '../schema.ts';
+import { firstIssue } from './answers.ts';
 import { keyAnswer } from './schemas.ts';
 import type { KeyAnswer } from './schemas.ts';
 
@@ -47,8 +48,8 @@ export function readDispatchMetadata(metadata: string): ReadDispatch {
   }
   const result = dispatchMetadata.safeParse(json);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new Error(`the dispatch metadata does not match at "${issue.path.map(String).join('.') || '(body)'}": ${issue.message}`);
+    const { field, detail } = firstIssue(result.error);
+    throw new Error(`the dispatch metadata does not match at "${field || '(body)'}": ${detail}`);
   }
   const { callId, ...answer } = result.data;
   return { callId, answer };
