@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { telemetry } from '@livekit/agents';
 
 /**
  * How the job processes start. The agents framework runs each call in a process of its own (a whole
@@ -34,4 +35,17 @@ export function leanJobProcesses(env: NodeJS.ProcessEnv): void {
   // keeps their compiled code on disk and the next process reads it (about 0.5 CPU-s less per start,
   // so a worker refills its warm processes faster after a burst of calls).
   env.NODE_COMPILE_CACHE ??= path.join(tmpdir(), 'oracle-call-agent-compile-cache');
+}
+
+/**
+ * Starts the job process's event-loop monitor without its watchdog thread; called at the end of the
+ * prewarm. The framework starts the same monitor once the prewarm is done, with a watchdog: a worker
+ * thread (a V8 isolate and a Node environment of its own, about 14 MB of private memory in every job
+ * process) whose late wake-ups tell a host that did not run the process from code that blocked it.
+ * Started here first, the framework's start finds it running and leaves it. Stalls are still logged,
+ * with the thread's CPU time beside their length (little CPU in a long stall: the host), at the same
+ * thresholds (LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS, 0 to turn it off). The worker keeps its watchdog.
+ */
+export function monitorJobLoop(): void {
+  telemetry.loopMonitor.startMonitoring({ name: 'job', watchdog: false });
 }

@@ -14,6 +14,7 @@ import { readDispatchMetadata } from '../protocol/api/dispatch-metadata.ts';
 import type { ReadDispatch } from '../protocol/api/dispatch-metadata.ts';
 import { createBrain, preloadBrain } from './brain.ts';
 import { loadAgentConfig } from './config.ts';
+import { monitorJobLoop } from './job-processes.ts';
 import type { AgentConfig } from './config.ts';
 import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import type { CallKeyInfo } from './key-handoff.ts';
@@ -51,6 +52,7 @@ export default defineAgent<ProcessData>({
     const config = jobConfig();
     const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
     proc.userData.vad = vad;
+    monitorJobLoop();
   },
 
   entry: async (ctx: JobContext<ProcessData>) => {

@@ -19,7 +19,7 @@ export interface AgentProcess {
 }
 
 /** The process IDs under `pid` (children first-level and below), read from `ps`. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   // ps exits with 1 when there is none.
   const children = tryExec(() => execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }))
     .split('\n')

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RemoteTrack, Room } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { base58 } from '@scure/base';
 import * as eciesjs from 'eciesjs';
 import { generateCallKey, parsePublicKey } from '../../protocol/index.ts';
-import { startAgent } from '../../scripts/stack/agent-process.ts';
+import { descendants, startAgent } from '../../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
 import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { encodeDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
@@ -83,6 +84,27 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     assert.ok(agent.output.some((line) => line.includes('joined the call with E2EE')));
     for (const line of agent.output) assert.equal(line.includes(call.callKey), false, 'the call key reached the agent log');
     await room.disconnect();
+  });
+
+  it("job processes watch their event loop without the framework's watchdog thread (the worker keeps its own)", async () => {
+    const s = stack();
+    const call = await announceCall(s, users[0]!, { callType: 'audio' });
+    const joined = await joinWithOracle(users[0]!, call);
+    // Node names a worker thread after its `name` (the kernel keeps 15 characters): the framework's
+    // watchdog is "livekit-loop-monitor-<loop>".
+    const watchdogs = (pid: number) =>
+      readdirSync(`/proc/${pid}/task`).filter((task) => {
+        try {
+          return readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').startsWith('livekit-loop-mo');
+        } catch {
+          return false; // the thread ended meanwhile
+        }
+      }).length;
+    const jobs = descendants(agent.child.pid!);
+    assert.ok(jobs.length >= 1, 'the worker has a job process holding the call');
+    assert.equal(watchdogs(agent.child.pid!), 1, "the worker's own loop monitor has its watchdog");
+    for (const pid of jobs) assert.equal(watchdogs(pid), 0, `job process ${pid} runs no watchdog thread`);
+    await joined.room.disconnect();
   });
 
   it('follows a microphone published again (another device, a reconnection): the new one is echoed', async () => {
