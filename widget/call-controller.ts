@@ -25,6 +25,7 @@ import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
 import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
 import { withRetry, withTimeout } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
+import { SessionKeeper } from './session-keeper.ts';
 import { CallMachine } from './state.ts';
 import type { CallType, EndReason } from './state.ts';
 import { matrixUserDid } from './transport/matrix-transport.ts';
@@ -137,6 +138,14 @@ class FinalError extends Error {
   }
 }
 
+/** The backend refused the session itself (expired, or signed with a key it no longer has). */
+function isSessionRefused(error: unknown): boolean {
+  return error instanceof BackendError && error.status === 401 && (error.code === 'invalid_session' || error.code === 'session_expired');
+}
+
+/** How long GET /oracle asked ahead (when the lobby opens or a call button is pointed at) serves a call. */
+const ORACLE_AHEAD_MS = 60_000;
+
 function backendReason(error: unknown, otherwise: CallErrorReason): CallErrorReason {
   return error instanceof BackendError && error.isUnavailable ? CallErrorReason.BackendUnavailable : otherwise;
 }
@@ -151,6 +160,9 @@ export class CallController implements ReactiveController {
   #devices: Partial<Record<DeviceKind, string>> = {};
   #startOn = { microphone: true, camera: true };
   #warm: Promise<unknown> | undefined;
+  readonly #sessions = new SessionKeeper((transport, backend, signal) => this.#signIn(transport, backend, signal));
+  /** GET /oracle asked ahead (warmUp), for a call started soon after. */
+  #oracleAhead: { readonly backend: BackendClient; readonly at: number; readonly info: Promise<OracleInfo> } | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
@@ -175,6 +187,36 @@ export class CallController implements ReactiveController {
     this.#warm ??= Promise.all([this.services.mediaSessions(), this.services.transport()]).catch(() => {
       this.#warm = undefined;
     });
+    void this.#askOracleAhead();
+  }
+
+  /**
+   * Signs in while the person is in the lobby, so that joining does not wait for it; the session is
+   * kept for the calls after while it is fresh. Not on a mere pointer: in a widget the OpenID token
+   * may ask the person for consent. A failure is left for the call to meet again and report.
+   */
+  signInAhead(): void {
+    void (async () => {
+      const [transport, backend] = await Promise.all([this.services.transport(), this.services.backend()]);
+      this.#sessions.ahead(transport, backend);
+    })().catch(() => undefined);
+  }
+
+  async #askOracleAhead(): Promise<void> {
+    const config = this.config();
+    if (config.oraclePublicKey && config.oracleDid) return;
+    const ahead = this.#oracleAhead;
+    if (ahead && Date.now() - ahead.at < ORACLE_AHEAD_MS) return;
+    try {
+      const backend = await this.services.backend();
+      const info = backend.getOracle();
+      info.catch(() => {
+        if (this.#oracleAhead?.info === info) this.#oracleAhead = undefined;
+      });
+      this.#oracleAhead = { backend, at: Date.now(), info };
+    } catch {
+      // No backend yet: the call reports it.
+    }
   }
 
   /** Shows the lobby (devices are chosen there; `start` leaves it for the call). */
@@ -186,8 +228,9 @@ export class CallController implements ReactiveController {
    * Starts a call with `choice`'s devices (the remembered one when not given), its microphone and camera
    * on or off as chosen; resolves when it is under way with the oracle, or has ended or failed.
    */
-  start(callType: CallType, choice: DeviceChoice = loadChoice()): Promise<void> {
+  start(callType: CallType, choice: DeviceChoice = loadChoice(), microphone?: MediaStreamTrack): Promise<void> {
     if (!this.machine.can('start')) {
+      microphone?.stop();
       return Promise.reject(new Error(`A call cannot start while ${this.machine.phase}`));
     }
     this.#devices = { ...choice.devices };
@@ -198,7 +241,9 @@ export class CallController implements ReactiveController {
     this.#abort = abort;
     let started!: () => void;
     const underWay = new Promise<void>((resolve) => (started = resolve));
-    const running = this.#run(callType, abort.signal, started).finally(() => {
+    const running = this.#run(callType, abort.signal, started, microphone).finally(() => {
+      // The lobby's microphone is the call's: stopped with it, also when the call ended before taking it.
+      microphone?.stop();
       started();
       if (this.#running === running) this.#running = undefined;
     });
@@ -252,11 +297,11 @@ export class CallController implements ReactiveController {
     }, 0);
   }
 
-  async #run(callType: CallType, signal: AbortSignal, started: () => void): Promise<void> {
+  async #run(callType: CallType, signal: AbortSignal, started: () => void, microphone: MediaStreamTrack | undefined): Promise<void> {
     const call: CallProgress = {};
     let outcome: Outcome;
     try {
-      await this.#establish(callType, call, signal);
+      await this.#establish(callType, call, signal, microphone);
       started();
       outcome = { kind: await this.#untilOver(call.media!, signal) };
     } catch (error) {
@@ -280,7 +325,7 @@ export class CallController implements ReactiveController {
     }
   }
 
-  async #establish(callType: CallType, call: CallProgress, signal: AbortSignal): Promise<void> {
+  async #establish(callType: CallType, call: CallProgress, signal: AbortSignal, microphone: MediaStreamTrack | undefined): Promise<void> {
     const config = this.config();
     mark('start');
     const factory = await step(CallErrorReason.NotConfigured, signal, () => this.services.mediaSessions());
@@ -299,16 +344,9 @@ export class CallController implements ReactiveController {
     checkChoices(config, oracle);
     // The sign-in runs while the media is readied: neither needs the other, and the call event (which
     // names the signed-in user) waits for both.
+    // A session kept from an earlier call, or begun when the lobby opened, is used while fresh.
     const signingIn = (async () => {
-      const openId = await step(CallErrorReason.MatrixUnavailable, signal, () => transport.getOpenIdToken());
-      mark('openid');
-      const signedIn = await step(CallErrorReason.SignInFailed, signal, async () => {
-        try {
-          return await backend.signIn(openId, signal);
-        } catch (error) {
-          throw toCallError(error, backendReason(error, CallErrorReason.SignInFailed));
-        }
-      });
+      const signedIn = await step(CallErrorReason.SignInFailed, signal, () => this.#sessions.session(transport, backend, signal));
       mark('signed-in');
       return signedIn;
     })();
@@ -326,7 +364,7 @@ export class CallController implements ReactiveController {
     });
     this.snapshot = media.snapshot;
     try {
-      await media.prepare({ callType, devices: this.#devices });
+      await media.prepare({ callType, devices: this.#devices, ...(microphone ? { microphone } : {}) });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw error instanceof CallError ? error : toCallError(error, mediaErrorReason(error));
@@ -336,7 +374,7 @@ export class CallController implements ReactiveController {
     if (callType === 'video' && !this.#startOn.camera) await media.setCameraEnabled(false);
     throwIfAborted(signal);
     mark('media-ready');
-    const session = await signingIn;
+    let session = await signingIn;
     call.session = session;
     this.machine.send({ type: 'media-ready' });
 
@@ -372,6 +410,21 @@ export class CallController implements ReactiveController {
     mark('event-sent');
     this.machine.send({ type: 'announced', callId: call.callId });
 
+    let renewed = false;
+    const syncOnce = async () => {
+      try {
+        return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
+      } catch (error) {
+        if (renewed || !isSessionRefused(error)) throw error;
+        // A session kept from before was refused (the backend restarted with another key, say): the
+        // person signs in again, once, and the same call is synced with the new session.
+        renewed = true;
+        this.#sessions.forget(session);
+        session = await this.#sessions.session(transport, backend, signal);
+        call.session = session;
+        return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
+      }
+    };
     const admitted = await step(CallErrorReason.CallRefused, signal, async () => {
       try {
         // In an encrypted room the oracle's device may not have the event's room key yet (the backend
@@ -379,7 +432,7 @@ export class CallController implements ReactiveController {
         return await withRetry(
           async () => {
             try {
-              return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
+              return await syncOnce();
             } catch (error) {
               throw error instanceof BackendError && error.code === 'room_key_unavailable' ? error : new FinalError(error);
             }
@@ -421,6 +474,30 @@ export class CallController implements ReactiveController {
     this.machine.send({ type: 'oracle-joined', at: Date.now() });
   }
 
+  /** An OpenID token from the transport, exchanged with the backend for a session. */
+  async #signIn(transport: MatrixTransport, backend: BackendClient, signal?: AbortSignal): Promise<BackendSession> {
+    let openId: Awaited<ReturnType<MatrixTransport['getOpenIdToken']>>;
+    try {
+      openId = await transport.getOpenIdToken();
+    } catch (error) {
+      throw toCallError(error, CallErrorReason.MatrixUnavailable);
+    }
+    mark('openid');
+    try {
+      return await backend.signIn(openId, signal);
+    } catch (error) {
+      throw toCallError(error, backendReason(error, CallErrorReason.SignInFailed));
+    }
+  }
+
+  /** GET /oracle: the answer asked ahead when it is recent and from this backend, else asked now. */
+  #askOracle(backend: BackendClient, signal: AbortSignal): Promise<OracleInfo> {
+    const ahead = this.#oracleAhead;
+    this.#oracleAhead = undefined;
+    if (ahead && ahead.backend === backend && Date.now() - ahead.at < ORACLE_AHEAD_MS) return ahead.info;
+    return backend.getOracle(signal);
+  }
+
   async #oracle(backend: BackendClient, config: CallConfig, signal: AbortSignal): Promise<OracleInfo> {
     const pinned = config.oraclePublicKey;
     if (pinned) {
@@ -431,7 +508,7 @@ export class CallController implements ReactiveController {
       }
       if (config.oracleDid) return { oracleDid: config.oracleDid, publicKey: pinned };
     }
-    const info = await step(CallErrorReason.OracleUnavailable, signal, () => backend.getOracle(signal));
+    const info = await step(CallErrorReason.OracleUnavailable, signal, () => this.#askOracle(backend, signal));
     if (pinned) {
       if (info.publicKey !== pinned) throw new CallError(CallErrorReason.OracleKeyMismatch, 'GET /oracle announces another public key than the pinned one');
       return { ...info, publicKey: pinned, ...(config.oracleDid ? { oracleDid: config.oracleDid } : {}) };

@@ -13,6 +13,7 @@ import {
   ParticipantKind,
   Room,
   RoomEvent,
+  LocalAudioTrack,
   Track,
   createLocalTracks,
   isE2EESupported,
@@ -33,10 +34,18 @@ import {
 import { upsertEntry } from './conversation.ts';
 import type { Speaker } from './conversation.ts';
 import { CallError, CallErrorReason } from './errors.ts';
-import { EMPTY_SNAPSHOT, MEDIA_GONE, mediaErrorReason, toDeviceOptions } from './media-session.ts';
-import type { ConnectOptions, DeviceKind, EncryptionStatus, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
+import { EMPTY_SNAPSHOT, MEDIA_GONE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import type {
+  ConnectOptions,
+  DeviceKind,
+  EncryptionStatus,
+  MediaSession,
+  MediaSessionEvent,
+  MediaSessionFactory,
+  MediaSnapshot,
+  PrepareOptions,
+} from './media-session.ts';
 import { abortError } from './retry.ts';
-import type { CallType } from './state.ts';
 
 export interface LiveKitMediaSessionOptions {
   /**
@@ -44,6 +53,16 @@ export interface LiveKitMediaSessionOptions {
    * bundlers rewrite); a Vite build can pass `() => new E2EEWorker()` from `livekit-client/e2ee-worker?worker`.
    */
   readonly createWorker?: () => Worker;
+}
+
+/**
+ * The lobby's microphone as LiveKit's, as `createLocalTracks` would have made it from the same
+ * constraints: LiveKit manages it (mutes, switches devices, stops it) like one it opened itself.
+ */
+function microphoneTrack(track: MediaStreamTrack): LocalAudioTrack {
+  const local = new LocalAudioTrack(track, { ...MICROPHONE_PROCESSING, deviceId: track.getSettings().deviceId }, false);
+  local.source = Track.Source.Microphone;
+  return local;
 }
 
 function defaultWorker(): Worker {
@@ -144,13 +163,14 @@ export class LiveKitMediaSession implements MediaSession {
     this.#update({ devices, activeDevices });
   }
 
-  async prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void> {
+  async prepare(options: PrepareOptions): Promise<void> {
     const wanted = options.devices ?? {};
+    const lobbyMicrophone = options.microphone?.readyState === 'live' ? options.microphone : undefined;
     try {
-      this.#tracks = await createLocalTracks({
-        audio: { echoCancellation: true, noiseSuppression: true, ...(wanted.audioinput ? { deviceId: wanted.audioinput } : {}) },
-        video: options.callType === 'video' ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false,
-      });
+      const audio = lobbyMicrophone ? false : { ...MICROPHONE_PROCESSING, ...(wanted.audioinput ? { deviceId: wanted.audioinput } : {}) };
+      const video = options.callType === 'video' ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false;
+      const opened = audio || video ? await createLocalTracks({ audio, video }) : [];
+      this.#tracks = lobbyMicrophone ? [microphoneTrack(lobbyMicrophone), ...opened] : opened;
     } catch (error) {
       throw new CallError(mediaErrorReason(error), error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
     }

@@ -9,7 +9,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { loadChoice, pickDevice, saveChoice } from './device-choice.ts';
 import type { DeviceChoice } from './device-choice.ts';
 import { CallErrorReason } from './errors.ts';
-import { mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import { MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type { DeviceKind, DeviceOption } from './media-session.ts';
 import type { CallType } from './state.ts';
 
@@ -131,8 +131,9 @@ export class LobbyController implements ReactiveController {
   }
 
   async #get(kind: 'audioinput' | 'videoinput', deviceId: string | undefined, exact = false): Promise<MediaStreamTrack> {
-    const constraint = deviceId ? { deviceId: exact ? { exact: deviceId } : { ideal: deviceId } } : true;
-    const stream = await this.#devices!.getUserMedia(kind === 'audioinput' ? { audio: constraint } : { video: constraint });
+    const device = deviceId ? { deviceId: exact ? { exact: deviceId } : { ideal: deviceId } } : undefined;
+    // The microphone is opened as the call opens it: the call takes it over (handOverMicrophone).
+    const stream = await this.#devices!.getUserMedia(kind === 'audioinput' ? { audio: { ...MICROPHONE_PROCESSING, ...device } } : { video: device ?? true });
     const track = (kind === 'audioinput' ? stream.getAudioTracks() : stream.getVideoTracks())[0];
     if (!this.#open) {
       for (const t of stream.getTracks()) t.stop();
@@ -310,6 +311,19 @@ export class LobbyController implements ReactiveController {
     this.#stopTracks();
     this.#devices?.removeEventListener('devicechange', this.#onDeviceChange);
     this.#devices = undefined;
+  }
+
+  /**
+   * The open microphone, for the call to take over (on, whatever the lobby's switch: the call mutes it
+   * as chosen); the lobby lets go of it, so closing the lobby does not stop it. Null when none is open.
+   */
+  handOverMicrophone(): MediaStreamTrack | null {
+    const track = this.#audio;
+    if (!track || track.readyState !== 'live') return null;
+    this.#stopMeter();
+    this.#audio = null;
+    track.enabled = true;
+    return track;
   }
 
   /** Stops the preview (tracks, meter, listening for devices); the choice stays saved. */

@@ -95,11 +95,27 @@ export interface ConnectOptions {
   readonly callKey: string;
 }
 
+/**
+ * The audio processing the call's microphone is opened with, in the lobby and in the call alike (the
+ * lobby's microphone becomes the call's).
+ */
+export const MICROPHONE_PROCESSING = { echoCancellation: true, noiseSuppression: true, autoGainControl: true } as const;
+
+export interface PrepareOptions {
+  readonly callType: CallType;
+  readonly devices?: Partial<Record<DeviceKind, string>>;
+  /**
+   * The microphone the lobby opened (with `MICROPHONE_PROCESSING`), taken over instead of opened again:
+   * the call starts without waiting for the device, and its light does not blink. Ignored once ended.
+   */
+  readonly microphone?: MediaStreamTrack;
+}
+
 export interface MediaSession {
   readonly snapshot: MediaSnapshot;
   subscribe(listener: (event: MediaSessionEvent) => void): () => void;
-  /** Opens the microphone, and the camera for a video call; throws a `CallError` naming why it could not. */
-  prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void>;
+  /** Opens the microphone (or takes the lobby's), and the camera for a video call; throws a `CallError` naming why it could not. */
+  prepare(options: PrepareOptions): Promise<void>;
   /** Joins the room with E2EE on under the call key, then publishes the local tracks. */
   connect(options: ConnectOptions, signal?: AbortSignal): Promise<void>;
   /**

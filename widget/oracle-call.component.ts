@@ -446,13 +446,16 @@ export class OracleCall extends LitElement {
     }
     this.#call.openLobby(callType);
     this.#call.warmUp();
+    this.#call.signInAhead();
     void this.#lobby.open(callType);
   }
 
   #join(): void {
     const { choice, callType } = this.#lobby;
+    // The call takes the lobby's open microphone rather than opening the device again.
+    const microphone = this.#lobby.handOverMicrophone() ?? undefined;
     this.#lobby.close();
-    void this.#call.start(callType, choice).catch(() => undefined);
+    void this.#call.start(callType, choice, microphone).catch(() => undefined);
   }
 
   #leaveLobby(): void {

@@ -28,13 +28,21 @@ export interface ServiceSettings {
 export class ElementServices implements CallServices {
   /** The widget API connection is made once per element and kept (the host knows the widget by it). */
   #widget: Promise<MatrixTransport> | undefined;
+  #backend: { readonly url: string; readonly client: BackendClient } | undefined;
+  #clientTransport: { readonly client: MatrixClientLike; readonly transport: MatrixTransport } | undefined;
 
   constructor(private readonly settings: ServiceSettings) {}
 
+  /**
+   * The same client while `backend-url` stays the same (and the same transport while the Matrix client
+   * does): the person's session is kept for them, and one for another backend or user is not reused.
+   */
   backend(): BackendClient {
     if (this.settings.backendClient) return this.settings.backendClient;
-    if (!this.settings.backendUrl) throw new CallError(CallErrorReason.NotConfigured, 'backend-url is not set');
-    return new HttpBackendClient(this.settings.backendUrl);
+    const url = this.settings.backendUrl;
+    if (!url) throw new CallError(CallErrorReason.NotConfigured, 'backend-url is not set');
+    if (this.#backend?.url !== url) this.#backend = { url, client: new HttpBackendClient(url) };
+    return this.#backend.client;
   }
 
   async mediaSessions(): Promise<MediaSessionFactory> {
@@ -48,9 +56,11 @@ export class ElementServices implements CallServices {
 
   async transport(): Promise<MatrixTransport> {
     if (this.settings.transport) return this.settings.transport;
-    if (this.settings.matrixClient) {
+    const client = this.settings.matrixClient;
+    if (client) {
       const { MatrixClientTransport } = await import('./transport/matrix-client-transport.ts');
-      return new MatrixClientTransport(this.settings.matrixClient);
+      if (this.#clientTransport?.client !== client) this.#clientTransport = { client, transport: new MatrixClientTransport(client) };
+      return this.#clientTransport.transport;
     }
     this.#widget ??= this.#connectWidget();
     try {

@@ -4,6 +4,7 @@
  * remembered and restored, a device unplugged mid-lobby, blocked and missing microphones; axe in each.
  */
 import { expect, waitUntil } from '@open-wc/testing';
+import { BackendError } from '../../widget/backend-client.ts';
 import { CHOICE_KEY, loadChoice } from '../../widget/device-choice.ts';
 import { browserFamily, lobbyProblem } from '../../widget/oracle-call.lobby.ts';
 import { click, mount, part, text, untilPhase } from './fakes/harness.ts';
@@ -92,14 +93,110 @@ describe('<oracle-call> lobby', function () {
     ).to.deep.equal(['mic-2']);
     await expect(h.el).to.be.accessible();
 
+    const microphone = h.devices.live[0]!.track;
     click(h.el, 'join-button');
     await untilPhase(h.el, 'in-call');
-    expect(h.devices.live, 'the lobby let its tracks go').to.deep.equal([]);
     const session = h.media.last;
+    expect(session.handedMicrophone, "the lobby's microphone is the call's").to.equal(microphone);
+    expect(
+      h.devices.live.map((t) => t.track),
+      'the lobby let the rest go',
+    ).to.deep.equal([microphone]);
     expect(session.callType).to.equal('video');
     expect(session.preparedWith).to.deep.equal({ audioinput: 'mic-2', videoinput: 'cam-2', audiooutput: 'spk-2' });
     expect(session.snapshot.microphoneEnabled, 'the call starts muted, as chosen').to.equal(false);
     expect(session.snapshot.cameraEnabled, 'and with the camera off').to.equal(false);
+    await h.el.endCall();
+    expect(h.devices.live, 'the microphone stopped with the call').to.deep.equal([]);
+  });
+
+  it("the call takes the lobby's open microphone (on, to be muted as chosen), and stops it whatever way it ends", async () => {
+    const h = await openLobby('audio');
+    expect(h.devices.tracks.length, 'the lobby opened the microphone once').to.equal(1);
+    const microphone = h.devices.tracks[0]!.track;
+    click(h.el, 'lobby-mute-button');
+    await h.el.updateComplete;
+    expect(microphone.enabled, 'muted in the lobby').to.equal(false);
+    h.media.supported = false;
+    click(h.el, 'join-button');
+    await untilPhase(h.el, 'error');
+    expect(h.media.sessions, 'the call failed before its media').to.have.length(0);
+    expect(microphone.readyState, 'the microphone handed to a call that failed early is stopped').to.equal('ended');
+
+    h.media.supported = true;
+    click(h.el, 'close-button');
+    await untilPhase(h.el, 'idle');
+    click(h.el, 'call-button');
+    await untilPhase(h.el, 'lobby');
+    await waitUntil(() => !part<HTMLButtonElement>(h.el, 'join-button')!.disabled, 'the lobby never got ready');
+    const second = h.devices.live[0]!.track;
+    click(h.el, 'join-button');
+    await untilPhase(h.el, 'in-call');
+    expect(h.media.last.handedMicrophone).to.equal(second);
+    expect(second.enabled, 'handed over on; the call mutes it only if chosen').to.equal(true);
+    expect(h.devices.tracks.length, 'no device was opened for the call').to.equal(2);
+    await h.el.endCall();
+    expect(second.readyState).to.equal('ended');
+  });
+
+  it('signs in while the person is in the lobby, and keeps the session for the next call while it is fresh', async () => {
+    const h = await openLobby('audio');
+    await waitUntil(() => h.backend.signIns.length === 1, 'no sign-in ahead');
+    expect(h.backend.log, 'the oracle asked and the sign-in done before the join').to.deep.equal(['getOracle', 'signIn']);
+    click(h.el, 'join-button');
+    await untilPhase(h.el, 'in-call');
+    await h.el.endCall();
+    click(h.el, 'close-button');
+    await untilPhase(h.el, 'idle');
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    expect(h.backend.signIns, 'one sign-in for both calls').to.have.length(1);
+    expect(h.backend.syncs.map((sync) => sync.session.token)).to.deep.equal(['session-token', 'session-token']);
+    await h.el.endCall();
+    expect(h.backend.ended, 'both calls ended with it').to.have.length(2);
+  });
+
+  it('a session past half its life, one the backend refuses, or a sign-in ahead that failed: the call signs in again', async () => {
+    h = await mount({ 'call-type': 'audio' });
+    h.backend.sessionLifetimeMs = 600;
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    await h.el.endCall();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    expect(h.backend.signIns, 'not reused past half its life').to.have.length(2);
+    await h.el.endCall();
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    h.backend.sessionLifetimeMs = 3600_000;
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    await h.el.endCall();
+    expect(h.backend.signIns).to.have.length(3);
+    h.backend.syncFailures.push(new BackendError(401, 'invalid_session', 'POST /calls/…/sync: 401 invalid_session'));
+    h.backend.log.length = 0;
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    expect(h.backend.log, 'refused once: signed in again, the same call synced again').to.deep.equal(['getOracle', 'syncCall', 'signIn', 'syncCall']);
+    expect(h.backend.syncs.at(-1)!.session.token).to.equal('session-token-4');
+    expect(h.backend.syncs.at(-1)!.callId, 'the same call').to.equal(h.backend.syncs.at(-2)!.callId);
+    await h.el.endCall();
+    expect(h.backend.ended.at(-1)).to.equal(h.backend.syncs.at(-1)!.callId);
+  });
+
+  it('a sign-in ahead that failed is left to the call, which signs in itself', async () => {
+    h = await mount({ 'call-type': 'audio' }, { lobby: true });
+    h.backend.signInError = new BackendError(503, 'http_503', 'POST /session: 503');
+    click(h.el, 'call-button');
+    await untilPhase(h.el, 'lobby');
+    await waitUntil(() => h!.backend.signIns.length === 1, 'no sign-in ahead');
+    await waitUntil(() => !part<HTMLButtonElement>(h!.el, 'join-button')!.disabled, 'the lobby never got ready');
+    h.backend.signInError = undefined;
+    click(h.el, 'join-button');
+    await untilPhase(h.el, 'in-call');
+    expect(h.backend.signIns).to.have.length(2);
+    expect(h.backend.syncs[0]!.session.token).to.equal('session-token-2');
   });
 
   it('the choice is remembered for this origin and restored in the next lobby', async () => {

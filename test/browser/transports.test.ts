@@ -4,6 +4,7 @@ import { CALL_EVENT_TYPE, callEventContentSchema } from '../../protocol/index.ts
 import { BackendError, HttpBackendClient } from '../../widget/backend-client.ts';
 import { LiveKitMediaSessionFactory, isOracleParticipant } from '../../widget/livekit-media-session.ts';
 import { backoffDelay, withRetry } from '../../widget/retry.ts';
+import { ElementServices } from '../../widget/services.ts';
 import { MatrixClientTransport } from '../../widget/transport/matrix-client-transport.ts';
 import type { MatrixClientLike } from '../../widget/transport/matrix-client-transport.ts';
 import { MatrixTransportError, matrixUserDid } from '../../widget/transport/matrix-transport.ts';
@@ -84,6 +85,38 @@ describe('MatrixClientTransport (the page supplies a matrix-js-sdk client)', () 
   it('refuses an incomplete OpenID token', async () => {
     const transport = new MatrixClientTransport(client({ getOpenIdToken: async () => ({ access_token: '', matrix_server_name: 'example.org' }) }).fake);
     expect(await rejection(transport.getOpenIdToken())).to.be.instanceOf(MatrixTransportError);
+  });
+});
+
+describe("ElementServices (the element's backend and transport)", () => {
+  it('one backend client per backend-url and one transport per Matrix client, so a session is kept only for them', async () => {
+    const matrixClient: MatrixClientLike = {
+      getUserId: () => '@alice:example.org',
+      getOpenIdToken: async () => ({ access_token: 'tok', matrix_server_name: 'example.org' }),
+      sendEvent: async () => ({ event_id: '$abc:example.org' }),
+      getRoom: () => null,
+      getCrypto: () => ({}),
+    };
+    const settings = {
+      backendUrl: 'https://oracle.example',
+      matrixRoomId: ROOM,
+      backendClient: undefined,
+      mediaSessions: undefined,
+      e2eeWorker: undefined,
+      transport: undefined,
+      matrixClient,
+    };
+    const services = new ElementServices(settings);
+    const backend = services.backend();
+    expect(services.backend(), 'the same backend-url').to.equal(backend);
+    const transport = await services.transport();
+    expect(await services.transport(), 'the same Matrix client').to.equal(transport);
+    settings.backendUrl = 'https://other.example';
+    settings.matrixClient = { ...matrixClient, getUserId: () => '@bob:example.org' };
+    expect(services.backend(), 'another backend-url').not.to.equal(backend);
+    const other = await services.transport();
+    expect(other, 'another Matrix client').not.to.equal(transport);
+    expect(other.userId).to.equal('@bob:example.org');
   });
 });
 

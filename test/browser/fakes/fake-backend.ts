@@ -20,6 +20,8 @@ export class FakeBackend implements BackendClient {
   readonly ended: string[] = [];
   oracleError: Error | undefined;
   signInError: Error | undefined;
+  /** How long the sessions it issues last. */
+  sessionLifetimeMs = 3600_000;
   syncError: Error | undefined;
   /** The next syncs fail with these, one each, in order (before `syncError` is looked at). */
   readonly syncFailures: Error[] = [];
@@ -39,7 +41,9 @@ export class FakeBackend implements BackendClient {
     this.log.push('signIn');
     this.signIns.push(token);
     if (this.signInError) throw this.signInError;
-    return { token: 'session-token', userId: this.userId, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+    // The first session's token is 'session-token'; each sign-in after gets one of its own.
+    const issued = this.signIns.length === 1 ? 'session-token' : `session-token-${this.signIns.length}`;
+    return { token: issued, userId: this.userId, expiresAt: new Date(Date.now() + this.sessionLifetimeMs).toISOString() };
   }
 
   async syncCall(session: BackendSession, callId: string, body: { matrixRoomId: string; sessionId: string }): Promise<SyncAnswer> {

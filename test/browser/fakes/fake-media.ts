@@ -4,7 +4,15 @@
  */
 import { CallError, CallErrorReason } from '../../../widget/errors.ts';
 import { EMPTY_SNAPSHOT, MEDIA_GONE } from '../../../widget/media-session.ts';
-import type { ConnectOptions, DeviceKind, MediaSession, MediaSessionEvent, MediaSessionFactory, MediaSnapshot } from '../../../widget/media-session.ts';
+import type {
+  ConnectOptions,
+  DeviceKind,
+  MediaSession,
+  MediaSessionEvent,
+  MediaSessionFactory,
+  MediaSnapshot,
+  PrepareOptions,
+} from '../../../widget/media-session.ts';
 import type { CallType } from '../../../widget/state.ts';
 import { Gate, pass } from './gate.ts';
 
@@ -58,6 +66,8 @@ export class FakeMediaSession implements MediaSession {
   callType: CallType | undefined;
   /** The devices the call was asked to use. */
   preparedWith: Partial<Record<DeviceKind, string>> | undefined;
+  /** The microphone the lobby handed over, if it did. */
+  handedMicrophone: MediaStreamTrack | undefined;
   connectedWith: ConnectOptions | undefined;
   closed = false;
   closeCount = 0;
@@ -79,12 +89,13 @@ export class FakeMediaSession implements MediaSession {
     this.emit({ type: 'change', snapshot: this.snapshot });
   }
 
-  async prepare(options: { callType: CallType; devices?: Partial<Record<DeviceKind, string>> }): Promise<void> {
+  async prepare(options: PrepareOptions): Promise<void> {
     this.callType = options.callType;
     this.preparedWith = options.devices;
+    this.handedMicrophone = options.microphone;
     await pass(this.behaviour.prepareGate);
     if (this.behaviour.prepareError) throw this.behaviour.prepareError;
-    this.tracks.push(audioTrack());
+    this.tracks.push(options.microphone?.readyState === 'live' ? options.microphone : audioTrack());
     if (options.callType === 'video') this.tracks.push(videoTrack());
     this.change({
       microphoneEnabled: true,
