@@ -1,16 +1,20 @@
 /**
- * `npm run bench:call`: how long a person waits, in the page, from the click on "Start audio call" to
- * the oracle's first decrypted audio; against LiveKit's own agent path (a token that dispatches a
- * minimal agent) and a bare LiveKit E2EE join, all in the same run and the same Chromium.
+ * `npm run bench:call`: how long a person waits, in the page, from the click that starts the call
+ * ("Join call" in the lobby, the element's default; "Start audio call" without it) to the oracle's
+ * first decrypted audio; against LiveKit's own agent path (a token that dispatches a minimal agent)
+ * and a bare LiveKit E2EE join, all in the same run and the same Chromium.
  *
  * Everything real and on loopback (the start-up of test/helpers/e2e.ts, in bench/lib/call-setup.ts):
  * Synapse, the LiveKit server, the backend, the agent worker (echo brain), the built demo page in
  * headless Chromium with the fake microphone; plus the baseline agent worker (bench/lib/dispatch-baseline-agent.ts).
  *
  * BENCH_CALLS (10) rounds after BENCH_WARMUP (1) uncounted ones; each round, one after another:
- * 1. A call from the script-tag page: click "Start audio call" (no lobby), wait for phase 'in-call' and
- *    the first decoded oracle audio, hang up, wait for 'ended', close. Its phases (bench/lib/call-phases.ts)
- *    from the element's marks and the backend's and the agent's log lines.
+ * 1. Calls from the script-tag page, first without the lobby (click "Start audio call"), then from the
+ *    lobby (click "Start audio call", wait until the lobby is ready: its microphone open, the person
+ *    signed in; then time from the click on "Join call"). Each: wait for phase 'in-call' and the first
+ *    decoded oracle audio, hang up, wait for 'ended', close. Their phases (bench/lib/call-phases.ts)
+ *    from the element's marks and the backend's and the agent's log lines, and the sign-ins the
+ *    backend logged. The call from the lobby is the one in the last line.
  * 2. The agent-dispatch baseline (bench/lib/dispatch-baseline.ts): a blank page joins a fresh room with
  *    a token that dispatches the baseline agent with the E2EE key in its metadata; the agent joins with
  *    our agent's room options and publishes a tone at once.
@@ -139,21 +143,34 @@ interface Sample {
   readonly loud?: number;
   readonly connected?: number;
   readonly phases?: CallPhases;
+  /** POST /session sign-ins the backend logged in the round (the lobby's included). */
+  readonly signIns?: number;
   readonly baselinePhases?: BaselinePhases;
 }
 
 const since = (from: number | undefined, at: number | undefined) => (from !== undefined && at !== undefined ? at - from : undefined);
 const ms = (value: number | undefined) => fixed(value ?? Number.NaN, 0);
 
-async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sample> {
+/**
+ * `lobby`: the element's default, the person in the lobby first (its microphone open, signed in), the
+ * call timed from the click on "Join call"; otherwise `no-lobby`, one click on "Start audio call" to
+ * the call, which then opens the microphone and signs in (unless a session is kept from a call before).
+ */
+async function oneCall(setup: CallSetup, page: Page, label: string, lobby: boolean): Promise<Sample> {
   await waitWarm(setup.agent, label);
+  const roundFrom = setup.stack.logs.length;
+  const element = page.locator('oracle-call');
+  await element.evaluate((el, noLobby) => el.toggleAttribute('no-lobby', noLobby), !lobby);
+  if (lobby) {
+    await element.getByRole('button', { name: 'Start audio call' }).click();
+    await waitForPhase(page, 'lobby', 10_000);
+    await element.locator('[part~="join-button"]:enabled').waitFor({ timeout: 15_000 });
+  }
   await settle(label);
   await startMonitor(page);
   const backendFrom = setup.stack.logs.length;
   const agentFrom = setup.agent.output.length;
-  // One click to the call, as measured: no lobby.
-  await page.locator('oracle-call').evaluate((element) => element.setAttribute('no-lobby', ''));
-  await page.locator('oracle-call').getByRole('button', { name: 'Start audio call' }).click();
+  await element.getByRole('button', { name: lobby ? 'Join call' : 'Start audio call' }).click();
   const times = await waitFor(page, (t) => t.inCall !== undefined && t.decoded !== undefined, WAIT_MS);
   await stopMonitor(page);
   const clickAt = times.clickAt === undefined ? undefined : await wallClock(page, times.clickAt);
@@ -181,7 +198,7 @@ async function oneCall(setup: CallSetup, page: Page, label: string): Promise<Sam
   await waitForPhase(page, ['ended', 'error'], 15_000);
   await page.locator('oracle-call').getByRole('button', { name: 'Close' }).click();
   await waitForPhase(page, 'idle', 10_000);
-  return sample;
+  return { ...sample, signIns: setup.stack.logs.slice(roundFrom).filter((line) => line.includes('"session issued"')).length };
 }
 
 /**
@@ -265,17 +282,21 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
   await blank.waitForFunction('typeof window.LivekitClient !== "undefined"', undefined, { timeout: 10_000 });
 
   const calls: Sample[] = [];
+  const oneClickCalls: Sample[] = [];
   const dispatch: Sample[] = [];
   const withMicrophone: Sample[] = [];
   const bare: Sample[] = [];
   for (let i = -WARMUP; i < CALLS; i += 1) {
     const name = (what: string) => (i < 0 ? `${what} warm-up ${i + WARMUP + 1}/${WARMUP}` : `${what} ${i + 1}/${CALLS}`);
-    const call = await oneCall(setup, page, name('call'));
+    // Without the lobby first: right after the lobby's round, the fake microphone opens faster.
+    const oneClickCall = await oneCall(setup, page, name('call, no lobby'), false);
+    const call = await oneCall(setup, page, name('call from the lobby'), true);
     const viaDispatch = await oneDispatchJoin(setup, baseline, blank, name('dispatch baseline'), i + WARMUP);
     const viaDispatchWithMic = await oneDispatchJoin(setup, baseline, blank, name('dispatch baseline, microphone published'), i + WARMUP, true);
     const bareJoinSample = await oneBareJoin(setup, blank, name('bare join'), i + WARMUP);
     if (i < 0) continue;
     calls.push(call);
+    oneClickCalls.push(oneClickCall);
     dispatch.push(viaDispatch);
     withMicrophone.push(viaDispatchWithMic);
     bare.push(bareJoinSample);
@@ -300,6 +321,10 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       row(
         'call: click → oracle track attached',
         calls.map((s) => s.subscribed),
+      ),
+      row(
+        'call, no lobby: click → first decoded oracle audio',
+        oneClickCalls.map((s) => s.decoded),
       ),
       row(
         'dispatch baseline: join → first decoded agent audio',
@@ -327,7 +352,7 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       ),
     ])}\n`,
   );
-  process.stdout.write('\nThe call, phase by phase: ms since the click (medians), and durations inside the sync\n\n');
+  process.stdout.write("\nThe call from the lobby, phase by phase: ms since the click on 'Join call' (medians), and durations inside the sync\n\n");
   process.stdout.write(
     `${table(
       header,
@@ -338,6 +363,23 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
         ),
       ),
     )}\n`,
+  );
+  process.stdout.write("\nThe call without the lobby, phase by phase: ms since the click on 'Start audio call' (medians)\n\n");
+  process.stdout.write(
+    `${table(
+      header,
+      PHASE_ROWS.map(([label, field]) =>
+        row(
+          label,
+          oneClickCalls.map((s) => s.phases?.[field]),
+        ),
+      ),
+    )}\n`,
+  );
+  const signIns = (samples: readonly Sample[]) => samples.reduce((sum, s) => sum + (s.signIns ?? 0), 0);
+  process.stdout.write(
+    `\nsign-ins (POST /session) in the ${CALLS} rounds: from the lobby ${signIns(calls)}, without it ${signIns(oneClickCalls)} ` +
+      '(the session signed in during the warm-up is kept while fresh)\n',
   );
   process.stdout.write(
     "\nThe agent-dispatch baseline's agent, step by step: ms since the page's join started (medians); then the same with the page's microphone published\n\n",
@@ -365,13 +407,16 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       `waited for it p50 ${fixed(p50(waits), 0)} ms, at most ${fixed(Math.max(...waits), 0)} ms\n`,
   );
   const callP50 = p50(defined(calls.map((s) => s.decoded)));
+  const oneClickP50 = p50(defined(oneClickCalls.map((s) => s.decoded)));
   const baselineP50 = p50(defined(dispatch.map((s) => s.decoded)));
   const bareP50 = p50(defined(bare.map((s) => s.decoded)));
   const withMicrophoneP50 = p50(defined(withMicrophone.map((s) => s.decoded)));
   process.stdout.write(
     `\nratio to the agent-dispatch baseline ${fixed(callP50 / baselineP50, 2)} (goal ≤ ${GOAL_RATIO}: ${callP50 / baselineP50 <= GOAL_RATIO ? 'met' : 'NOT met'}); ` +
       `to the same baseline with the page's microphone published, as our call does ${fixed(callP50 / withMicrophoneP50, 2)}; ` +
-      `to the bare join ${fixed(callP50 / bareP50, 2)}\n`,
+      `to the bare join ${fixed(callP50 / bareP50, 2)}\n` +
+      `without the lobby: call p50 ${fixed(oneClickP50, 0)} ms, ratio to the baseline ${fixed(oneClickP50 / baselineP50, 2)}, ` +
+      `to the baseline with the microphone ${fixed(oneClickP50 / withMicrophoneP50, 2)}\n`,
   );
   // The backend's and the agent's whole logs, for a closer look at a phase above.
   const logFile = path.join(os.tmpdir(), `oracle-call-bench-call-${Date.now()}.log`);
@@ -379,7 +424,9 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
     () => progress(`backend and agent logs: ${logFile}`),
     () => {},
   );
-  const complete = [...calls, ...dispatch, ...withMicrophone, ...bare].every((s) => s.decoded !== undefined) && calls.every((s) => s.inCall !== undefined);
+  const complete =
+    [...calls, ...oneClickCalls, ...dispatch, ...withMicrophone, ...bare].every((s) => s.decoded !== undefined) &&
+    [...calls, ...oneClickCalls].every((s) => s.inCall !== undefined);
   if (!complete) process.stderr.write('[bench] some calls or joins got no decoded audio within 20 s\n');
   return { complete, callP50, baselineP50 };
 }
