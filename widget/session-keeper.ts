@@ -1,7 +1,7 @@
 /**
  * The person's backend session, kept between calls while it is fresh and begun ahead when the lobby
  * opens, so that a call does not wait for the OpenID token and the sign-in. In the element's memory
- * only (never stored), and only for the Matrix transport and the backend it was made with.
+ * only (never stored), and only for the Matrix transport (and its user) and the backend it was made with.
  */
 import type { BackendClient, BackendSession } from './backend-client.ts';
 import type { MatrixTransport } from './transport/matrix-transport.ts';
@@ -11,6 +11,8 @@ export type SignIn = (transport: MatrixTransport, backend: BackendClient, signal
 
 interface Held {
   readonly transport: MatrixTransport;
+  /** The transport's Matrix user when the sign-in began (a client signed in as another since is not reused). */
+  readonly userId: string | null;
   readonly backend: BackendClient;
   /** When the sign-in began (Date.now()). */
   readonly at: number;
@@ -68,11 +70,11 @@ export class SessionKeeper {
 
   #heldFor(transport: MatrixTransport, backend: BackendClient): Held | undefined {
     const held = this.#held;
-    return held && held.transport === transport && held.backend === backend ? held : undefined;
+    return held && held.transport === transport && held.userId === transport.userId && held.backend === backend ? held : undefined;
   }
 
   #begin(transport: MatrixTransport, backend: BackendClient, signal?: AbortSignal): Held {
-    const held: Held = { transport, backend, at: Date.now(), session: this.signIn(transport, backend, signal) };
+    const held: Held = { transport, userId: transport.userId, backend, at: Date.now(), session: this.signIn(transport, backend, signal) };
     this.#held = held;
     held.session.then(
       (session) => {

@@ -185,6 +185,19 @@ describe('<oracle-call> lobby', function () {
     expect(h.backend.ended.at(-1)).to.equal(h.backend.syncs.at(-1)!.callId);
   });
 
+  it('a session is not kept for another Matrix user of the same client', async () => {
+    h = await mount({ 'call-type': 'audio' });
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    await h.el.endCall();
+    h.transport.userId = '@bob:example.org';
+    h.backend.userId = '@bob:example.org';
+    await h.el.callOracle({ type: 'audio' });
+    await untilPhase(h.el, 'in-call');
+    expect(h.backend.signIns).to.have.length(2);
+    expect(h.backend.syncs.map((sync) => sync.session.userId)).to.deep.equal(['@alice:example.org', '@bob:example.org']);
+  });
+
   it('a sign-in ahead that failed is left to the call, which signs in itself', async () => {
     h = await mount({ 'call-type': 'audio' }, { lobby: true });
     h.backend.signInError = new BackendError(503, 'http_503', 'POST /session: 503');
