@@ -352,30 +352,20 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       ),
     ])}\n`,
   );
-  process.stdout.write("\nThe call from the lobby, phase by phase: ms since the click on 'Join call' (medians), and durations inside the sync\n\n");
-  process.stdout.write(
-    `${table(
-      header,
-      PHASE_ROWS.map(([label, field]) =>
-        row(
-          label,
-          calls.map((s) => s.phases?.[field]),
+  const phaseTable = (title: string, samples: readonly Sample[]) =>
+    process.stdout.write(
+      `\n${title}\n\n${table(
+        header,
+        PHASE_ROWS.map(([label, field]) =>
+          row(
+            label,
+            samples.map((s) => s.phases?.[field]),
+          ),
         ),
-      ),
-    )}\n`,
-  );
-  process.stdout.write("\nThe call without the lobby, phase by phase: ms since the click on 'Start audio call' (medians)\n\n");
-  process.stdout.write(
-    `${table(
-      header,
-      PHASE_ROWS.map(([label, field]) =>
-        row(
-          label,
-          oneClickCalls.map((s) => s.phases?.[field]),
-        ),
-      ),
-    )}\n`,
-  );
+      )}\n`,
+    );
+  phaseTable("The call from the lobby, phase by phase: ms since the click on 'Join call' (medians), and durations inside the sync", calls);
+  phaseTable("The call without the lobby, phase by phase: ms since the click on 'Start audio call' (medians)", oneClickCalls);
   const signIns = (samples: readonly Sample[]) => samples.reduce((sum, s) => sum + (s.signIns ?? 0), 0);
   process.stdout.write(
     `\nsign-ins (POST /session) in the ${CALLS} rounds: from the lobby ${signIns(calls)}, without it ${signIns(oneClickCalls)} ` +
