@@ -22,7 +22,7 @@ import { loadChoice } from './device-choice.ts';
 import type { DeviceChoice } from './device-choice.ts';
 import { CallError, CallErrorReason, toCallError } from './errors.ts';
 import { EMPTY_SNAPSHOT, mediaErrorReason } from './media-session.ts';
-import type { DeviceKind, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
+import type { DeviceKind, LobbyTracks, MediaSession, MediaSessionFactory, MediaSnapshot } from './media-session.ts';
 import { withRetry, withTimeout } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 import { SessionKeeper } from './session-keeper.ts';
@@ -94,6 +94,11 @@ function oracleLeftReason(snapshot: MediaSnapshot): EndReason {
   if (snapshot.oracleEndReason === 'cannot-hear') return 'oracle-cannot-hear';
   if (snapshot.oracleEndReason === 'cannot-answer') return 'oracle-cannot-answer';
   return 'oracle-left';
+}
+
+function stopTracks(tracks: LobbyTracks): void {
+  tracks.microphone?.stop();
+  tracks.camera?.stop();
 }
 
 function randomId(): string {
@@ -228,9 +233,9 @@ export class CallController implements ReactiveController {
    * Starts a call with `choice`'s devices (the remembered one when not given), its microphone and camera
    * on or off as chosen; resolves when it is under way with the oracle, or has ended or failed.
    */
-  start(callType: CallType, choice: DeviceChoice = loadChoice(), microphone?: MediaStreamTrack): Promise<void> {
+  start(callType: CallType, choice: DeviceChoice = loadChoice(), lobby: LobbyTracks = {}): Promise<void> {
     if (!this.machine.can('start')) {
-      microphone?.stop();
+      stopTracks(lobby);
       return Promise.reject(new Error(`A call cannot start while ${this.machine.phase}`));
     }
     this.#devices = { ...choice.devices };
@@ -241,9 +246,9 @@ export class CallController implements ReactiveController {
     this.#abort = abort;
     let started!: () => void;
     const underWay = new Promise<void>((resolve) => (started = resolve));
-    const running = this.#run(callType, abort.signal, started, microphone).finally(() => {
-      // The lobby's microphone is the call's: stopped with it, also when the call ended before taking it.
-      microphone?.stop();
+    const running = this.#run(callType, abort.signal, started, lobby).finally(() => {
+      // The lobby's tracks are the call's: stopped with it, also when the call ended before taking them.
+      stopTracks(lobby);
       started();
       if (this.#running === running) this.#running = undefined;
     });
@@ -297,11 +302,11 @@ export class CallController implements ReactiveController {
     }, 0);
   }
 
-  async #run(callType: CallType, signal: AbortSignal, started: () => void, microphone: MediaStreamTrack | undefined): Promise<void> {
+  async #run(callType: CallType, signal: AbortSignal, started: () => void, lobby: LobbyTracks): Promise<void> {
     const call: CallProgress = {};
     let outcome: Outcome;
     try {
-      await this.#establish(callType, call, signal, microphone);
+      await this.#establish(callType, call, signal, lobby);
       started();
       outcome = { kind: await this.#untilOver(call.media!, signal) };
     } catch (error) {
@@ -325,7 +330,7 @@ export class CallController implements ReactiveController {
     }
   }
 
-  async #establish(callType: CallType, call: CallProgress, signal: AbortSignal, microphone: MediaStreamTrack | undefined): Promise<void> {
+  async #establish(callType: CallType, call: CallProgress, signal: AbortSignal, lobby: LobbyTracks): Promise<void> {
     const config = this.config();
     mark('start');
     const factory = await step(CallErrorReason.NotConfigured, signal, () => this.services.mediaSessions());
@@ -364,7 +369,7 @@ export class CallController implements ReactiveController {
     });
     this.snapshot = media.snapshot;
     try {
-      await media.prepare({ callType, devices: this.#devices, ...(microphone ? { microphone } : {}) });
+      await media.prepare({ callType, devices: this.#devices, ...lobby });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw error instanceof CallError ? error : toCallError(error, mediaErrorReason(error));

@@ -14,6 +14,7 @@ import {
   Room,
   RoomEvent,
   LocalAudioTrack,
+  LocalVideoTrack,
   Track,
   createLocalTracks,
   isE2EESupported,
@@ -34,7 +35,7 @@ import {
 import { upsertEntry } from './conversation.ts';
 import type { Speaker } from './conversation.ts';
 import { CallError, CallErrorReason } from './errors.ts';
-import { EMPTY_SNAPSHOT, MEDIA_GONE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import { CAMERA_CAPTURE, EMPTY_SNAPSHOT, MEDIA_GONE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type {
   ConnectOptions,
   DeviceKind,
@@ -56,13 +57,19 @@ export interface LiveKitMediaSessionOptions {
 }
 
 /**
- * The lobby's microphone as LiveKit's, as `createLocalTracks` would have made it from the same
- * constraints: LiveKit manages it (mutes, switches devices, stops it) like one it opened itself.
+ * The lobby's microphone or camera as LiveKit's, as `createLocalTracks` would have made it from the
+ * same constraints: LiveKit manages it (mutes, switches devices, stops it) like one it opened itself.
  */
-function microphoneTrack(track: MediaStreamTrack): LocalAudioTrack {
-  const local = new LocalAudioTrack(track, { ...MICROPHONE_PROCESSING, deviceId: track.getSettings().deviceId }, false);
-  local.source = Track.Source.Microphone;
-  return local;
+function lobbyTrack(track: MediaStreamTrack): LocalTrack {
+  const deviceId = track.getSettings().deviceId;
+  if (track.kind === 'audio') {
+    const microphone = new LocalAudioTrack(track, { ...MICROPHONE_PROCESSING, deviceId }, false);
+    microphone.source = Track.Source.Microphone;
+    return microphone;
+  }
+  const camera = new LocalVideoTrack(track, { ...CAMERA_CAPTURE, deviceId }, false);
+  camera.source = Track.Source.Camera;
+  return camera;
 }
 
 function defaultWorker(): Worker {
@@ -165,12 +172,15 @@ export class LiveKitMediaSession implements MediaSession {
 
   async prepare(options: PrepareOptions): Promise<void> {
     const wanted = options.devices ?? {};
-    const lobbyMicrophone = options.microphone?.readyState === 'live' ? options.microphone : undefined;
+    const live = (track: MediaStreamTrack | undefined) => (track?.readyState === 'live' ? track : undefined);
+    const lobbyMicrophone = live(options.microphone);
+    const lobbyCamera = options.callType === 'video' ? live(options.camera) : undefined;
     try {
       const audio = lobbyMicrophone ? false : { ...MICROPHONE_PROCESSING, ...(wanted.audioinput ? { deviceId: wanted.audioinput } : {}) };
-      const video = options.callType === 'video' ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false;
+      const video = options.callType === 'video' && !lobbyCamera ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false;
       const opened = audio || video ? await createLocalTracks({ audio, video }) : [];
-      this.#tracks = lobbyMicrophone ? [microphoneTrack(lobbyMicrophone), ...opened] : opened;
+      const taken = [lobbyMicrophone && lobbyTrack(lobbyMicrophone), lobbyCamera && lobbyTrack(lobbyCamera)].filter((track) => track !== undefined);
+      this.#tracks = [...taken, ...opened];
     } catch (error) {
       throw new CallError(mediaErrorReason(error), error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
     }

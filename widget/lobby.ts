@@ -9,7 +9,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { loadChoice, pickDevice, saveChoice } from './device-choice.ts';
 import type { DeviceChoice } from './device-choice.ts';
 import { CallErrorReason } from './errors.ts';
-import { MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import { CAMERA_CAPTURE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type { DeviceKind, DeviceOption } from './media-session.ts';
 import type { CallType } from './state.ts';
 
@@ -132,8 +132,10 @@ export class LobbyController implements ReactiveController {
 
   async #get(kind: 'audioinput' | 'videoinput', deviceId: string | undefined, exact = false): Promise<MediaStreamTrack> {
     const device = deviceId ? { deviceId: exact ? { exact: deviceId } : { ideal: deviceId } } : undefined;
-    // The microphone is opened as the call opens it: the call takes it over (handOverMicrophone).
-    const stream = await this.#devices!.getUserMedia(kind === 'audioinput' ? { audio: { ...MICROPHONE_PROCESSING, ...device } } : { video: device ?? true });
+    // Opened as the call opens them: the call takes them over (handOver).
+    const stream = await this.#devices!.getUserMedia(
+      kind === 'audioinput' ? { audio: { ...MICROPHONE_PROCESSING, ...device } } : { video: { ...CAMERA_CAPTURE, ...device } },
+    );
     const track = (kind === 'audioinput' ? stream.getAudioTracks() : stream.getVideoTracks())[0];
     if (!this.#open) {
       for (const t of stream.getTracks()) t.stop();
@@ -314,16 +316,23 @@ export class LobbyController implements ReactiveController {
   }
 
   /**
-   * The open microphone, for the call to take over (on, whatever the lobby's switch: the call mutes it
-   * as chosen); the lobby lets go of it, so closing the lobby does not stop it. Null when none is open.
+   * The open microphone and camera, for the call to take over (the microphone on, whatever the lobby's
+   * switch: the call mutes it as chosen); the lobby lets go of them, so closing it does not stop them.
    */
-  handOverMicrophone(): MediaStreamTrack | null {
-    const track = this.#audio;
-    if (!track || track.readyState !== 'live') return null;
+  handOver(): { microphone?: MediaStreamTrack; camera?: MediaStreamTrack } {
+    const live = (track: MediaStreamTrack | null) => (track?.readyState === 'live' ? track : undefined);
+    const microphone = live(this.#audio);
+    const camera = this.snapshot.callType === 'video' ? live(this.#video) : undefined;
     this.#stopMeter();
-    this.#audio = null;
-    track.enabled = true;
-    return track;
+    if (microphone) {
+      this.#audio = null;
+      microphone.enabled = true;
+    }
+    if (camera) {
+      this.#video = null;
+      this.#set({ videoTrack: null });
+    }
+    return { ...(microphone ? { microphone } : {}), ...(camera ? { camera } : {}) };
   }
 
   /** Stops the preview (tracks, meter, listening for devices); the choice stays saved. */

@@ -101,6 +101,12 @@ export interface ConnectOptions {
  */
 export const MICROPHONE_PROCESSING = { echoCancellation: true, noiseSuppression: true, autoGainControl: true } as const;
 
+/**
+ * The camera's capture, in the lobby and in the call alike (the lobby's camera becomes the call's):
+ * LiveKit's default for a camera (its 720p preset).
+ */
+export const CAMERA_CAPTURE = { width: 1280, height: 720, frameRate: 30, aspectRatio: 1280 / 720 } as const;
+
 export interface PrepareOptions {
   readonly callType: CallType;
   readonly devices?: Partial<Record<DeviceKind, string>>;
@@ -109,12 +115,17 @@ export interface PrepareOptions {
    * the call starts without waiting for the device, and its light does not blink. Ignored once ended.
    */
   readonly microphone?: MediaStreamTrack;
+  /** The same for the camera the lobby opened (with `CAMERA_CAPTURE`), in a video call. */
+  readonly camera?: MediaStreamTrack;
 }
+
+/** What the lobby hands to the call: its open microphone and camera. */
+export type LobbyTracks = Pick<PrepareOptions, 'microphone' | 'camera'>;
 
 export interface MediaSession {
   readonly snapshot: MediaSnapshot;
   subscribe(listener: (event: MediaSessionEvent) => void): () => void;
-  /** Opens the microphone (or takes the lobby's), and the camera for a video call; throws a `CallError` naming why it could not. */
+  /** Opens the microphone, and the camera for a video call (or takes the lobby's); throws a `CallError` naming why it could not. */
   prepare(options: PrepareOptions): Promise<void>;
   /** Joins the room with E2EE on under the call key, then publishes the local tracks. */
   connect(options: ConnectOptions, signal?: AbortSignal): Promise<void>;

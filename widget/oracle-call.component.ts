@@ -452,10 +452,10 @@ export class OracleCall extends LitElement {
 
   #join(): void {
     const { choice, callType } = this.#lobby;
-    // The call takes the lobby's open microphone rather than opening the device again.
-    const microphone = this.#lobby.handOverMicrophone() ?? undefined;
+    // The call takes the lobby's open microphone and camera rather than opening the devices again.
+    const tracks = this.#lobby.handOver();
     this.#lobby.close();
-    void this.#call.start(callType, choice, microphone).catch(() => undefined);
+    void this.#call.start(callType, choice, tracks).catch(() => undefined);
   }
 
   #leaveLobby(): void {

@@ -139,6 +139,22 @@ describe('<oracle-call> lobby', function () {
     expect(second.readyState).to.equal('ended');
   });
 
+  it("a video call takes the lobby's camera too, at the call's capture, without opening it again", async () => {
+    const h = await openLobby('video');
+    const opened = h.devices.tracks.length;
+    const camera = h.devices.live.find((t) => t.track.kind === 'video')!.track;
+    const microphone = h.devices.live.find((t) => t.track.kind === 'audio')!.track;
+    click(h.el, 'join-button');
+    await untilPhase(h.el, 'in-call');
+    const session = h.media.last;
+    expect(session.handedCamera).to.equal(camera);
+    expect(session.handedMicrophone).to.equal(microphone);
+    expect(h.devices.tracks.length, 'no device opened for the call').to.equal(opened);
+    expect(session.snapshot.localVideo, "the call's preview is the lobby's camera").to.equal(camera);
+    await h.el.endCall();
+    expect([camera.readyState, microphone.readyState]).to.deep.equal(['ended', 'ended']);
+  });
+
   it('signs in while the person is in the lobby, and keeps the session for the next call while it is fresh', async () => {
     const h = await openLobby('audio');
     await waitUntil(() => h.backend.signIns.length === 1, 'no sign-in ahead');

@@ -94,18 +94,19 @@ async function assertStoredEncrypted(e: E2E, callId: string): Promise<void> {
 /** A whole call in `scope` (the page, or the widget's frame): call, hear the echo, hang up, cleaned up everywhere. */
 async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promise<void> {
   const element = scope.locator('oracle-call');
-  // Counts the page's requests for a microphone (the lobby's and LiveKit's go through this one method).
+  // Counts the page's requests for a microphone and a camera (the lobby's and LiveKit's go through this one method).
   await scope.evaluate(() => {
     const devices = navigator.mediaDevices;
     const open = devices.getUserMedia.bind(devices);
-    const counted = window as unknown as { microphoneOpens: number };
-    counted.microphoneOpens = 0;
+    const counted = window as unknown as { opened: { audio: number; video: number } };
+    counted.opened = { audio: 0, video: 0 };
     devices.getUserMedia = (constraints) => {
-      if (constraints?.audio) counted.microphoneOpens += 1;
+      if (constraints?.audio) counted.opened.audio += 1;
+      if (constraints?.video) counted.opened.video += 1;
       return open(constraints);
     };
   });
-  const microphoneOpens = () => scope.evaluate(() => (window as unknown as { microphoneOpens: number }).microphoneOpens);
+  const deviceOpens = () => scope.evaluate(() => (window as unknown as { opened: { audio: number; video: number } }).opened);
   await element.getByRole('button', { name: 'Start video call' }).click();
   // The lobby: the camera's preview, then another microphone and speaker than the default ones.
   await waitForPhase(scope, 'lobby', 10_000);
@@ -117,11 +118,11 @@ async function wholeCall(e: E2E, page: Page, scope: Scope, name: string): Promis
     async () => (await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent()) === 'Fake Audio Input 2',
   );
   await e.screenshot(page, `${name}-lobby`);
-  const openedInLobby = await microphoneOpens();
-  assert.ok(openedInLobby >= 1, 'the lobby opened the microphone');
+  const openedInLobby = await deviceOpens();
+  assert.ok(openedInLobby.audio >= 1 && openedInLobby.video >= 1, 'the lobby opened the microphone and the camera');
   await element.getByRole('button', { name: 'Join call' }).click();
   await waitForPhase(scope, 'in-call', 45_000);
-  assert.equal(await microphoneOpens(), openedInLobby, "the call took the lobby's microphone: the device was not opened again");
+  assert.deepEqual(await deviceOpens(), openedInLobby, "the call took the lobby's microphone and camera: no device was opened again");
   await element.getByRole('button', { name: 'Devices' }).click();
   assert.equal(
     await element.getByLabel('Microphone', { exact: true }).locator('option:checked').textContent(),

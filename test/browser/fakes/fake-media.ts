@@ -66,8 +66,9 @@ export class FakeMediaSession implements MediaSession {
   callType: CallType | undefined;
   /** The devices the call was asked to use. */
   preparedWith: Partial<Record<DeviceKind, string>> | undefined;
-  /** The microphone the lobby handed over, if it did. */
+  /** The microphone and camera the lobby handed over, if it did. */
   handedMicrophone: MediaStreamTrack | undefined;
+  handedCamera: MediaStreamTrack | undefined;
   connectedWith: ConnectOptions | undefined;
   closed = false;
   closeCount = 0;
@@ -93,10 +94,11 @@ export class FakeMediaSession implements MediaSession {
     this.callType = options.callType;
     this.preparedWith = options.devices;
     this.handedMicrophone = options.microphone;
+    this.handedCamera = options.camera;
     await pass(this.behaviour.prepareGate);
     if (this.behaviour.prepareError) throw this.behaviour.prepareError;
     this.tracks.push(options.microphone?.readyState === 'live' ? options.microphone : audioTrack());
-    if (options.callType === 'video') this.tracks.push(videoTrack());
+    if (options.callType === 'video') this.tracks.push(options.camera?.readyState === 'live' ? options.camera : videoTrack());
     this.change({
       microphoneEnabled: true,
       cameraEnabled: options.callType === 'video',
