@@ -35,7 +35,7 @@ import {
 import { upsertEntry } from './conversation.ts';
 import type { Speaker } from './conversation.ts';
 import { CallError, CallErrorReason } from './errors.ts';
-import { CAMERA_CAPTURE, EMPTY_SNAPSHOT, MEDIA_GONE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import { CAMERA_CAPTURE, EMPTY_SNAPSHOT, MEDIA_GONE, MICROPHONE_PROCESSING, liveTrack, mediaErrorReason, toDeviceOptions } from './media-session.ts';
 import type {
   ConnectOptions,
   DeviceKind,
@@ -172,9 +172,8 @@ export class LiveKitMediaSession implements MediaSession {
 
   async prepare(options: PrepareOptions): Promise<void> {
     const wanted = options.devices ?? {};
-    const live = (track: MediaStreamTrack | undefined) => (track?.readyState === 'live' ? track : undefined);
-    const lobbyMicrophone = live(options.microphone);
-    const lobbyCamera = options.callType === 'video' ? live(options.camera) : undefined;
+    const lobbyMicrophone = liveTrack(options.microphone);
+    const lobbyCamera = options.callType === 'video' ? liveTrack(options.camera) : undefined;
     try {
       const audio = lobbyMicrophone ? false : { ...MICROPHONE_PROCESSING, ...(wanted.audioinput ? { deviceId: wanted.audioinput } : {}) };
       const video = options.callType === 'video' && !lobbyCamera ? (wanted.videoinput ? { deviceId: wanted.videoinput } : true) : false;

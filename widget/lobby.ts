@@ -9,8 +9,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { loadChoice, pickDevice, saveChoice } from './device-choice.ts';
 import type { DeviceChoice } from './device-choice.ts';
 import { CallErrorReason } from './errors.ts';
-import { CAMERA_CAPTURE, MICROPHONE_PROCESSING, mediaErrorReason, toDeviceOptions } from './media-session.ts';
-import type { DeviceKind, DeviceOption } from './media-session.ts';
+import { CAMERA_CAPTURE, MICROPHONE_PROCESSING, liveTrack, mediaErrorReason, toDeviceOptions } from './media-session.ts';
+import type { DeviceKind, DeviceOption, LobbyTracks } from './media-session.ts';
 import type { CallType } from './state.ts';
 
 /** What the lobby needs of `navigator.mediaDevices` (tests pass a fake). */
@@ -319,10 +319,9 @@ export class LobbyController implements ReactiveController {
    * The open microphone and camera, for the call to take over (the microphone on, whatever the lobby's
    * switch: the call mutes it as chosen); the lobby lets go of them, so closing it does not stop them.
    */
-  handOver(): { microphone?: MediaStreamTrack; camera?: MediaStreamTrack } {
-    const live = (track: MediaStreamTrack | null) => (track?.readyState === 'live' ? track : undefined);
-    const microphone = live(this.#audio);
-    const camera = this.snapshot.callType === 'video' ? live(this.#video) : undefined;
+  handOver(): LobbyTracks {
+    const microphone = liveTrack(this.#audio);
+    const camera = this.snapshot.callType === 'video' ? liveTrack(this.#video) : undefined;
     this.#stopMeter();
     if (microphone) {
       this.#audio = null;

@@ -122,6 +122,11 @@ export interface PrepareOptions {
 /** What the lobby hands to the call: its open microphone and camera. */
 export type LobbyTracks = Pick<PrepareOptions, 'microphone' | 'camera'>;
 
+/** `track` while it still delivers media (not ended: a device unplugged meanwhile ends it). */
+export function liveTrack(track: MediaStreamTrack | null | undefined): MediaStreamTrack | undefined {
+  return track?.readyState === 'live' ? track : undefined;
+}
+
 export interface MediaSession {
   readonly snapshot: MediaSnapshot;
   subscribe(listener: (event: MediaSessionEvent) => void): () => void;

@@ -3,7 +3,7 @@
  * tracks are stopped; the oracle's arrival, speaking, leaving and the connection are driven by the test.
  */
 import { CallError, CallErrorReason } from '../../../widget/errors.ts';
-import { EMPTY_SNAPSHOT, MEDIA_GONE } from '../../../widget/media-session.ts';
+import { EMPTY_SNAPSHOT, MEDIA_GONE, liveTrack } from '../../../widget/media-session.ts';
 import type {
   ConnectOptions,
   DeviceKind,
@@ -97,8 +97,8 @@ export class FakeMediaSession implements MediaSession {
     this.handedCamera = options.camera;
     await pass(this.behaviour.prepareGate);
     if (this.behaviour.prepareError) throw this.behaviour.prepareError;
-    this.tracks.push(options.microphone?.readyState === 'live' ? options.microphone : audioTrack());
-    if (options.callType === 'video') this.tracks.push(options.camera?.readyState === 'live' ? options.camera : videoTrack());
+    this.tracks.push(liveTrack(options.microphone) ?? audioTrack());
+    if (options.callType === 'video') this.tracks.push(liveTrack(options.camera) ?? videoTrack());
     this.change({
       microphoneEnabled: true,
       cameraEnabled: options.callType === 'video',
