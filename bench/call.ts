@@ -352,43 +352,39 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       ),
     ])}\n`,
   );
-  const phaseTable = (title: string, samples: readonly Sample[]) =>
-    process.stdout.write(
-      `\n${title}\n\n${table(
-        header,
-        PHASE_ROWS.map(([label, field]) =>
-          row(
-            label,
-            samples.map((s) => s.phases?.[field]),
-          ),
-        ),
-      )}\n`,
+  /** One row per step of `rows`, read from each sample by `phases`. */
+  const phaseRows = <F extends string>(
+    rows: readonly (readonly [string, F])[],
+    samples: readonly Sample[],
+    phases: (sample: Sample) => Partial<Record<F, number>> | undefined,
+    suffix = '',
+  ) =>
+    rows.map(([label, field]) =>
+      row(
+        `${label}${suffix}`,
+        samples.map((s) => phases(s)?.[field]),
+      ),
     );
-  phaseTable("The call from the lobby, phase by phase: ms since the click on 'Join call' (medians), and durations inside the sync", calls);
-  phaseTable("The call without the lobby, phase by phase: ms since the click on 'Start audio call' (medians)", oneClickCalls);
+  const phaseTable = (title: string, rows: string[][]) => process.stdout.write(`\n${title}\n\n${table(header, rows)}\n`);
+  phaseTable(
+    "The call from the lobby, phase by phase: ms since the click on 'Join call' (medians), and durations inside the sync",
+    phaseRows(PHASE_ROWS, calls, (s) => s.phases),
+  );
+  phaseTable(
+    "The call without the lobby, phase by phase: ms since the click on 'Start audio call' (medians)",
+    phaseRows(PHASE_ROWS, oneClickCalls, (s) => s.phases),
+  );
   const signIns = (samples: readonly Sample[]) => samples.reduce((sum, s) => sum + (s.signIns ?? 0), 0);
   process.stdout.write(
     `\nsign-ins (POST /session) in the ${CALLS} rounds: from the lobby ${signIns(calls)}, without it ${signIns(oneClickCalls)} ` +
       '(the session signed in during the warm-up is kept while fresh)\n',
   );
-  process.stdout.write(
-    "\nThe agent-dispatch baseline's agent, step by step: ms since the page's join started (medians); then the same with the page's microphone published\n\n",
-  );
-  process.stdout.write(
-    `${table(header, [
-      ...BASELINE_PHASE_ROWS.map(([label, field]) =>
-        row(
-          label,
-          dispatch.map((s) => s.baselinePhases?.[field]),
-        ),
-      ),
-      ...BASELINE_PHASE_ROWS.map(([label, field]) =>
-        row(
-          `${label} (microphone)`,
-          withMicrophone.map((s) => s.baselinePhases?.[field]),
-        ),
-      ),
-    ])}\n`,
+  phaseTable(
+    "The agent-dispatch baseline's agent, step by step: ms since the page's join started (medians); then the same with the page's microphone published",
+    [
+      ...phaseRows(BASELINE_PHASE_ROWS, dispatch, (s) => s.baselinePhases),
+      ...phaseRows(BASELINE_PHASE_ROWS, withMicrophone, (s) => s.baselinePhases, ' (microphone)'),
+    ],
   );
   const counted = settled.filter(({ label }) => !label.includes('warm-up'));
   const waits = counted.map(({ result }) => result.waitedMs);

@@ -415,19 +415,19 @@ export class CallController implements ReactiveController {
     mark('event-sent');
     this.machine.send({ type: 'announced', callId: call.callId });
 
+    const sync = () => backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
     let renewed = false;
     const syncOnce = async () => {
       try {
-        return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
+        return await sync();
       } catch (error) {
         if (renewed || !isSessionRefused(error)) throw error;
         // A session kept from before was refused (the backend restarted with another key, say): the
         // person signs in again, once, and the same call is synced with the new session.
         renewed = true;
-        this.#sessions.forget(session);
-        session = await this.#sessions.session(transport, backend, signal);
+        session = await this.#sessions.renew(session, transport, backend, signal);
         call.session = session;
-        return await backend.syncCall(session, call.callId!, { matrixRoomId, sessionId: config.sessionId }, signal);
+        return await sync();
       }
     };
     const admitted = await step(CallErrorReason.CallRefused, signal, async () => {

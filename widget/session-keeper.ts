@@ -63,9 +63,10 @@ export class SessionKeeper {
     return this.#begin(transport, backend, signal).session;
   }
 
-  /** Drops `session` (the backend refused it): the next call signs in again. */
-  forget(session: BackendSession): void {
+  /** A new session in place of `session`, which the backend refused. */
+  renew(session: BackendSession, transport: MatrixTransport, backend: BackendClient, signal?: AbortSignal): Promise<BackendSession> {
     if (this.#held?.value === session) this.#held = undefined;
+    return this.session(transport, backend, signal);
   }
 
   #heldFor(transport: MatrixTransport, backend: BackendClient): Held | undefined {

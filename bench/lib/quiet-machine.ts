@@ -6,6 +6,7 @@
  * from /proc/stat (steal time counts as busy). Bounded by `atMostMs`: a machine that never gets quiet
  * is timed anyway, and the round says so.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sampleMachine } from './agent-cpu.ts';
 
 export interface QuietOptions {
@@ -24,8 +25,6 @@ export interface QuietResult {
   /** The busy share of the last window. */
   readonly busy: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function waitForQuietMachine(options: QuietOptions = {}): Promise<QuietResult> {
   const { busyBelow = 0.25, windowMs = 250, atMostMs = 6000 } = options;
