@@ -404,9 +404,9 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
       `without the lobby: call p50 ${fixed(oneClickP50, 0)} ms, ratio to the baseline ${fixed(oneClickP50 / baselineP50, 2)}, ` +
       `to the baseline with the microphone ${fixed(oneClickP50 / withMicrophoneP50, 2)}\n`,
   );
-  // The backend's and the agent's whole logs, for a closer look at a phase above.
+  // The backend's and the agents' whole logs (ours, then the baseline's), for a closer look at a phase above.
   const logFile = path.join(os.tmpdir(), `oracle-call-bench-call-${Date.now()}.log`);
-  await writeFile(logFile, `${[...setup.stack.logs, ...setup.agent.output].join('\n')}\n`).then(
+  await writeFile(logFile, `${[...setup.stack.logs, ...setup.agent.output, ...(baselineWorker.agent?.output ?? [])].join('\n')}\n`).then(
     () => progress(`backend and agent logs: ${logFile}`),
     () => {},
   );
