@@ -4,7 +4,7 @@
  * browser (`encryption`), runs the brain once the call is confirmed, and leaves when the person leaves.
  * The plaintext key stays in this process; it is never logged.
  */
-import { defineAgent } from '@livekit/agents';
+import { defineAgent, log as frameworkLog } from '@livekit/agents';
 import type { JobContext, JobProcess, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { EncryptionType, RoomEvent } from '@livekit/rtc-node';
@@ -18,6 +18,7 @@ import type { AgentConfig } from './config.ts';
 import { monitorJobLoop } from './job-processes.ts';
 import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKey, reportFailure, warmKeyPath } from './key-handoff.ts';
 import type { CallKeyInfo } from './key-handoff.ts';
+import { keepNativeLogsNative } from './native-logs.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
 
 interface ProcessData {
@@ -49,6 +50,8 @@ function jobConfig(): AgentConfig {
 
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
+    // First, before anything of rtc-node runs: the native side's log records stay there.
+    if (!keepNativeLogsNative()) frameworkLog().warn("rtc-node's client was not found: its native log records still cross to JavaScript");
     const config = jobConfig();
     const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
     proc.userData.vad = vad;
