@@ -92,18 +92,28 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     const joined = await joinWithOracle(users[0]!, call);
     // Node names a worker thread after its `name` (the kernel keeps 15 characters): the framework's
     // watchdog is "livekit-loop-monitor-<loop>".
-    const watchdogs = (pid: number) =>
-      readdirSync(`/proc/${pid}/task`).filter((task) => {
+    // Undefined for a process that ended meanwhile (an earlier test's job process, shutting down).
+    const watchdogs = (pid: number): number | undefined => {
+      let tasks: string[];
+      try {
+        tasks = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        return undefined;
+      }
+      return tasks.filter((task) => {
         try {
           return readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').startsWith('livekit-loop-mo');
         } catch {
           return false; // the thread ended meanwhile
         }
       }).length;
-    const jobs = descendants(agent.child.pid!);
-    assert.ok(jobs.length >= 1, 'the worker has a job process holding the call');
+    };
     assert.equal(watchdogs(agent.child.pid!), 1, "the worker's own loop monitor has its watchdog");
-    for (const pid of jobs) assert.equal(watchdogs(pid), 0, `job process ${pid} runs no watchdog thread`);
+    const jobs = descendants(agent.child.pid!)
+      .map((pid) => ({ pid, watchdogs: watchdogs(pid) }))
+      .filter((job) => job.watchdogs !== undefined);
+    assert.ok(jobs.length >= 1, 'the worker has a job process holding the call');
+    for (const job of jobs) assert.equal(job.watchdogs, 0, `job process ${job.pid} runs no watchdog thread`);
     await joined.room.disconnect();
   });
 
