@@ -11,7 +11,9 @@
  * and which breaks the Olm sessions other devices have with it.
  *
  * One tab at a time holds the browser's device (a Web Lock). Another tab meanwhile logs in with a device
- * of its own whose keys stay in its memory, and logs that device out when it closes.
+ * of its own whose keys stay in its memory, and logs that device out when it closes. That request can be
+ * lost (a crashed tab, a killed browser), so such a device is also listed in localStorage, held by a lock
+ * of its own while its tab lives: each load of the demo logs out the listed devices whose tab is gone.
  */
 import type { DemoConfig } from './config.ts';
 
@@ -34,20 +36,32 @@ interface Remembered {
 
 const REMEMBERED = 'oracle-call-demo:matrix-device';
 const LOCK = 'oracle-call-demo:matrix-device';
+/** The second tabs' devices not known to be logged out, and the lock each one's tab holds. */
+const TEMPORARY = 'oracle-call-demo:temporary-devices';
+const temporaryLock = (deviceId: string) => `oracle-call-demo:temporary-device:${deviceId}`;
 /** The IndexedDB database of matrix-js-sdk's Rust crypto store (its fixed prefix `matrix-js-sdk`). */
 const CRYPTO_DATABASE = 'matrix-js-sdk::matrix-sdk-crypto';
 
-/** Takes the browser's device for this tab, for as long as the tab lives; false when another tab has it. */
-function holdDevice(): Promise<boolean> {
+/** Takes the lock `name` for as long as the tab lives; false when another tab has it. */
+function holdForLife(name: string): Promise<boolean> {
   if (!navigator.locks) return Promise.resolve(true);
   return new Promise((resolve, reject) => {
     navigator.locks
-      .request(LOCK, { ifAvailable: true }, (lock) => {
+      .request(name, { ifAvailable: true }, (lock) => {
         resolve(lock !== null);
         // Held until the tab goes away.
         return lock ? new Promise<void>(() => {}) : undefined;
       })
       .catch(reject);
+  });
+}
+
+/** Runs `task` holding the lock `name` if no tab holds it (answers false, running nothing, if one does). */
+async function ifUnheld(name: string, task: () => Promise<void>): Promise<boolean> {
+  return navigator.locks.request(name, { ifAvailable: true }, async (lock) => {
+    if (!lock) return false;
+    await task();
+    return true;
   });
 }
 
@@ -102,6 +116,38 @@ async function cryptoStoreExists(): Promise<boolean> {
   return (await indexedDB.databases()).some((database) => database.name === CRYPTO_DATABASE);
 }
 
+function readTemporary(): Remembered[] {
+  try {
+    const value = JSON.parse(localStorage.getItem(TEMPORARY) ?? '[]') as unknown;
+    return Array.isArray(value)
+      ? (value as Remembered[]).filter((device) => typeof device?.deviceId === 'string' && typeof device.accessToken === 'string')
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+function updateTemporary(change: (devices: Remembered[]) => Remembered[]): void {
+  localStorage.setItem(TEMPORARY, JSON.stringify(change(readTemporary())));
+}
+
+/**
+ * Logs out the second tabs' devices whose tab is gone (its lock free) and whose logout on `pagehide` may
+ * have been lost. A device stays listed until the homeserver has logged it out or no longer knows it.
+ */
+async function logOutOrphans(config: DemoConfig): Promise<void> {
+  if (!navigator.locks) return;
+  for (const device of readTemporary()) {
+    if (device.homeserverUrl !== config.homeserverUrl) continue;
+    await ifUnheld(temporaryLock(device.deviceId), async () => {
+      const response = await matrix(config, 'POST', '/logout', { token: device.accessToken, body: {} }).catch(() => undefined);
+      if (response && (response.ok || response.status === 401)) {
+        updateTemporary((devices) => devices.filter((listed) => listed.deviceId !== device.deviceId));
+      }
+    });
+  }
+}
+
 function readRemembered(config: DemoConfig): Remembered | undefined {
   try {
     const value = JSON.parse(localStorage.getItem(REMEMBERED) ?? 'null') as Remembered | null;
@@ -113,8 +159,11 @@ function readRemembered(config: DemoConfig): Remembered | undefined {
 
 /** This tab's device: the browser's remembered one, a new one for the browser, or (second tab) one of its own. */
 export async function openSession(config: DemoConfig): Promise<DeviceSession> {
-  if (!(await holdDevice())) {
+  await logOutOrphans(config);
+  if (!(await holdForLife(LOCK))) {
     const own = await login(config, 'oracle-call demo (second tab)');
+    await holdForLife(temporaryLock(own.deviceId));
+    updateTemporary((devices) => [...devices, own]);
     addEventListener('pagehide', () => void logout(config, own.accessToken, true), { once: true });
     return { ...own, persistent: false, fresh: true };
   }

@@ -295,7 +295,21 @@ describe('a whole call in headless Chromium, in an encrypted room (real Synapse,
       const second = await signedIn(tab);
       assert.notEqual(second.deviceId, first.deviceId, 'a second tab does not share the device (nor its crypto store)');
       await tab.close();
+      // Its logout on pagehide may be lost on a busy machine; the next load of the demo logs it out then.
+      await page.reload();
       await eventually("the second tab's device to be logged out", async () => !(await devices()).includes(second.deviceId));
+
+      // A tab that crashes sends nothing: its device stays until the demo loads again in the browser.
+      const crashing = await page.context().newPage();
+      const third = await signedIn(crashing);
+      const cdp = await page.context().newCDPSession(crashing);
+      void cdp.send('Page.crash').catch(() => undefined);
+      await eventually('the crashed tab to be gone', async () => crashing.evaluate(() => false).catch(() => true), 10_000);
+      assert.ok((await devices()).includes(third.deviceId), "the crashed tab's device is not logged out by itself");
+      await page.reload();
+      await page.getByText('Signed in as').waitFor({ timeout: 30_000 });
+      await eventually("the crashed tab's device to be logged out at the next load", async () => !(await devices()).includes(third.deviceId));
+      assert.deepEqual(await pageClient(page), first, 'the browser keeps its own device');
 
       const other = await signedIn(await e.newPage());
       assert.notEqual(other.deviceId, first.deviceId, 'another browser profile logs in a device of its own');
