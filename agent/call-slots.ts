@@ -45,10 +45,13 @@ export class CallSlots {
   private stopped = false;
   private readonly maxCalls: number;
   private readonly log: (message: string, detail: Record<string, unknown>) => void;
+  private readonly accepting: (jobId: string) => void;
 
-  constructor(maxCalls: number, log: (message: string, detail: Record<string, unknown>) => void) {
+  /** `accepting`: told of each job just before it is accepted (its call's set-up begins). */
+  constructor(maxCalls: number, log: (message: string, detail: Record<string, unknown>) => void, accepting: (jobId: string) => void = () => {}) {
     this.maxCalls = maxCalls;
     this.log = log;
+    this.accepting = accepting;
   }
 
   /** Calls running or about to. */
@@ -84,6 +87,7 @@ export class CallSlots {
     this.accepted.set(job.id, Date.now());
     // The last slot taken: LiveKit stops asking this worker now, not at the next report.
     this.reportChange();
+    this.accepting(job.id);
     await job.accept();
   };
 

@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { telemetry } from '@livekit/agents';
+import { WARM_PROCESSES_VARIABLE } from './warm-up-turn.ts';
 
 /**
  * How the job processes start. The agents framework runs each call in a process of its own (a whole
@@ -15,9 +17,13 @@ export const JOB_SEMI_SPACE_MB = 2;
 /**
  * Adds the job processes' settings to `env` (the worker's own `process.env`), keeping what an operator
  * set: a `--max-semi-space-size` already in NODE_OPTIONS, MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_ or
- * NODE_COMPILE_CACHE.
+ * NODE_COMPILE_CACHE. Each job process first waits for its turn while calls are being set up
+ * (agent/warm-up-turn.ts), knowing how many warm processes the worker keeps (`warmProcesses`).
  */
-export function leanJobProcesses(env: NodeJS.ProcessEnv): void {
+export function leanJobProcesses(env: NodeJS.ProcessEnv, warmProcesses: number): void {
+  const preload = pathToFileURL(path.join(import.meta.dirname, 'warm-up-preload.ts')).href;
+  if (!(env.NODE_OPTIONS ?? '').includes(preload)) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
+  env[WARM_PROCESSES_VARIABLE] = String(warmProcesses);
   // V8 lets the young generation grow to several 16 MB semi-spaces, which an idle job process keeps
   // resident. A job's garbage is short-lived audio frames (10 ms each), which small semi-spaces hold
   // as well: about 35 MB less per process (bench/README.md, "Memory per call").

@@ -10,6 +10,7 @@ import { AgentConfigError, loadAgentConfig } from './config.ts';
 import { leanJobProcesses } from './job-processes.ts';
 import { withoutLocalInference } from './local-inference.ts';
 import { checkModels } from './model-check.ts';
+import { markSetup, removeSetupsFolder } from './warm-up-turn.ts';
 
 let config;
 try {
@@ -43,11 +44,25 @@ process.stderr.write(
 );
 
 // Before the framework forks the first job process: they inherit this environment.
-leanJobProcesses(process.env);
+leanJobProcesses(process.env, config.idleProcesses);
 // The echo oracle detects no turns: no inference process for the framework's end-of-turn model.
 if (config.brain === 'echo') withoutLocalInference();
 
-const slots = new CallSlots(config.maxCalls, (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`));
+// Each accepted call is marked as being set up: the job process that replaces the one it takes waits
+// for the set-up before it loads (agent/warm-up-turn.ts).
+const slots = new CallSlots(
+  config.maxCalls,
+  (message, detail) => process.stderr.write(`${JSON.stringify({ ...detail, msg: message })}\n`),
+  (jobId) => {
+    try {
+      markSetup(jobId);
+    } catch (error) {
+      // Only the order of warm-ups depends on it: the call goes on.
+      process.stderr.write(`${JSON.stringify({ jobId, err: (error as Error).message, msg: 'the call could not be marked as being set up' })}\n`);
+    }
+  },
+);
+process.once('exit', () => removeSetupsFolder());
 // On these the framework drains: it reports the worker full until its calls have ended, and no report
 // of the slots may say otherwise meanwhile.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => slots.stop());

@@ -20,6 +20,7 @@ import { HandoffError, assertSameCall, fetchKeyAnswer, obtainCallKey, openCallKe
 import type { CallKeyInfo } from './key-handoff.ts';
 import { keepNativeLogsNative } from './native-logs.ts';
 import { keepConversationsOutOfLogs } from './private-logs.ts';
+import { clearSetup, warmUpWaitedMs } from './warm-up-turn.ts';
 
 interface ProcessData {
   vad: VAD;
@@ -48,6 +49,9 @@ function jobConfig(): AgentConfig {
   return processConfig;
 }
 
+/** How long after its voice is published the set-up waits for the person to receive it. */
+const VOICE_RECEIVED_WITHIN_MS = 1000;
+
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
     // First, before anything of rtc-node runs: the native side's log records stay there.
@@ -56,9 +60,23 @@ export default defineAgent<ProcessData>({
     const [vad] = await Promise.all([silero.VAD.load(), warmKeyPath(config), preloadBrain(config)]);
     proc.userData.vad = vad;
     monitorJobLoop();
+    const waited = warmUpWaitedMs();
+    if (waited !== undefined && waited >= 1) frameworkLog().info({ waitedMs: Math.round(waited) }, 'warmed up after the calls being set up');
   },
 
   entry: async (ctx: JobContext<ProcessData>) => {
+    // However the set-up ends, the job processes waiting for it may start.
+    let setupOver = false;
+    const endSetup = () => {
+      if (setupOver) return;
+      setupOver = true;
+      try {
+        clearSetup(ctx.job.id);
+      } catch {
+        // The mark stops counting by itself (MAX_SETUP_MS).
+      }
+    };
+    ctx.addShutdownCallback(async () => endSetup());
     const config = jobConfig();
     // Before anything of the call exists: every logger made from here on drops what was said.
     const logs = keepConversationsOutOfLogs(config.logConversation);
@@ -160,7 +178,15 @@ export default defineAgent<ProcessData>({
     }
     // What needs no person (the echo oracle's voice track) is ready before they arrive: the person
     // hears the oracle as soon as they subscribe, as with an agent that publishes when it joins.
+    // The set-up is over once the person receives the oracle's voice (LiveKit tells the agent when its
+    // track is subscribed); a brain that publishes nothing before the person arrives is set up now.
+    const received = new Promise<void>((resolve) => ctx.room.once(RoomEvent.LocalTrackSubscribed, () => resolve()));
     await brain.prepare?.(ctx.room, log);
+    if ((ctx.room.localParticipant?.trackPublications.size ?? 0) > 0) {
+      void Promise.race([received, new Promise((resolve) => setTimeout(resolve, VOICE_RECEIVED_WITHIN_MS).unref())]).then(endSetup);
+    } else {
+      endSetup();
+    }
 
     const user = await personWithin(ctx, config.joinTimeoutMs);
     if (!user) {
