@@ -12,6 +12,7 @@ import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { encodeDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
 import { keyAnswer } from '../../server/call-service.ts';
 import { useStack } from '../helpers/use-stack.ts';
+import { eventually } from '../helpers/wait.ts';
 import type { Stack, StartedCall, TestUser } from '../../scripts/stack/stack.ts';
 import { SAMPLE_RATE, closeRtc, firstRemoteAudioTrack, joinCall, recordLoudAudio, speakUtterance } from '../../scripts/stack/participants.ts';
 import { goertzelPower } from '../../scripts/stack/tone.ts';
@@ -117,6 +118,52 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     await joined.room.disconnect();
   });
 
+  it('the job process that replaces the one a call took loads once the person receives the oracle, not during the set-up', async () => {
+    const s = stack();
+    type Line = { msg?: string; pid?: number; time: number; callId?: string; waitedMs?: number };
+    const lines = (from = 0): Line[] =>
+      agent.output.slice(from).flatMap((text) => {
+        try {
+          return text.startsWith('{') ? [JSON.parse(text) as Line] : [];
+        } catch {
+          return [];
+        }
+      });
+    // Every job process of the worker started (none from an earlier test still waiting or loading).
+    const started = () => {
+      const initialized = new Set(
+        lines()
+          .filter((l) => l.msg === 'job runner initialized')
+          .map((l) => l.pid),
+      );
+      return descendants(agent.child.pid!).every((pid) => {
+        try {
+          return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job_proc_lazy_main') || initialized.has(pid);
+        } catch {
+          return true;
+        }
+      });
+    };
+    await eventually('every job process of the worker to have started', async () => started(), 60_000);
+    const from = agent.output.length;
+    const call = await announceCall(s, users[0]!, { callType: 'audio' });
+    const joined = await joinWithOracle(users[0]!, call);
+    const voice = await eventually('the oracle to log its voice published', async () =>
+      lines(from).find((l) => l.msg === 'voice published' && l.callId === call.callId),
+    );
+    const warmed = await eventually('a job process to warm up after the call', async () =>
+      lines(from).find((l) => l.msg === 'warmed up after the calls being set up' && l.pid !== voice.pid),
+    );
+    const loading = lines(from).find((l) => l.msg === 'initializing job runner' && l.pid === warmed.pid);
+    assert.ok(loading, `the replacement (pid ${warmed.pid}) logged its start`);
+    assert.ok((warmed.waitedMs ?? 0) > 0, 'the replacement waited for the set-up');
+    // It loads after the voice is out (unless the set-up outlasted the bound on a wait: 3 s).
+    if ((warmed.waitedMs ?? 0) < 2900) {
+      assert.ok(loading.time >= voice.time, `the replacement loaded ${voice.time - loading.time} ms before the oracle's voice was published`);
+    }
+    await joined.room.disconnect();
+  });
+
   it('follows a microphone published again (another device, a reconnection): the new one is echoed', async () => {
     const s = stack();
     const call = await announceCall(s, users[0]!, { callType: 'audio' });
@@ -151,11 +198,12 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
     const [first, second] = await Promise.all([callAndHearEcho(users[0]!, a, 900), callAndHearEcho(users[1]!, b, 1500)]);
     assert.ok(markerProminence(first.echo, 900) > 5, 'the first person hears their own marker');
     assert.ok(markerProminence(second.echo, 1500) > 5, 'the second person hears their own marker');
-    // Your own marker stands out by thousands; speech alone can lift a frequency a few times over its
-    // neighbours, and even a faint cross-talk would lift the other's marker by hundreds.
+    // Your own marker stands out by thousands; speech alone can lift a frequency up to about ten times
+    // over its neighbours (10.04 measured once, with the part of the utterance recorded), and even a
+    // faint cross-talk would lift the other's marker by hundreds.
     const crossTalk = [markerProminence(first.echo, 1500), markerProminence(second.echo, 900)];
     assert.ok(
-      crossTalk.every((p) => p < 10),
+      crossTalk.every((p) => p < 30),
       `neither person hears the other's marker (prominence ${crossTalk.map((p) => p.toFixed(2)).join(', ')})`,
     );
     await Promise.all([first.room.disconnect(), second.room.disconnect()]);
