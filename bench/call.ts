@@ -22,9 +22,10 @@
  *    (a row of its own and a second ratio; the last line keeps the baseline above).
  * 3. The bare join: the blank page joins a room where an rtc-node participant already publishes a tone.
  * Before 1 and 2 the run waits until that agent worker has a prewarmed idle job process (the warm case),
- * and before every round until the machine is quiet (bench/lib/quiet-machine.ts: what the previous
- * round left running, such as the framework warming the job process that replaces the one a call took,
- * would otherwise be timed in the next round, ours or the baseline's).
+ * and before every round until every job process of both workers has started and the machine is quiet
+ * (bench/lib/quiet-machine.ts: what the previous round left running, such as the framework warming the
+ * job process that replaces the one a call took, would otherwise be timed in the next round, ours or
+ * the baseline's; a start that waits for its turn, agent/warm-up-turn.ts, leaves the machine quiet).
  * The blank page uses livekit-client's UMD build with the element's E2EE and Room options.
  *
  * Timed in the page (bench/lib/call-page.ts) from the click (or the join's start) to the first decoded
@@ -37,12 +38,14 @@
  */
 import './lib/call-quiet.ts';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitForPhase } from '../scripts/stack/page-probes.ts';
 import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scripts/stack/participants.ts';
+import { descendants } from '../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { bareJoin, bareLeave, prepareMicrophone, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
@@ -116,7 +119,36 @@ async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boole
 /** Every timed round's wait for a quiet machine (bench/lib/quiet-machine.ts), in the order they ran. */
 const settled: { label: string; result: QuietResult }[] = [];
 
+/** The workers whose job processes must all have started before a round (ours and the baseline's). */
+const workers: AgentProcess[] = [];
+
+/**
+ * Whether every job process of `agent` has started (finished its prewarm): none is being forked,
+ * waiting for its turn (agent/warm-up-turn.ts) or loading. A start left from one round would
+ * otherwise be timed in the next, and a start that waits for its turn leaves the machine quiet.
+ */
+function jobProcessesStarted(agent: AgentProcess): boolean {
+  const initialized = new Set<number>();
+  for (const text of agent.output) {
+    if (!text.startsWith('{') || !text.includes('"job runner initialized"')) continue;
+    try {
+      const line = JSON.parse(text) as { pid?: number };
+      if (line.pid) initialized.add(line.pid);
+    } catch {
+      // not JSON
+    }
+  }
+  return descendants(agent.child.pid!).every((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job_proc_lazy_main') || initialized.has(pid);
+    } catch {
+      return true; // gone
+    }
+  });
+}
+
 async function settle(label: string): Promise<void> {
+  if (!(await waitUntil(() => workers.every(jobProcessesStarted), 20_000))) progress(`${label}: a job process was still starting after 20 s; timed anyway`);
   const result = await waitForQuietMachine();
   settled.push({ label, result });
   if (!result.quiet)
@@ -277,6 +309,7 @@ async function main(): Promise<{ complete: boolean; callP50: number; baselineP50
     })(),
   ]);
   progress('the demo page is signed in and idle; the baseline agent worker is registered');
+  workers.push(setup.agent, baseline);
   const blank = await setup.newPage();
   await blank.goto(setup.bareUrl);
   await blank.waitForFunction('typeof window.LivekitClient !== "undefined"', undefined, { timeout: 10_000 });
