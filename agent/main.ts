@@ -10,7 +10,7 @@ import { AgentConfigError, loadAgentConfig } from './config.ts';
 import { leanJobProcesses } from './job-processes.ts';
 import { withoutLocalInference } from './local-inference.ts';
 import { checkModels } from './model-check.ts';
-import { markSetup, removeSetupsFolder } from './warm-up-turn.ts';
+import { markSetup, removeOrphanedSetupsFolders, removeSetupsFolder } from './warm-up-turn.ts';
 
 let config;
 try {
@@ -62,6 +62,7 @@ const slots = new CallSlots(
     }
   },
 );
+removeOrphanedSetupsFolders();
 process.once('exit', () => removeSetupsFolder());
 // On these the framework drains: it reports the worker full until its calls have ended, and no report
 // of the slots may say otherwise meanwhile.

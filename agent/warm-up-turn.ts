@@ -22,12 +22,13 @@ import path from 'node:path';
 /** How long a mark counts, and the longest a start waits (a set-up takes 0.5–1.5 s on a 2-core host). */
 export const MAX_SETUP_MS = 3000;
 const POLL_MS = 25;
+const FOLDER_PREFIX = 'oracle-call-agent-setups-';
 /** Set by the worker for its job processes: how many warm job processes it keeps. */
 export const WARM_PROCESSES_VARIABLE = 'ORACLE_CALL_WARM_PROCESSES';
 
 /** The worker's folder of marks: its job processes find it by their parent's process ID. */
-export function setupsFolder(workerPid: number = process.pid): string {
-  return path.join(tmpdir(), `oracle-call-agent-setups-${workerPid}`);
+export function setupsFolder(workerPid: number = process.pid, parent = tmpdir()): string {
+  return path.join(parent, `${FOLDER_PREFIX}${workerPid}`);
 }
 
 /** A job ID as a file name in the folder (LiveKit's IDs are `AJ_` and letters; anything else is encoded). */
@@ -57,6 +58,36 @@ export function clearSetup(jobId: string, folder = setupsFolder(process.ppid)): 
 /** In the worker, when it exits: its marks go with it. */
 export function removeSetupsFolder(folder = setupsFolder()): void {
   rmSync(folder, { recursive: true, force: true });
+}
+
+/** In the worker, at its start: the folders of workers that are gone (killed, so they left theirs). */
+export function removeOrphanedSetupsFolders(parent = tmpdir()): void {
+  const prefix = FOLDER_PREFIX;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    try {
+      rmSync(path.join(parent, name), { recursive: true, force: true });
+    } catch {
+      // Another user's, say: not ours to remove.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** How many calls are being set up: marks younger than `MAX_SETUP_MS`. */

@@ -8,6 +8,7 @@ import {
   WARM_PROCESSES_VARIABLE,
   clearSetup,
   markSetup,
+  removeOrphanedSetupsFolders,
   removeSetupsFolder,
   setupsFolder,
   setupsInProgress,
@@ -87,6 +88,17 @@ describe('a call being set up goes before warming the next job process', () => {
     for (const id of ['../../escape', '..', '.']) clearSetup(id, folder);
     assert.deepEqual(readdirSync(folder), []);
     assert.ok(existsSync(root));
+  });
+
+  it('a worker at its start removes the folders of workers that are gone, not of those alive', () => {
+    const gone = setupsFolder(2 ** 22 + 12_345, root); // above Linux's largest process ID
+    const living = setupsFolder(process.ppid, root);
+    const other = path.join(root, 'something-else-1');
+    for (const f of [gone, living, other]) markSetup('AJ_one', f);
+    removeOrphanedSetupsFolders(root);
+    assert.equal(existsSync(gone), false);
+    assert.ok(existsSync(living));
+    assert.ok(existsSync(other));
   });
 
   it("the worker's folder goes when it exits", () => {
