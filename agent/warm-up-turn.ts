@@ -6,9 +6,9 @@
  * own room connection for the host's cores: on a 2-core host it took about a third of a core from the
  * call's first 600 ms (bench/README.md, "Warm-ups after the set-up"). So the worker marks each call it
  * accepts as being set up (a file in a folder of its own), the call's job process clears the mark once
- * it has joined the room and readied its voice, and a job process that starts while a mark is fresh
- * waits for its turn before it loads anything (`agent/warm-up-preload.ts`, given to the job processes
- * with `--import`).
+ * the person receives the oracle's voice, and a job process that starts while a mark is fresh waits for
+ * its turn before it loads anything (`agent/warm-up-preload.ts`, given to the job processes with
+ * `--import`). A folder of another user's (the names are predictable) is neither written nor read.
  *
  * A call that finds no warm process waits for a start, so a start is held back only while it can be
  * spared: while no more calls are being set up than the worker keeps warm processes (each of them found
@@ -39,6 +39,7 @@ function markFile(folder: string, jobId: string): string {
 /** In the worker, before it accepts a job: the call is being set up. Drops marks that no longer count. */
 export function markSetup(jobId: string, folder = setupsFolder(), now = Date.now()): void {
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  if (!ours(folder)) throw new Error(`${folder} belongs to another user`);
   for (const name of readdirSync(folder)) {
     const file = path.join(folder, name);
     try {
@@ -57,12 +58,20 @@ export function clearSetup(jobId: string, folder = setupsFolder(process.ppid)): 
 
 /** In the worker, when it exits: its marks go with it. */
 export function removeSetupsFolder(folder = setupsFolder()): void {
-  rmSync(folder, { recursive: true, force: true });
+  try {
+    if (ours(folder)) rmSync(folder, { recursive: true, force: true });
+  } catch {
+    // gone already
+  }
+}
+
+/** Whether `folder` is this user's. */
+function ours(folder: string): boolean {
+  return statSync(folder).uid === process.getuid?.();
 }
 
 /** In the worker, at its start: the folders of workers that are gone (killed, so they left theirs). */
 export function removeOrphanedSetupsFolders(parent = tmpdir()): void {
-  const prefix = FOLDER_PREFIX;
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -70,8 +79,8 @@ export function removeOrphanedSetupsFolders(parent = tmpdir()): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
+    if (!name.startsWith(FOLDER_PREFIX)) continue;
+    const pid = Number(name.slice(FOLDER_PREFIX.length));
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
     try {
       rmSync(path.join(parent, name), { recursive: true, force: true });
@@ -94,6 +103,7 @@ function alive(pid: number): boolean {
 export function setupsInProgress(folder: string, now = Date.now()): number {
   let names: string[];
   try {
+    if (!ours(folder)) return 0;
     names = readdirSync(folder);
   } catch {
     return 0;

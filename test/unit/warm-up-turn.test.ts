@@ -101,6 +101,17 @@ describe('a call being set up goes before warming the next job process', () => {
     assert.ok(existsSync(other));
   });
 
+  it("another user's folder (the names are predictable) is neither read, written nor removed", async (t) => {
+    markSetup('AJ_one', folder);
+    const me = process.getuid!();
+    t.mock.method(process as { getuid(): number }, 'getuid', () => me + 1);
+    assert.equal(setupsInProgress(folder), 0);
+    assert.ok((await waitForTurn(folder)) < 100);
+    assert.throws(() => markSetup('AJ_two', folder), /belongs to another user/);
+    removeSetupsFolder(folder);
+    assert.ok(existsSync(folder));
+  });
+
   it("the worker's folder goes when it exits", () => {
     markSetup('AJ_one', folder);
     removeSetupsFolder(folder);
