@@ -38,14 +38,13 @@
  */
 import './lib/call-quiet.ts';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitForPhase } from '../scripts/stack/page-probes.ts';
 import { closeRtc, joinEncrypted, participantToken, publishTone } from '../scripts/stack/participants.ts';
-import { descendants } from '../scripts/stack/agent-process.ts';
+import { jobProcessesStarted } from '../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../scripts/stack/agent-process.ts';
 import { bareJoin, bareLeave, prepareMicrophone, readTimes, startMonitor, stopMonitor } from './lib/call-page.ts';
 import type { PageTimes } from './lib/call-page.ts';
@@ -121,31 +120,6 @@ const settled: { label: string; result: QuietResult }[] = [];
 
 /** The workers whose job processes must all have started before a round (ours and the baseline's). */
 const workers: AgentProcess[] = [];
-
-/**
- * Whether every job process of `agent` has started (finished its prewarm): none is being forked,
- * waiting for its turn (agent/warm-up-turn.ts) or loading. A start left from one round would
- * otherwise be timed in the next, and a start that waits for its turn leaves the machine quiet.
- */
-function jobProcessesStarted(agent: AgentProcess): boolean {
-  const initialized = new Set<number>();
-  for (const text of agent.output) {
-    if (!text.startsWith('{') || !text.includes('"job runner initialized"')) continue;
-    try {
-      const line = JSON.parse(text) as { pid?: number };
-      if (line.pid) initialized.add(line.pid);
-    } catch {
-      // not JSON
-    }
-  }
-  return descendants(agent.child.pid!).every((pid) => {
-    try {
-      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job_proc_lazy_main') || initialized.has(pid);
-    } catch {
-      return true; // gone
-    }
-  });
-}
 
 async function settle(label: string): Promise<void> {
   if (!(await waitUntil(() => workers.every(jobProcessesStarted), 20_000))) progress(`${label}: a job process was still starting after 20 s; timed anyway`);

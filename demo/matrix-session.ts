@@ -56,12 +56,10 @@ function holdForLife(name: string): Promise<boolean> {
   });
 }
 
-/** Runs `task` holding the lock `name` if no tab holds it (answers false, running nothing, if one does). */
-async function ifUnheld(name: string, task: () => Promise<void>): Promise<boolean> {
-  return navigator.locks.request(name, { ifAvailable: true }, async (lock) => {
-    if (!lock) return false;
-    await task();
-    return true;
+/** Runs `task` holding the lock `name` if no tab holds it (nothing if one does). */
+async function ifUnheld(name: string, task: () => Promise<void>): Promise<void> {
+  await navigator.locks.request(name, { ifAvailable: true }, async (lock) => {
+    if (lock) await task();
   });
 }
 

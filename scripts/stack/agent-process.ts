@@ -1,6 +1,7 @@
 /** The real agent worker as a child process (`node agent/main.ts start`), with its output captured. */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../services/paths.ts';
 import { freeTcpPort } from '../services/process.ts';
@@ -26,6 +27,30 @@ export function descendants(pid: number): number[] {
     .map((line) => Number(line.trim()))
     .filter((child) => child > 0);
   return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/**
+ * Whether every job process of `agent` has started (finished its prewarm, read from the worker's log):
+ * none is being forked, waiting for its turn (agent/warm-up-turn.ts) or loading.
+ */
+export function jobProcessesStarted(agent: AgentProcess): boolean {
+  const initialized = new Set<number>();
+  for (const text of agent.output) {
+    if (!text.startsWith('{') || !text.includes('"job runner initialized"')) continue;
+    try {
+      const line = JSON.parse(text) as { pid?: number };
+      if (line.pid) initialized.add(line.pid);
+    } catch {
+      // not JSON
+    }
+  }
+  return descendants(agent.child.pid!).every((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job_proc_lazy_main') || initialized.has(pid);
+    } catch {
+      return true; // gone
+    }
+  });
 }
 
 function tryExec(run: () => string): string {

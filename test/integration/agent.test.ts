@@ -6,7 +6,7 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import { base58 } from '@scure/base';
 import * as eciesjs from 'eciesjs';
 import { generateCallKey, parsePublicKey } from '../../protocol/index.ts';
-import { descendants, startAgent } from '../../scripts/stack/agent-process.ts';
+import { descendants, jobProcessesStarted, startAgent } from '../../scripts/stack/agent-process.ts';
 import type { AgentProcess } from '../../scripts/stack/agent-process.ts';
 import { announceCall, syncCall } from '../../scripts/stack/stack.ts';
 import { encodeDispatchMetadata } from '../../protocol/api/dispatch-metadata.ts';
@@ -130,21 +130,7 @@ describe('the oracle agent (real agent worker, LiveKit, backend, Synapse)', () =
         }
       });
     // Every job process of the worker started (none from an earlier test still waiting or loading).
-    const started = () => {
-      const initialized = new Set(
-        lines()
-          .filter((l) => l.msg === 'job runner initialized')
-          .map((l) => l.pid),
-      );
-      return descendants(agent.child.pid!).every((pid) => {
-        try {
-          return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job_proc_lazy_main') || initialized.has(pid);
-        } catch {
-          return true;
-        }
-      });
-    };
-    await eventually('every job process of the worker to have started', async () => started(), 60_000);
+    await eventually('every job process of the worker to have started', async () => jobProcessesStarted(agent), 60_000);
     const from = agent.output.length;
     const call = await announceCall(s, users[0]!, { callType: 'audio' });
     const joined = await joinWithOracle(users[0]!, call);
